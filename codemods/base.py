@@ -1,0 +1,202 @@
+"""The three small types every codemod is made of: `Codemod`, `Change` and `Refusal`.
+
+A codemod is a LibCST `VisitorBasedCodemodCommand` with a few class attributes that the
+engine, the CLI, the docs and the generated tests read:
+
+- ``ID``: the stable id users type (``pool-pre-ping``).
+- ``TITLE``: one line, used in the commit subject (``perf(<id>): <title>``).
+- ``SAFETY``: ``"safe"`` or ``"unsafe"`` (unsafe codemods need ``--unsafe-fixes``).
+- ``CONDITIONS``: one line of safety conditions for ``optimize list``.
+- ``TRIGGERS``: byte strings a file must contain to be worth parsing for it.
+- ``OPTIONS``: per-codemod options and their defaults (``[tool.optimize.<id>]``).
+- ``EXAMPLES``: `Rewrite` and `Keep` cases, from which one test per case is generated.
+
+A codemod never touches files or git: it turns a module into a module and records a
+`Change` for each rewrite and a `Refusal` for each pattern it found but left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.metadata import (
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+)
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+# `# optimize: ignore` or `# optimize: ignore[pool-pre-ping, pool-overflow]`
+_SUPPRESSION = re.compile(r"#\s*optimize:\s*ignore(?:\[(?P<ids>[^\]]*)\])?")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One rewritten location and why it is correct."""
+
+    codemod: str
+    path: str
+    line: int
+    rationale: str
+    tier: str = SAFE
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One location a codemod recognised but left alone, and why."""
+
+    codemod: str
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """An example the codemod must rewrite from ``before`` to ``after``.
+
+    ``files`` are other modules of the example repository (path -> source), indexed
+    with the example itself; ``options`` override the codemod's defaults.
+    """
+
+    before: str
+    after: str
+    name: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    requirements: str | None = None  # content of a requirements.txt for the index
+
+
+@dataclass(frozen=True)
+class Keep:
+    """An example the codemod must leave byte-for-byte unchanged.
+
+    ``reason``, when given, is a substring the reported refusal must contain: a codemod
+    that recognises the pattern must say why it did not rewrite it.
+    """
+
+    code: str
+    reason: str | None = None
+    name: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    requirements: str | None = None
+
+
+class Codemod(VisitorBasedCodemodCommand):
+    """Base class of every `optimize` codemod."""
+
+    ID: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+    SAFETY: ClassVar[str] = SAFE
+    CONDITIONS: ClassVar[str] = ""
+    TRIGGERS: ClassVar[tuple[bytes, ...]] = ()
+    OPTIONS: ClassVar[Mapping[str, Any]] = {}
+    EXAMPLES: ClassVar[Sequence[Rewrite | Keep]] = ()
+
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider)
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        index: Any = None,
+        options: Mapping[str, Any] | None = None,
+        source_lines: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(context)
+        if index is None:
+            from optimize.analyzers.index import RepoIndex
+
+            index = RepoIndex.empty()
+        self.index = index
+        self.options = {**self.OPTIONS, **(options or {})}
+        self.changes: list[Change] = []
+        self.refusals: list[Refusal] = []
+        self.created_files: dict[str, str] = {}  # new files the rewrite needs (path -> text)
+        self._source_lines = source_lines
+
+    # --- what the engine reads -------------------------------------------------------
+
+    @classmethod
+    def wants(cls, source: bytes) -> bool:
+        """Cheap prefilter: is the file worth parsing for this codemod?"""
+        return not cls.TRIGGERS or any(t in source for t in cls.TRIGGERS)
+
+    @property
+    def path(self) -> str:
+        return self.context.filename or "<string>"
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        if self._source_lines is None:
+            self._source_lines = tree.code.splitlines()
+        return super().transform_module(tree)
+
+    # --- helpers for subclasses --------------------------------------------------------
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        try:
+            return self.get_metadata(PositionProvider, node).start.line
+        except KeyError:
+            return 0
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Fully qualified names ``node`` may refer to, resolved through imports."""
+        try:
+            return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        except KeyError:
+            return set()
+
+    def refers_to(self, node: cst.CSTNode, names: Iterable[str]) -> bool:
+        return bool(self.qualified_names(node) & set(names))
+
+    def enclosing_statement(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The statement (simple line or compound statement) that contains ``node``."""
+        current = node
+        while True:
+            if isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return current
+            parent = self.get_metadata(ParentNodeProvider, current, None)
+            if parent is None:
+                return node
+            current = parent
+
+    def suppressed(self, node: cst.CSTNode) -> bool:
+        """Whether ``# optimize: ignore[...]`` on the statement's first line covers us."""
+        lines = self._source_lines or []
+        statement = self.enclosing_statement(node)
+        first = self.line_of(statement)
+        for lineno in {first, self.line_of(node)}:
+            if not 0 < lineno <= len(lines):
+                continue
+            match = _SUPPRESSION.search(lines[lineno - 1])
+            if not match:
+                continue
+            ids = match.group("ids")
+            if ids is None or self.ID in {i.strip() for i in ids.split(",")}:
+                return True
+        return False
+
+    def allowed(self, node: cst.CSTNode) -> bool:
+        """False (and a refusal recorded) when a suppression comment covers ``node``."""
+        if self.suppressed(node):
+            self.refuse(node, "suppressed by `# optimize: ignore`")
+            return False
+        return True
+
+    def record(self, node: cst.CSTNode, rationale: str, tier: str | None = None) -> None:
+        self.changes.append(
+            Change(self.ID, self.path, self.line_of(node), rationale, tier or self.SAFETY)
+        )
+
+    def refuse(self, node: cst.CSTNode, reason: str) -> None:
+        self.refusals.append(Refusal(self.ID, self.path, self.line_of(node), reason))
+
+    def create_file(self, path: str, text: str) -> None:
+        """Ask the engine to add a new repository file (e.g. a helper module)."""
+        self.created_files[path] = text

@@ -1,0 +1,115 @@
+"""Shared knowledge about SQLAlchemy engine calls, for the pool codemods."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from optimize.codemods.base import Codemod
+
+ENGINE_FACTORIES = frozenset(
+    {
+        "sqlalchemy.create_engine",
+        "sqlalchemy.engine.create_engine",
+        "sqlalchemy.engine.create.create_engine",
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "sqlalchemy.ext.asyncio.engine.create_async_engine",
+    }
+)
+
+# Pools without checkout validation or without overflow.
+NO_PREPING_POOLS = frozenset({"NullPool", "StaticPool"})
+NO_OVERFLOW_POOLS = frozenset({"NullPool", "StaticPool", "SingletonThreadPool", "AssertionPool"})
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value if isinstance(node.evaluated_value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _string_value(node.left), _string_value(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, cst.FormattedString):
+        # The scheme is what matters: `f"sqlite:///{path}"`.
+        head = node.parts[0] if node.parts else None
+        if isinstance(head, cst.FormattedStringText):
+            return head.value
+    return None
+
+
+def url_literal(call: cst.Call) -> str | None:
+    url = keyword(call, "url")
+    if url is None:
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        url = positional[0] if positional else None
+    return None if url is None else _string_value(url.value)
+
+
+def engine_skip_reason(
+    call: cst.Call, codemod: Codemod, pools: frozenset[str] = NO_PREPING_POOLS
+) -> str | None:
+    """Why this engine call must not be changed, or None."""
+    if any(a.star == "**" for a in call.args):
+        return "engine options come through **kwargs, which may already set them"
+    url = url_literal(call)
+    if url is not None and url.lower().startswith("sqlite"):
+        return "sqlite URL: the engine keeps no server connection to validate or overflow"
+    poolclass = keyword(call, "poolclass")
+    if poolclass is not None:
+        names = {q.rsplit(".", 1)[-1] for q in codemod.qualified_names(poolclass.value)}
+        if not names and isinstance(poolclass.value, (cst.Name, cst.Attribute)):
+            node = poolclass.value
+            names = {node.value if isinstance(node, cst.Name) else node.attr.value}
+        hit = names & pools
+        if hit:
+            return f"poolclass={sorted(hit)[0]} keeps no pool for this option"
+        if not names:
+            return "poolclass cannot be resolved"
+    return None
+
+
+def _no_comment(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        return ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return ws
+
+
+def add_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call:
+    """Append ``name=value`` to ``call`` in the call's own layout.
+
+    One argument per line stays one per line; a trailing comma stays trailing; a call on
+    one line gets ``, name=value``.
+    """
+    new = cst.Arg(
+        keyword=cst.Name(name),
+        value=value,
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""),
+            whitespace_after=cst.SimpleWhitespace(""),
+        ),
+    )
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=[new])
+    last = args[-1]
+    separator = next((a.comma for a in args[:-1] if isinstance(a.comma, cst.Comma)), None)
+    if separator is None:
+        opening = call.whitespace_before_args
+        separator = cst.Comma(
+            whitespace_after=opening
+            if isinstance(opening, cst.ParenthesizedWhitespace)
+            else cst.SimpleWhitespace(" ")
+        )
+    separator = separator.with_changes(whitespace_after=_no_comment(separator.whitespace_after))
+    if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument inherits it
+        args[-1] = last.with_changes(comma=separator)
+        new = new.with_changes(comma=last.comma)
+    else:
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+        new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+    return call.with_changes(args=[*args, new])

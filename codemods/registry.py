@@ -1,0 +1,18 @@
+"""Every codemod, in the order `apply` runs them (each on the previous one's output).
+
+Order matters only where codemods touch the same code: removals of redundant queries run
+before the rewrites that move awaits into background tasks.
+"""
+
+from __future__ import annotations
+
+from optimize.codemods.base import Codemod
+from optimize.codemods.pool_pre_ping import PoolPrePing
+
+REGISTRY: tuple[type[Codemod], ...] = (
+    PoolPrePing,
+)
+
+
+def by_id() -> dict[str, type[Codemod]]:
+    return {c.ID: c for c in REGISTRY}

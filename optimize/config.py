@@ -1,0 +1,94 @@
+"""`[tool.optimize]` in the target repository's pyproject.toml.
+
+```toml
+[tool.optimize]
+disable = ["pool-overflow"]        # or enable = [...] to run only those
+exclude = ["migrations/**"]        # globs, relative to the repository root
+max-file-size = 1_000_000          # bytes; larger files are skipped with a notice
+
+[tool.optimize.pool-overflow]      # per-codemod options
+target = 30
+```
+Values are data: nothing here is evaluated.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optimize.errors import ConfigError
+
+_TOP_KEYS = {"enable", "disable", "exclude", "max-file-size"}
+
+
+@dataclass
+class Config:
+    enable: list[str] | None = None
+    disable: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    max_file_size: int = 1_000_000
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uses_black: bool = False
+
+
+def _string_list(value: Any, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[tool.optimize] {key}: expected a list of strings")
+    return value
+
+
+def load_config(root: Path) -> Config:
+    from optimize.codemods.registry import by_id
+
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return Config()
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"pyproject.toml: cannot be read: {exc}") from None
+    tool = data.get("tool", {})
+    section = tool.get("optimize", {})
+    config = Config(uses_black=isinstance(tool.get("black"), dict))
+    if not isinstance(section, dict):
+        raise ConfigError("[tool.optimize] must be a table")
+    codemods = by_id()
+    for key, value in section.items():
+        if key in codemods:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[tool.optimize] {key}: expected a table of options")
+            known = codemods[key].OPTIONS
+            for opt, opt_value in value.items():
+                if opt not in known:
+                    raise ConfigError(
+                        f"[tool.optimize.{key}] {opt}: unknown option"
+                        + (f" (known: {', '.join(sorted(known))})" if known else " (it takes none)")
+                    )
+                default = known[opt]
+                if default is not None and not isinstance(opt_value, type(default)):
+                    raise ConfigError(
+                        f"[tool.optimize.{key}] {opt}: expected {type(default).__name__}"
+                    )
+            config.options[key] = dict(value)
+        elif key == "enable":
+            config.enable = _string_list(value, key)
+        elif key == "disable":
+            config.disable = _string_list(value, key)
+        elif key == "exclude":
+            config.exclude = _string_list(value, key)
+        elif key == "max-file-size":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError("[tool.optimize] max-file-size: expected a positive integer")
+            config.max_file_size = value
+        else:
+            raise ConfigError(
+                f"[tool.optimize] {key}: unknown key (known: {', '.join(sorted(_TOP_KEYS))}, or a codemod id)"
+            )
+    for key in ("enable", "disable"):
+        for cid in getattr(config, key) or []:
+            if cid not in codemods:
+                raise ConfigError(f"[tool.optimize] {key}: unknown codemod id {cid!r}")
+    return config
