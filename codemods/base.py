@@ -108,6 +108,7 @@ class Codemod(VisitorBasedCodemodCommand):
         index: Any = None,
         options: Mapping[str, Any] | None = None,
         source_lines: Sequence[str] | None = None,
+        unsafe_allowed: bool = True,
     ) -> None:
         super().__init__(context)
         if index is None:
@@ -120,6 +121,7 @@ class Codemod(VisitorBasedCodemodCommand):
         self.refusals: list[Refusal] = []
         self.created_files: dict[str, str] = {}  # new files the rewrite needs (path -> text)
         self._source_lines = source_lines
+        self.unsafe_allowed = unsafe_allowed
 
     # --- what the engine reads -------------------------------------------------------
 
@@ -186,6 +188,17 @@ class Codemod(VisitorBasedCodemodCommand):
         """False (and a refusal recorded) when a suppression comment covers ``node``."""
         if self.suppressed(node):
             self.refuse(node, "suppressed by `# optimize: ignore`")
+            return False
+        return True
+
+    def permits(self, node: cst.CSTNode, tier: str, why: str) -> bool:
+        """Whether a change of ``tier`` may be made in this run.
+
+        A safe codemod can find a case it cannot prove fully safe (``why``); without
+        ``--unsafe-fixes`` that case is reported instead of rewritten.
+        """
+        if tier == UNSAFE and not self.unsafe_allowed:
+            self.refuse(node, f"skipped: unsafe fix ({why}); use --unsafe-fixes to apply it")
             return False
         return True
 

@@ -35,13 +35,14 @@ def run_codemod(
     path: str,
     index: Any = None,
     options: Mapping[str, Any] | None = None,
+    unsafe_allowed: bool = True,
 ) -> TransformResult:
     """Apply ``codemod`` to ``tree``; the module comes back unchanged if it skips."""
     full_module_name, package = module_name(path)
     context = CodemodContext(
         filename=path, full_module_name=full_module_name, full_package_name=package
     )
-    instance = codemod(context, index=index, options=options)
+    instance = codemod(context, index=index, options=options, unsafe_allowed=unsafe_allowed)
     new_tree = instance.transform_module(tree)
     return TransformResult(
         new_tree, instance.changes, instance.refusals, dict(instance.created_files)

@@ -1,0 +1,180 @@
+"""The `optimize` command line: parses arguments, calls `optimize.runner`, prints results."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+
+from optimize import __version__, runner
+from optimize.codemods.registry import REGISTRY
+from optimize.errors import OptimizeError
+from optimize.reports import table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Rewrite a FastAPI + SQLAlchemy repository to make it faster, one git commit per codemod.",
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+PathArg = typer.Argument(Path("."), help="Directory to work on (default: current directory).")
+OnlyOpt = typer.Option(None, "--only", help="Run only these codemod ids (comma-separated or repeated).")
+ExcludeOpt = typer.Option(None, "--exclude", help="Skip these codemod ids.")
+
+
+def _ids(values: Optional[list[str]]) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn every failure into one line on stderr and exit code 2: never a traceback."""
+    try:
+        yield
+    except OptimizeError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was changed")
+        raise typer.Exit(130)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # a bug: still one line, with a way to see the details
+        if os.environ.get("OPTIMIZE_DEBUG"):
+            raise
+        err.print(
+            f"error: internal error {type(exc).__name__}: {exc} (set OPTIMIZE_DEBUG=1 for details)",
+            markup=False,
+        )
+        raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"optimize {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    pass
+
+
+@app.command("list")
+def list_codemods() -> None:
+    """The codemods, in the order they run, with their safety conditions."""
+    table.codemods(out, REGISTRY)
+
+
+@app.command()
+def scan(
+    path: Path = PathArg,
+    only: Optional[list[str]] = OnlyOpt,
+    exclude: Optional[list[str]] = ExcludeOpt,
+    fail_on: str = typer.Option("none", "--fail-on", help="Exit 1 on: none, changes, refusals, any."),
+) -> None:
+    """What each codemod would change, and what it found but left alone. Writes nothing."""
+    with _errors():
+        if fail_on not in {"none", "changes", "refusals", "any"}:
+            raise OptimizeError(f"--fail-on: expected none, changes, refusals or any, not {fail_on!r}")
+        target = runner.Target.open(path, need_repo=False)
+        plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)))
+        table.scan(out, plan, target.prefix)
+        changes = any(o.changes for o in plan.outcomes)
+        if (fail_on in {"changes", "any"} and changes) or (fail_on in {"refusals", "any"} and plan.refusals):
+            raise typer.Exit(1)
+
+
+@app.command()
+def apply(
+    path: Path = PathArg,
+    only: Optional[list[str]] = OnlyOpt,
+    exclude: Optional[list[str]] = ExcludeOpt,
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also run codemods whose fixes need review."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the diffs; change no file and no commit."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified patch (for git apply); change nothing."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
+    author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
+) -> None:
+    """Rewrite the code: one git commit per codemod (safe codemods unless told otherwise)."""
+    with _errors():
+        selection = runner.Selection(_ids(only), _ids(exclude), unsafe_fixes)
+        if dry_run or diff:
+            target = runner.Target.open(path, need_repo=False)
+            plan = runner.make_plan(target, selection)
+            if diff:
+                from optimize.review import plan_patch
+
+                sys.stdout.buffer.write(plan_patch(plan.changed, target.prefix))
+                sys.stdout.flush()
+                table.summary(err, plan)
+            else:
+                from optimize.review import show_plan
+
+                show_plan(out, plan, target.prefix)
+                table.summary(out, plan)
+            return
+        target = runner.Target.open(path, need_repo=True)
+        result = runner.apply(target, selection, no_verify=no_verify, author=author)
+        table.applied(out, result)
+
+
+@app.command()
+def log(path: Path = PathArg) -> None:
+    """The optimisation commits on the current branch, newest first."""
+    with _errors():
+        target = runner.Target.open(path, need_repo=True)
+        table.log(out, runner.log(target))
+
+
+@app.command()
+def revert(
+    args: Optional[list[str]] = typer.Argument(None, metavar="[PATH] [ID]...", help="Repository directory (optional), then the codemod ids whose commits to revert."),
+    all_: bool = typer.Option(False, "--all", help="Revert every optimisation commit."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
+    author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
+) -> None:
+    """Undo optimisation commits with `git revert`, newest first."""
+    with _errors():
+        from optimize.codemods.registry import by_id
+
+        words = list(args or [])
+        path = Path(".")
+        if words and words[0] not in by_id() and Path(words[0]).is_dir():
+            path = Path(words.pop(0))
+        chosen = _ids(words)
+        if not chosen and not all_:
+            raise OptimizeError("name the codemod ids to revert, or pass --all")
+        target = runner.Target.open(path, need_repo=True)
+        reverted = runner.revert(target, chosen, all_=all_, no_verify=no_verify, author=author)
+        table.reverted(out, reverted)
+
+
+@app.command()
+def demo(
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Where to create the demo repository."),
+) -> None:
+    """Copy the bundled example app into a new git repository and optimize it."""
+    with _errors():
+        from optimize.demo import run_demo
+
+        run_demo(out, directory)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

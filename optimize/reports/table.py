@@ -1,0 +1,101 @@
+"""Rich tables for people; every command's human output is rendered here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from optimize.messages import location
+
+
+def codemods(console: Console, registry: Iterable) -> None:
+    table = Table(title="Codemods, in the order they run")
+    table.add_column("id", style="bold")
+    table.add_column("safety")
+    table.add_column("title")
+    table.add_column("applies when")
+    for c in registry:
+        table.add_row(c.ID, c.SAFETY, c.TITLE, c.CONDITIONS)
+    console.print(table)
+
+
+def scan(console: Console, plan, prefix: str = "") -> None:
+    changes = [c for o in plan.outcomes for c in o.changes]
+    if changes:
+        table = Table(title="Would change")
+        for col in ("codemod", "tier", "location", "why"):
+            table.add_column(col)
+        for c in changes:
+            table.add_row(c.codemod, c.tier, location(prefix + c.path, c.line), c.rationale)
+        console.print(table)
+    if plan.refusals:
+        table = Table(title="Found and left alone")
+        for col in ("codemod", "location", "reason"):
+            table.add_column(col)
+        for r in plan.refusals:
+            table.add_row(r.codemod, location(prefix + r.path, r.line), r.reason)
+        console.print(table)
+    summary(console, plan)
+
+
+def summary(console: Console, plan) -> None:
+    changes = sum(len(o.changes) for o in plan.outcomes)
+    files = len({e.path for o in plan.outcomes for e in o.edits})
+    console.print(
+        f"{plan.files_scanned} Python files, {plan.files_parsed} parsed; "
+        f"{changes} changes in {files} files by {len(plan.changed)} codemods; "
+        f"{len(plan.refusals)} left alone."
+    )
+    if plan.skips:
+        reasons = Counter(s.reason.split(":")[0] for s in plan.skips)
+        console.print(
+            "Skipped files: " + ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+        )
+        for skip in plan.skips[:20]:
+            console.print(f"  {skip.path}: {skip.reason}", markup=False)
+    if not changes:
+        console.print("Nothing to change.")
+
+
+def applied(console: Console, result) -> None:
+    if not result.landed and not result.dropped:
+        summary(console, result.plan)
+        console.print("No commit created.")
+        return
+    table = Table(title="Commits created")
+    for col in ("commit", "codemod", "changes"):
+        table.add_column(col)
+    counts = {o.codemod.ID: len(o.changes) for o in result.plan.outcomes}
+    for landed in result.landed:
+        table.add_row(landed.sha[:10], landed.key, str(counts.get(landed.key, 0)))
+    console.print(table)
+    for dropped in result.dropped:
+        console.print(f"dropped {dropped.key}: {dropped.reason}", markup=False)
+    refused = len(result.plan.refusals)
+    if refused:
+        console.print(f"{refused} locations left alone: `optimize scan` lists them with the reasons.")
+    console.print("Undo with `optimize revert <id>` or `optimize revert --all`.")
+
+
+def log(console: Console, commits) -> None:
+    if not commits:
+        console.print("No optimisation commits on this branch.")
+        return
+    table = Table(title="Optimisation commits, newest first")
+    for col in ("commit", "date", "codemod", "subject", "status"):
+        table.add_column(col)
+    for c in commits:
+        status = f"reverted by {c.reverted_by[:10]}" if c.reverted_by else "live"
+        table.add_row(c.sha[:10], c.date, c.codemod, c.subject, status)
+    console.print(table)
+
+
+def reverted(console: Console, commits) -> None:
+    if not commits:
+        console.print("Nothing to revert.")
+        return
+    for c in commits:
+        console.print(f"reverted {c.sha[:10]} {c.subject}", markup=False)
