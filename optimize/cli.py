@@ -24,7 +24,7 @@ app = typer.Typer(
     help="Rewrite a FastAPI + SQLAlchemy repository to make it faster, one git commit per codemod.",
 )
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PathArg = typer.Argument(Path("."), help="Directory to work on (default: current directory).")
 OnlyOpt = typer.Option(None, "--only", help="Run only these codemod ids (comma-separated or repeated).")

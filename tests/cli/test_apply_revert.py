@@ -1,0 +1,183 @@
+"""`apply`, `log`, `revert`, `--dry-run` and `--diff` on real temporary git repositories."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import git, make_repo, run_cli, snapshot, write_files
+
+DATABASE = """\
+from sqlalchemy.ext.asyncio import create_async_engine
+
+engine = create_async_engine(
+    DATABASE_URL,
+    pool_size=10,
+    pool_pre_ping=False,
+)
+"""
+SYNC = "import sqlalchemy as sa\n\nengine = sa.create_engine(URL)\n"
+UNTOUCHED = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(
+        tmp_path / "repo",
+        {"app/database.py": DATABASE, "app/sync.py": SYNC, "app/util.py": UNTOUCHED},
+    )
+
+
+def commits(repo: Path) -> list[str]:
+    return git(repo, "log", "--format=%H").split()
+
+
+def test_apply_creates_one_commit_per_codemod_with_trailers(repo: Path) -> None:
+    before = commits(repo)
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0, result.output
+    new = commits(repo)[: len(commits(repo)) - len(before)]
+    assert len(new) == 1
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message.startswith("perf(pool-pre-ping): ")
+    trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)")
+    assert "Optimize-Codemod: pool-pre-ping" in trailers
+    assert "Optimize-Version: " in trailers
+    assert "app/database.py:3" in message and "app/sync.py:3" in message
+    assert "pool_pre_ping=True" in (repo / "app/database.py").read_text()
+    assert git(repo, "status", "--porcelain") == ""
+    # Files no codemod matched are byte-identical.
+    assert (repo / "app/util.py").read_text() == UNTOUCHED
+
+
+def test_second_apply_changes_nothing(repo: Path) -> None:
+    assert run_cli("apply", str(repo)).exit_code == 0
+    head = commits(repo)[0]
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0
+    assert "No commit created" in result.output
+    assert commits(repo)[0] == head
+
+
+def test_revert_restores_the_original_bytes(repo: Path) -> None:
+    original = snapshot(repo)["files"]
+    assert run_cli("apply", str(repo)).exit_code == 0
+    result = run_cli("revert", str(repo), "pool-pre-ping")
+    assert result.exit_code == 0, result.output
+    assert snapshot(repo)["files"] == original
+    assert git(repo, "status", "--porcelain") == ""
+    log = run_cli("log", str(repo))
+    assert "reverted by" in log.output
+    # Reverting again finds nothing live.
+    assert "Nothing to revert" in run_cli("revert", str(repo), "--all").output
+
+
+def test_plain_git_revert_also_restores(repo: Path) -> None:
+    original = snapshot(repo)["files"]
+    assert run_cli("apply", str(repo)).exit_code == 0
+    git(repo, "revert", "--no-edit", "HEAD")
+    assert snapshot(repo)["files"] == original
+
+
+def test_dry_run_touches_nothing(repo: Path) -> None:
+    before = snapshot(repo)
+    result = run_cli("apply", str(repo), "--dry-run")
+    assert result.exit_code == 0
+    assert "pool_pre_ping=True" in result.output
+    assert snapshot(repo) == before
+
+
+def test_diff_is_a_patch_git_apply_accepts(repo: Path, tmp_path: Path) -> None:
+    before = snapshot(repo)
+    result = run_cli("apply", str(repo), "--diff")
+    assert result.exit_code == 0
+    assert snapshot(repo) == before
+    patch = tmp_path / "p.diff"
+    patch.write_bytes(result.stdout_bytes)
+    check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=repo, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    subprocess.run(["git", "apply", str(patch)], cwd=repo, check=True)
+    assert "pool_pre_ping=True" in (repo / "app/database.py").read_text()
+
+
+def test_dirty_tree_is_refused_with_the_files(repo: Path) -> None:
+    (repo / "app/util.py").write_text(UNTOUCHED + "# wip\n")
+    before = snapshot(repo)
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 2
+    assert "uncommitted changes" in result.stderr and "app/util.py" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(repo) == before
+
+
+def test_untracked_files_are_left_alone(repo: Path) -> None:
+    write_files(repo, {"scratch.py": "from sqlalchemy import create_engine\ne = create_engine(u)\n"})
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0
+    assert (repo / "scratch.py").read_text().endswith("create_engine(u)\n")
+    assert git(repo, "status", "--porcelain") == "?? scratch.py\n"
+
+
+def test_outside_a_repository_apply_is_refused_and_dry_run_works(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    write_files(plain, {"db.py": SYNC})
+    result = run_cli("apply", str(plain))
+    assert result.exit_code == 2
+    assert "not inside a git repository" in result.stderr and "--dry-run" in result.stderr
+    assert "Traceback" not in result.output
+    dry = run_cli("apply", str(plain), "--dry-run")
+    assert dry.exit_code == 0 and "pool_pre_ping=True" in dry.output
+    assert (plain / "db.py").read_text() == SYNC
+
+
+def test_failure_midway_leaves_the_repository_as_before(repo: Path, monkeypatch) -> None:
+    from optimize import git as gitops
+
+    before = snapshot(repo)
+
+    def boom(spec):
+        raise RuntimeError("injected")
+
+    real = gitops.build_commits
+    monkeypatch.setattr(gitops, "build_commits", lambda *a, **k: real(*a, **{**k, "before_each": boom}))
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 2
+    assert "injected" in result.stderr
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xef\xbb\xbffrom sqlalchemy import create_engine\r\nengine = create_engine(url)\r\n",
+        b"# -*- coding: latin-1 -*-\nfrom sqlalchemy import create_engine\n# caf\xe9\nengine = create_engine(url)\n",
+        b"from sqlalchemy import create_engine\r\nengine = create_engine(\r\n    url,\r\n)",
+    ],
+    ids=["bom-crlf", "latin-1", "crlf-no-final-newline"],
+)
+def test_encodings_and_line_endings_round_trip(tmp_path: Path, content: bytes) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": content})
+    git(repo, "config", "core.autocrlf", "false")
+    assert run_cli("apply", str(repo)).exit_code == 0
+    after = (repo / "db.py").read_bytes()
+    assert after.replace(b", pool_pre_ping=True", b"").replace(b"    pool_pre_ping=True,\r\n", b"") == content
+    assert run_cli("revert", str(repo), "--all").exit_code == 0
+    assert (repo / "db.py").read_bytes() == content
+
+
+def test_nothing_to_change(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.py": UNTOUCHED})
+    head = commits(repo)
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0
+    assert "Nothing to change" in result.output and "No commit created" in result.output
+    assert commits(repo) == head
+
+
+def test_list_and_unknown_ids() -> None:
+    listing = run_cli("list")
+    assert listing.exit_code == 0 and "pool-pre-ping" in listing.output
+    bad = run_cli("scan", ".", "--only", "no-such-codemod")
+    assert bad.exit_code == 2 and "unknown codemod id" in bad.stderr
