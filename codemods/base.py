@@ -18,12 +18,14 @@ A codemod never touches files or git: it turns a module into a module and record
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.metadata import (
+    MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
     QualifiedNameProvider,
@@ -134,10 +136,30 @@ class Codemod(VisitorBasedCodemodCommand):
     def path(self) -> str:
         return self.context.filename or "<string>"
 
+    # Metadata (scopes, qualified names) costs far more than parsing; the engine hands every
+    # codemod that sees the same tree the same wrapper, so it is computed once per tree.
+    shared_wrapper: MetadataWrapper | None = None
+
     def transform_module(self, tree: cst.Module) -> cst.Module:
         if self._source_lines is None:
             self._source_lines = tree.code.splitlines()
         return super().transform_module(tree)
+
+    def _handle_metadata_reference(self, module: cst.Module):
+        wrapper = self.shared_wrapper
+        if wrapper is None or wrapper.module is not module:
+            return super()._handle_metadata_reference(module)
+        return self._shared_metadata(wrapper)
+
+    @contextmanager
+    def _shared_metadata(self, wrapper: MetadataWrapper):
+        previous = self.context.wrapper
+        with self.resolve(wrapper):
+            self.context = replace(self.context, wrapper=wrapper)
+            try:
+                yield wrapper.module
+            finally:
+                self.context = replace(self.context, wrapper=previous)
 
     # --- helpers for subclasses --------------------------------------------------------
 

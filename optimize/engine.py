@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper
 
 from optimize.analyzers.index import RepoIndex
 from optimize.codemods.base import SAFE, Change, Codemod, Refusal
@@ -125,6 +126,7 @@ def plan(
     current: dict[str, bytes] = {f.path: f.data for f in files}
     index = RepoIndex.build(current, project_files(root), cache=index_cache)
     trees: dict[str, cst.Module] = {}
+    wrappers: dict[str, MetadataWrapper] = {}
     unparsable: set[str] = set()
     outcomes: list[Outcome] = []
     for codemod in codemods:
@@ -143,9 +145,16 @@ def plan(
                     skips.append(_syntax_skip(path, exc))
                     continue
                 trees[path] = tree
+                # A fresh parse has no shared nodes, so the wrapper need not copy it.
+                wrappers[path] = MetadataWrapper(tree, unsafe_skip_copy=True)
+            wrapper = wrappers.get(path)
+            if wrapper is None:
+                wrapper = wrappers[path] = MetadataWrapper(tree)
+            tree = wrapper.module
             try:
                 result = run_codemod(
-                    codemod, tree, path, index=index, options=options, unsafe_allowed=unsafe_allowed
+                    codemod, tree, path, index=index, options=options,
+                    unsafe_allowed=unsafe_allowed, wrapper=wrapper,
                 )
             except Exception as exc:  # a codemod bug must not stop the run or lose a file
                 outcome.refusals.append(
@@ -166,6 +175,7 @@ def plan(
                 new_source = black_reformat(root, source, new_source)
             new_tree = result.tree if new_source == result.tree.bytes else cst.parse_module(new_source)
             trees[path] = new_tree
+            wrappers.pop(path, None)
             current[path] = new_source
             outcome.edits.append(FileEdit(path, source, new_source))
             outcome.changes.extend(result.changes)

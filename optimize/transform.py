@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import libcst as cst
 from libcst.codemod import CodemodContext
+from libcst.metadata import MetadataWrapper
 
 from optimize.codemods.base import Change, Codemod, Refusal
 
@@ -36,6 +37,7 @@ def run_codemod(
     index: Any = None,
     options: Mapping[str, Any] | None = None,
     unsafe_allowed: bool = True,
+    wrapper: MetadataWrapper | None = None,
 ) -> TransformResult:
     """Apply ``codemod`` to ``tree``; the module comes back unchanged if it skips."""
     full_module_name, package = module_name(path)
@@ -43,6 +45,7 @@ def run_codemod(
         filename=path, full_module_name=full_module_name, full_package_name=package
     )
     instance = codemod(context, index=index, options=options, unsafe_allowed=unsafe_allowed)
+    instance.shared_wrapper = wrapper
     new_tree = instance.transform_module(tree)
     return TransformResult(
         new_tree, instance.changes, instance.refusals, dict(instance.created_files)
