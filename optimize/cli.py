@@ -83,14 +83,22 @@ def scan(
     only: Optional[list[str]] = OnlyOpt,
     exclude: Optional[list[str]] = ExcludeOpt,
     fail_on: str = typer.Option("none", "--fail-on", help="Exit 1 on: none, changes, refusals, any."),
+    output_format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """What each codemod would change, and what it found but left alone. Writes nothing."""
     with _errors():
         if fail_on not in {"none", "changes", "refusals", "any"}:
             raise OptimizeError(f"--fail-on: expected none, changes, refusals or any, not {fail_on!r}")
+        if output_format not in {"table", "json"}:
+            raise OptimizeError(f"--format: expected table or json, not {output_format!r}")
         target = runner.Target.open(path, need_repo=False)
         plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)))
-        table.scan(out, plan, target.prefix)
+        if output_format == "json":
+            from optimize.reports.json_report import scan_json
+
+            sys.stdout.write(scan_json(plan, target.prefix) + "\n")
+        else:
+            table.scan(out, plan, target.prefix)
         changes = any(o.changes for o in plan.outcomes)
         if (fail_on in {"changes", "any"} and changes) or (fail_on in {"refusals", "any"} and plan.refusals):
             raise typer.Exit(1)

@@ -181,3 +181,14 @@ def test_list_and_unknown_ids() -> None:
     assert listing.exit_code == 0 and "pool-pre-ping" in listing.output
     bad = run_cli("scan", ".", "--only", "no-such-codemod")
     assert bad.exit_code == 2 and "unknown codemod id" in bad.stderr
+
+
+def test_scan_json_and_fail_on(repo: Path) -> None:
+    import json
+
+    result = run_cli("scan", str(repo), "--format", "json", "--fail-on", "changes")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert {c["path"] for c in data["changes"]} == {"app/database.py", "app/sync.py"}
+    assert all(c["codemod"] == "pool-pre-ping" and c["tier"] == "safe" for c in data["changes"])
+    assert run_cli("scan", str(repo), "--fail-on", "refusals").exit_code == 0
