@@ -192,3 +192,14 @@ def test_scan_json_and_fail_on(repo: Path) -> None:
     assert {c["path"] for c in data["changes"]} == {"app/database.py", "app/sync.py"}
     assert all(c["codemod"] == "pool-pre-ping" and c["tier"] == "safe" for c in data["changes"])
     assert run_cli("scan", str(repo), "--fail-on", "refusals").exit_code == 0
+
+
+def test_apply_on_a_subdirectory_uses_repository_paths(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"backend/app/db.py": SYNC, "other/db.py": SYNC})
+    result = run_cli("apply", str(repo / "backend"))
+    assert result.exit_code == 0, result.output
+    assert "pool_pre_ping=True" in (repo / "backend/app/db.py").read_text()
+    assert (repo / "other/db.py").read_text() == SYNC
+    assert "backend/app/db.py:3" in git(repo, "log", "-1", "--format=%B")
+    diff = run_cli("apply", str(repo / "other"), "--diff")
+    assert b"a/other/db.py" in diff.stdout_bytes
