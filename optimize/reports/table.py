@@ -26,15 +26,18 @@ def scan(console: Console, plan, prefix: str = "") -> None:
     changes = [c for o in plan.outcomes for c in o.changes]
     if changes:
         table = Table(title="Would change")
-        for col in ("codemod", "tier", "location", "why"):
-            table.add_column(col)
+        table.add_column("codemod", no_wrap=True)
+        table.add_column("tier")
+        table.add_column("location", no_wrap=True)
+        table.add_column("why", ratio=1)
         for c in changes:
             table.add_row(c.codemod, c.tier, location(prefix + c.path, c.line), c.rationale)
         console.print(table)
     if plan.refusals:
         table = Table(title="Found and left alone")
-        for col in ("codemod", "location", "reason"):
-            table.add_column(col)
+        table.add_column("codemod", no_wrap=True)
+        table.add_column("location", no_wrap=True)
+        table.add_column("reason", ratio=1)
         for r in plan.refusals:
             table.add_row(r.codemod, location(prefix + r.path, r.line), r.reason)
         console.print(table)
