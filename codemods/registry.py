@@ -7,12 +7,14 @@ before the rewrites that move awaits into background tasks.
 from __future__ import annotations
 
 from optimize.codemods.base import Codemod
+from optimize.codemods.debug_middleware import DebugMiddleware
 from optimize.codemods.pool_overflow import PoolOverflow
 from optimize.codemods.pool_pre_ping import PoolPrePing
 
 REGISTRY: tuple[type[Codemod], ...] = (
     PoolPrePing,
     PoolOverflow,
+    DebugMiddleware,
 )
 
 
