@@ -1,9 +1,16 @@
-"""Facts gathered from one module's `ast`: the unit the repository index caches."""
+"""Facts gathered from one module's `ast`: the unit the repository index caches.
+
+Names are resolved through the module's own imports, so a call written `manager.broadcast(...)`
+after `from app.ws import manager` is recorded as `app.ws.manager.broadcast`.
+"""
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from optimize.analyzers.models import ModelInfo, model_info
 
 
 @dataclass(frozen=True)
@@ -17,33 +24,288 @@ class SettingsField:
     line: int
 
 
+@dataclass(frozen=True)
+class ClassField:
+    """Any class-level field: ``name: T = value`` or ``name = value``."""
+
+    path: str
+    cls: str
+    name: str
+    annotation: str | None
+    value: object
+    has_literal: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class SessionFactory:
+    path: str
+    name: str  # the name it is bound to ("" for an inline `AsyncSession(...)`)
+    qualname: str
+    kind: str  # sessionmaker | async_sessionmaker | Session | AsyncSession
+    expire_on_commit: bool | None  # None: not a literal
+
+
+@dataclass
+class FunctionInfo:
+    qualname: str  # module.func or module.Class.method
+    path: str
+    line: int
+    is_async: bool
+    calls: set[str] = field(default_factory=set)  # resolved dotted names of callees
+    sends: list[str] = field(default_factory=list)  # e.g. "websocket.send_json"
+    writes: list[str] = field(default_factory=list)  # e.g. "db.commit"
+
+
+SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast", "send"}
+WRITE_METHODS = {"add", "add_all", "commit", "flush", "delete", "merge", "bulk_save_objects"}
+_WRITE_STATEMENTS = {"insert", "update", "delete"}
+FACTORY_KINDS = {
+    "sqlalchemy.orm.sessionmaker": "sessionmaker",
+    "sqlalchemy.orm.session.sessionmaker": "sessionmaker",
+    "sqlalchemy.ext.asyncio.async_sessionmaker": "async_sessionmaker",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": "async_sessionmaker",
+    "sqlalchemy.orm.Session": "Session",
+    "sqlalchemy.orm.session.Session": "Session",
+    "sqlmodel.Session": "Session",
+    "sqlalchemy.ext.asyncio.AsyncSession": "AsyncSession",
+    "sqlalchemy.ext.asyncio.session.AsyncSession": "AsyncSession",
+    "sqlmodel.ext.asyncio.session.AsyncSession": "AsyncSession",
+}
+
+
 @dataclass
 class FileFacts:
     path: str
-    models: dict = field(default_factory=dict)
+    module: str = ""
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
+    models: dict[str, ModelInfo] = field(default_factory=dict)
     settings_fields: list[SettingsField] = field(default_factory=list)
+    class_fields: list[ClassField] = field(default_factory=list)
+    session_factories: list[SessionFactory] = field(default_factory=list)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)  # qualname -> info
+    instances: dict[str, str] = field(default_factory=dict)  # module-level name -> class qualname
+
+
+def module_of(path: str) -> str:
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = dotted(node.value)
+        return None if head is None else f"{head}.{node.attr}"
+    if isinstance(node, ast.Call):  # get_settings().debug -> get_settings().debug
+        head = dotted(node.func)
+        return None if head is None else f"{head}()"
+    return None
+
+
+class _Resolver:
+    def __init__(self, module: str, imports: dict[str, str], local: set[str]) -> None:
+        self.module = module
+        self.imports = imports
+        self.local = local
+
+    def resolve(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        head, _, rest = name.partition(".")
+        if head in self.imports:
+            base = self.imports[head]
+        elif head in self.local:
+            base = f"{self.module}.{head}"
+        else:
+            return name
+        return f"{base}.{rest}" if rest else base
+
+
+def _imports(tree: ast.Module, module: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    package = module.rsplit(".", 1)[0] if "." in module else ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    found[alias.asname] = alias.name
+                else:
+                    found[alias.name.split(".")[0]] = alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, base] if base else parts)
+            for alias in node.names:
+                if alias.name != "*":
+                    found[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    return found
+
+
+def _literal(node: ast.AST | None) -> tuple[bool, object]:
+    if node is None:
+        return False, None
+    try:
+        return True, ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.AST | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _field_default(value: ast.AST | None) -> ast.AST | None:
+    """`Field(default=5)` / `Field(5)` / `field(default=5)` -> the default expression."""
+    if isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] in {"Field", "field"}:
+        default = _keyword(value, "default")
+        if default is None and value.args:
+            default = value.args[0]
+        return default
+    return value
+
+
+def _class_fields(path: str, node: ast.ClassDef) -> list[ClassField]:
+    fields = []
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            name, annotation, value = stmt.target.id, ast.unparse(stmt.annotation), stmt.value
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
+            name, annotation, value = stmt.targets[0].id, None, stmt.value
+        else:
+            continue
+        has_literal, literal = _literal(_field_default(value))
+        fields.append(ClassField(path, node.name, name, annotation, literal, has_literal, stmt.lineno))
+    return fields
+
+
+class _FunctionScanner(ast.NodeVisitor):
+    """Calls, sends and writes of one function body (nested functions excluded)."""
+
+    def __init__(self, info: FunctionInfo, resolver: _Resolver, cls: str | None) -> None:
+        self.info = info
+        self.resolver = resolver
+        self.cls = cls
+
+    def visit_FunctionDef(self, node):  # nested definitions are their own functions
+        return
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = dotted(node.func)
+        if name:
+            head, _, rest = name.partition(".")
+            if head in {"self", "cls"} and self.cls and rest and "." not in rest:
+                self.info.calls.add(f"{self.resolver.module}.{self.cls}.{rest}")
+            else:
+                resolved = self.resolver.resolve(name)
+                if resolved:
+                    self.info.calls.add(resolved)
+        if isinstance(node.func, ast.Attribute):
+            method = node.func.attr
+            receiver = dotted(node.func.value) or "?"
+            if method in SEND_METHODS:
+                self.info.sends.append(f"{receiver}.{method}")
+            if method in WRITE_METHODS:
+                self.info.writes.append(f"{receiver}.{method}")
+            if method in {"execute", "exec"} and node.args:
+                statement = node.args[0]
+                root = statement
+                while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+                    root = root.func.value
+                if isinstance(root, ast.Call):
+                    called = (dotted(root.func) or "").rsplit(".", 1)[-1]
+                    if called in _WRITE_STATEMENTS:
+                        self.info.writes.append(f"{receiver}.{method}({called})")
+        self.generic_visit(node)
 
 
 def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
-    facts = FileFacts(path=path)
+    module = module_of(path)
+    imports = _imports(tree, module)
+    local = {
+        n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
+    for n in tree.body:
+        if isinstance(n, ast.Assign):
+            local.update(t.id for t in n.targets if isinstance(t, ast.Name))
+    resolver = _Resolver(module, imports, local)
+    facts = FileFacts(path=path, module=module, imports=imports)
+
+    def qualify(call: ast.AST) -> str | None:
+        return resolver.resolve(dotted(call))
+
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
-            for stmt in node.body:
-                if (
-                    isinstance(stmt, ast.AnnAssign)
-                    and isinstance(stmt.target, ast.Name)
-                    and isinstance(stmt.value, ast.Constant)
-                ):
-                    facts.settings_fields.append(
-                        SettingsField(path, node.name, stmt.target.id, stmt.value.value, stmt.lineno)
-                    )
-                elif (
-                    isinstance(stmt, ast.Assign)
-                    and len(stmt.targets) == 1
-                    and isinstance(stmt.targets[0], ast.Name)
-                    and isinstance(stmt.value, ast.Constant)
-                ):
-                    facts.settings_fields.append(
-                        SettingsField(path, node.name, stmt.targets[0].id, stmt.value.value, stmt.lineno)
-                    )
+            for f in _class_fields(path, node):
+                facts.class_fields.append(f)
+                if f.has_literal:
+                    facts.settings_fields.append(SettingsField(path, f.cls, f.name, f.value, f.line))
+            info = model_info(path, node, resolver.resolve)
+            if info is not None:
+                facts.models[node.name] = info
+        elif isinstance(node, ast.Call):
+            kind = FACTORY_KINDS.get(qualify(node.func) or "")
+            if kind is None:
+                continue
+            is_literal, value = _literal(_keyword(node, "expire_on_commit"))
+            if _keyword(node, "expire_on_commit") is None:
+                expire = True
+            else:
+                expire = bool(value) if is_literal else None
+            facts.session_factories.append(SessionFactory(path, "", "", kind, expire))
+
+    # Give factories the name they are bound to.
+    named: list[SessionFactory] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            kind = FACTORY_KINDS.get(qualify(node.value.func) or "")
+            if kind in {"sessionmaker", "async_sessionmaker"}:
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        expire_node = _keyword(node.value, "expire_on_commit")
+                        is_literal, value = _literal(expire_node)
+                        expire = True if expire_node is None else (bool(value) if is_literal else None)
+                        named.append(
+                            SessionFactory(path, target.id, f"{module}.{target.id}", kind, expire)
+                        )
+    unnamed = [f for f in facts.session_factories if f.kind in {"Session", "AsyncSession"}]
+    facts.session_factories = named + unnamed
+
+    # Module-level instances: `manager = ConnectionManager()`.
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            cls = qualify(node.value.func)
+            for target in node.targets:
+                if isinstance(target, ast.Name) and cls:
+                    facts.instances[target.id] = cls
+
+    # Functions and methods.
+    def add_function(node, cls: str | None) -> None:
+        qual = f"{module}.{cls}.{node.name}" if cls else f"{module}.{node.name}"
+        info = FunctionInfo(qual, path, node.lineno, isinstance(node, ast.AsyncFunctionDef))
+        scanner = _FunctionScanner(info, resolver, cls)
+        for stmt in node.body:
+            scanner.visit(stmt)
+        facts.functions[qual] = info
+
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            add_function(node, None)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    add_function(item, node.name)
     return facts

@@ -10,12 +10,28 @@ collected here with the standard `ast` module and cached by file content.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
-from optimize.analyzers.facts import FileFacts, collect_file_facts
+from optimize.analyzers.facts import (
+    ClassField,
+    FileFacts,
+    FunctionInfo,
+    SessionFactory,
+    SettingsField,
+    collect_file_facts,
+)
+from optimize.analyzers.models import ModelInfo, RelationshipInfo
 from optimize.analyzers.versions import sqlalchemy_minimum
+
+DEFAULT_BROADCAST_PATTERNS = ("broadcast*", "emit_*", "*_broadcast")
+
+
+def _suffix_match(full: str, wanted: str) -> bool:
+    """`fixtures.app.events.x` answers for `app.events.x` (imports name the package root)."""
+    return full == wanted or full.endswith("." + wanted)
 
 
 @dataclass
@@ -41,28 +57,150 @@ class RepoIndex:
         cache = {} if cache is None else cache
         facts: dict[str, FileFacts] = {}
         for path, source in files.items():
-            key = hashlib.sha1(source).hexdigest()
+            key = hashlib.sha1(path.encode() + b"\0" + source).hexdigest()
             if key not in cache:
                 try:
                     tree = ast.parse(source)
-                except (SyntaxError, ValueError):
+                except (SyntaxError, ValueError, MemoryError, RecursionError):
                     continue
                 cache[key] = collect_file_facts(path, tree)
             facts[path] = cache[key]
         return cls(facts=facts, sqlalchemy_min=sqlalchemy_minimum(project_files or {}))
 
-    # --- queries ------------------------------------------------------------------------
+    # --- models ------------------------------------------------------------------------------
 
     @property
-    def models(self):
-        out = {}
+    def models(self) -> dict[str, ModelInfo]:
+        out: dict[str, ModelInfo] = {}
         for f in self.facts.values():
             out.update(f.models)
         return out
 
+    def model(self, name: str) -> ModelInfo | None:
+        """The model class called ``name`` (None when unknown or ambiguous)."""
+        found = [f.models[name] for f in self.facts.values() if name in f.models]
+        return found[0] if len(found) == 1 else None
+
+    def relationship(self, model: str, attribute: str) -> RelationshipInfo | None:
+        info = self.model(model)
+        return None if info is None else info.relationships.get(attribute)
+
+    # --- sessions ----------------------------------------------------------------------------
+
     @property
-    def settings_fields(self):
-        out = []
+    def session_factories(self) -> list[SessionFactory]:
+        return [s for f in self.facts.values() for s in f.session_factories]
+
+    def expire_on_commit_disabled(self) -> bool:
+        """True only when there is a session factory and every one sets
+        `expire_on_commit=False` (the answer when a session cannot be tied to one)."""
+        factories = self.session_factories
+        return bool(factories) and all(f.expire_on_commit is False for f in factories)
+
+    def session_factory_for(self, dependency: str) -> SessionFactory | None:
+        """The factory a session dependency (e.g. `app.db.get_db`) or factory name uses."""
+        for factory in self.session_factories:
+            if factory.qualname and _suffix_match(factory.qualname, dependency):
+                return factory
+        function = self.function(dependency)
+        if function is None:
+            return None
+        used = [
+            factory
+            for factory in self.session_factories
+            if factory.qualname and any(_suffix_match(factory.qualname, c) for c in function.calls)
+        ]
+        return used[0] if len(used) == 1 else None
+
+    def expires_on_commit(self, dependency: str | None) -> bool:
+        """Whether a session from ``dependency`` may expire objects on commit (True when
+        it cannot be told: the conservative answer)."""
+        if dependency:
+            factory = self.session_factory_for(dependency)
+            if factory is not None:
+                return factory.expire_on_commit is not False
+        return not self.expire_on_commit_disabled()
+
+    # --- functions and broadcasts -----------------------------------------------------------
+
+    def function(self, qualname: str) -> FunctionInfo | None:
+        """A function or method by a qualified name as an import would spell it; methods of
+        module-level instances resolve through the instance's class."""
+        found = [
+            fn for f in self.facts.values() for q, fn in f.functions.items() if _suffix_match(q, qualname)
+        ]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None
+        owner, _, method = qualname.rpartition(".")
+        module, _, instance = owner.rpartition(".")
+        if not module:
+            return None
         for f in self.facts.values():
-            out.extend(f.settings_fields)
-        return out
+            if _suffix_match(f.module, module) and instance in f.instances:
+                cls = f.instances[instance]
+                return self.function(f"{cls}.{method}")
+        return None
+
+    def is_broadcast(self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS) -> bool:
+        return self.broadcast_reason(qualname, patterns) is not None
+
+    def broadcast_reason(
+        self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS
+    ) -> str | None:
+        """Why ``qualname`` is a broadcast (sends to websockets or pub/sub, directly or
+        through other broadcasts, and writes nothing to the database), or None."""
+        function = self.function(qualname)
+        if function is None:
+            short = qualname.rsplit(".", 1)[-1]
+            if any(fnmatch.fnmatchcase(short, p) for p in patterns):
+                return f"{short} matches a broadcast name pattern"
+            return None
+        return self._reason(function, set())
+
+    def _reason(self, function: FunctionInfo, seen: set[str]) -> str | None:
+        if self._writer(function, set()):
+            return None
+        return self._sender(function, seen)
+
+    def _callees(self, function: FunctionInfo) -> list[FunctionInfo]:
+        found = (self.function(c) for c in sorted(function.calls))
+        return [f for f in found if f is not None and f.qualname != function.qualname]
+
+    def _writer(self, function: FunctionInfo, seen: set[str]) -> bool:
+        """Whether the function writes to the database, itself or through what it calls."""
+        if function.qualname in seen:
+            return False
+        seen.add(function.qualname)
+        return bool(function.writes) or any(self._writer(c, seen) for c in self._callees(function))
+
+    def _sender(self, function: FunctionInfo, seen: set[str]) -> str | None:
+        if function.qualname in seen:
+            return None
+        seen.add(function.qualname)
+        if function.sends:
+            return f"{_short(function.qualname)} sends with {function.sends[0]}"
+        for callee in self._callees(function):
+            reason = self._sender(callee, seen)
+            if reason:
+                return f"{_short(function.qualname)} calls {reason}"
+        return None
+
+    # --- settings ------------------------------------------------------------------------------
+
+    @property
+    def settings_fields(self) -> list[SettingsField]:
+        return [s for f in self.facts.values() for s in f.settings_fields]
+
+    def class_fields(self, class_name: str) -> dict[str, ClassField]:
+        return {
+            c.name: c for f in self.facts.values() for c in f.class_fields if c.cls == class_name
+        }
+
+    def classes_with_field(self, name: str) -> list[ClassField]:
+        return [c for f in self.facts.values() for c in f.class_fields if c.name == name]
+
+
+def _short(qualname: str) -> str:
+    return qualname.rsplit(".", 1)[-1]

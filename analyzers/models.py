@@ -1,0 +1,188 @@
+"""SQLAlchemy and SQLModel model classes: table, columns, relationships and how they load.
+
+Both declarative styles are read: `x: Mapped[T] = mapped_column(...)` /
+`relationship(...)` and the classic `x = Column(...)` / `relationship(...)`, plus SQLModel's
+`Field(primary_key=True)` and `Relationship(sa_relationship_kwargs={"lazy": ...})`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable
+
+COLUMN_FACTORIES = {"mapped_column", "Column", "column_property"}
+RELATIONSHIP_FACTORIES = {"relationship", "relation", "Relationship"}
+DEFAULT_LAZY = "select"
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    primary_key: bool = False
+    index: bool = False
+    unique: bool = False
+    foreign_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RelationshipInfo:
+    name: str
+    target: str | None
+    lazy: str | None  # the literal strategy; None when not a literal
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    path: str
+    line: int
+    table: str | None = None
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns.values() if c.primary_key)
+
+
+def _short(name: str | None) -> str:
+    return (name or "").rsplit(".", 1)[-1]
+
+
+def _call_name(node: ast.AST | None) -> str:
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute):
+            return func.attr
+    return ""
+
+
+def _kw(call: ast.Call, name: str) -> ast.AST | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _true(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _annotation_target(annotation: ast.AST | None) -> str | None:
+    """`Mapped[list["Task"]]`, `Mapped[Optional[User]]`, `Mapped[User | None]` -> the class."""
+    if annotation is None:
+        return None
+    node = annotation
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(node, ast.Subscript):
+        outer = _short(ast.unparse(node.value))
+        inner = node.slice
+        if outer in {"Mapped", "list", "List", "set", "Set", "Optional", "DynamicMapped", "WriteOnlyMapped"}:
+            return _annotation_target(inner)
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        for side in (node.left, node.right):
+            if not (isinstance(side, ast.Constant) and side.value is None):
+                return _annotation_target(side)
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _relationship(name: str, call: ast.Call, annotation: ast.AST | None) -> RelationshipInfo:
+    target = None
+    if call.args:
+        first = call.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            target = _short(first.value)
+        elif isinstance(first, (ast.Name, ast.Attribute)):
+            target = _short(ast.unparse(first))
+    target = target or _annotation_target(annotation)
+    lazy_node = _kw(call, "lazy")
+    kwargs = _kw(call, "sa_relationship_kwargs")  # SQLModel
+    if lazy_node is None and isinstance(kwargs, ast.Dict):
+        for key, value in zip(kwargs.keys, kwargs.values):
+            if isinstance(key, ast.Constant) and key.value == "lazy":
+                lazy_node = value
+    if lazy_node is None:
+        lazy = DEFAULT_LAZY
+        if annotation is not None and "DynamicMapped" in ast.unparse(annotation):
+            lazy = "dynamic"
+        if annotation is not None and "WriteOnlyMapped" in ast.unparse(annotation):
+            lazy = "write_only"
+    elif isinstance(lazy_node, ast.Constant) and isinstance(lazy_node.value, str):
+        lazy = lazy_node.value
+    elif isinstance(lazy_node, ast.Constant) and lazy_node.value is True:
+        lazy = "select"
+    elif isinstance(lazy_node, ast.Constant) and lazy_node.value is False:
+        lazy = "joined"
+    elif isinstance(lazy_node, ast.Constant) and lazy_node.value is None:
+        lazy = "noload"
+    else:
+        lazy = None
+    return RelationshipInfo(name, target, lazy)
+
+
+def _column(name: str, call: ast.Call | None, annotation: ast.AST | None) -> ColumnInfo:
+    if call is None:
+        return ColumnInfo(name)
+    foreign_key = None
+    for arg in call.args:
+        if isinstance(arg, ast.Call) and _call_name(arg) == "ForeignKey" and arg.args:
+            first = arg.args[0]
+            foreign_key = first.value if isinstance(first, ast.Constant) else ast.unparse(first)
+    fk_kw = _kw(call, "foreign_key")  # SQLModel
+    if isinstance(fk_kw, ast.Constant):
+        foreign_key = fk_kw.value
+    return ColumnInfo(
+        name,
+        primary_key=_true(_kw(call, "primary_key")),
+        index=_true(_kw(call, "index")),
+        unique=_true(_kw(call, "unique")),
+        foreign_key=foreign_key,
+    )
+
+
+def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | None]) -> ModelInfo | None:
+    """The model a class defines, or None when it is not a mapped class."""
+    sqlmodel_table = any(k.arg == "table" and _true(k.value) for k in node.keywords)
+    table = None
+    info = ModelInfo(node.name, path, node.lineno)
+    mapped = sqlmodel_table
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, annotation, value = stmt.targets[0].id, None, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            name, annotation, value = stmt.target.id, stmt.annotation, stmt.value
+        else:
+            continue
+        if name == "__tablename__" and isinstance(value, ast.Constant):
+            table = value.value
+            mapped = True
+            continue
+        kind = _call_name(value)
+        if isinstance(value, ast.Call):  # through import aliases: `relationship as rel`
+            kind = _short(resolve(ast.unparse(value.func))) or kind
+        if kind in RELATIONSHIP_FACTORIES and isinstance(value, ast.Call):
+            info.relationships[name] = _relationship(name, value, annotation)
+            mapped = True
+        elif kind in COLUMN_FACTORIES and isinstance(value, ast.Call):
+            info.columns[name] = _column(name, value, annotation)
+            mapped = True
+        elif kind == "Field" and isinstance(value, ast.Call) and sqlmodel_table:
+            info.columns[name] = _column(name, value, annotation)
+        elif annotation is not None and "Mapped[" in ast.unparse(annotation) and value is None:
+            info.columns[name] = ColumnInfo(name)
+            mapped = True
+        elif sqlmodel_table and annotation is not None and value is None and not name.startswith("_"):
+            info.columns[name] = ColumnInfo(name)
+    if not mapped:
+        return None
+    info.table = table
+    return info

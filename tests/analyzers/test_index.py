@@ -1,0 +1,146 @@
+"""The repository index on the example app and on small look-alikes."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.versions import sqlalchemy_minimum
+from tests.fixture_app import FIXTURE
+
+
+def build(files: dict[str, str], project: dict[str, str] | None = None) -> RepoIndex:
+    return RepoIndex.build(
+        {p: textwrap.dedent(s).encode() for p, s in files.items()},
+        {p: textwrap.dedent(s).encode() for p, s in (project or {}).items()},
+    )
+
+
+@pytest.fixture(scope="module")
+def taskboard() -> RepoIndex:
+    files = {
+        p.relative_to(FIXTURE.parent).as_posix(): p.read_bytes() for p in FIXTURE.rglob("*.py")
+    }
+    project = {"requirements.txt": (FIXTURE / "requirements.txt").read_bytes()}
+    return RepoIndex.build(files, project)
+
+
+def test_models_and_loading_strategies(taskboard: RepoIndex) -> None:
+    task = taskboard.model("Task")
+    assert task is not None and task.table == "tasks" and task.primary_key == ("id",)
+    assert {n: r.lazy for n, r in task.relationships.items()} == {
+        "project": "select", "task_status": "select", "assignee": "select", "reporter": "selectin",
+    }
+    assert task.relationships["assignee"].target == "User"
+    assert taskboard.model("Project").relationships["application"].lazy == "joined"
+    assert taskboard.model("Project").relationships["tasks"].target == "Task"
+    assert taskboard.model("TaskStatus").columns["project_id"].index
+    assert taskboard.model("ConnectionManager") is None
+
+
+def test_session_factories(taskboard: RepoIndex) -> None:
+    factories = {f.name: f.expire_on_commit for f in taskboard.session_factories if f.name}
+    assert factories == {"SessionLocal": False, "AuditSessionLocal": True, "sessionmaker": True} or (
+        factories["SessionLocal"] is False and factories["AuditSessionLocal"] is True
+    )
+    assert not taskboard.expire_on_commit_disabled()
+    assert taskboard.expires_on_commit("taskboard.database.get_db") is False
+    assert taskboard.expires_on_commit("taskboard.audit.get_audit_db") is True
+    assert taskboard.expires_on_commit(None) is True
+
+
+def test_broadcasts_resolve_through_imports_instances_and_wrappers(taskboard: RepoIndex) -> None:
+    assert taskboard.is_broadcast("taskboard.websocket.manager.broadcast_to_room")
+    assert taskboard.is_broadcast("taskboard.events.handle_task_update")
+    assert "broadcast_to_room sends with websocket.send_json" in taskboard.broadcast_reason(
+        "taskboard.events.emit_project_status_changed_if_needed"
+    )
+    assert not taskboard.is_broadcast("taskboard.events.record_activity")  # writes to the DB
+    assert not taskboard.is_broadcast("taskboard.routers.tasks.create_task")  # commits
+
+
+def test_classic_declarative_sqlmodel_and_aliases() -> None:
+    index = build(
+        {
+            "app/models.py": """
+                import sqlalchemy as sa
+                from sqlalchemy.orm import relationship as rel, declarative_base
+                from sqlmodel import SQLModel, Field, Relationship
+
+                Base = declarative_base()
+
+                class Author(Base):
+                    __tablename__ = "authors"
+                    id = sa.Column(sa.Integer, primary_key=True)
+                    books = rel("Book", lazy="dynamic")
+
+                class Book(Base):
+                    __tablename__ = "books"
+                    id = sa.Column(sa.Integer, primary_key=True)
+                    author_id = sa.Column(sa.ForeignKey("authors.id"), index=True)
+                    author = sa.orm.relationship(Author, lazy="raise")
+
+                class Hero(SQLModel, table=True):
+                    id: int | None = Field(default=None, primary_key=True)
+                    team: "Team" = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+
+                class HeroRead(SQLModel):
+                    id: int
+            """
+        }
+    )
+    assert index.model("Author").relationships["books"].lazy == "dynamic"
+    assert index.model("Book").relationships["author"] == index.relationship("Book", "author")
+    assert index.relationship("Book", "author").lazy == "raise"
+    assert index.model("Book").columns["author_id"].foreign_key == "authors.id"
+    assert index.model("Hero").relationships["team"].lazy == "selectin"
+    assert index.model("Hero").primary_key == ("id",)
+    assert index.model("HeroRead") is None
+
+
+def test_a_sender_that_also_commits_is_not_a_broadcast() -> None:
+    index = build(
+        {
+            "svc/notify.py": """
+                async def notify(ws, db, msg):
+                    await ws.send_text(msg)
+                    await db.commit()
+
+                async def fan_out(conns, msg):
+                    for c in conns:
+                        await c.send_json(msg)
+
+                async def relay(conns, msg):
+                    await fan_out(conns, msg)
+            """
+        }
+    )
+    assert not index.is_broadcast("svc.notify.notify")
+    assert index.is_broadcast("svc.notify.relay")
+    assert index.is_broadcast("elsewhere.broadcast_all")  # unknown function: name pattern
+    assert not index.is_broadcast("elsewhere.save_all")
+
+
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        ({"requirements.txt": "SQLAlchemy[asyncio]>=2.0.4\n"}, (2, 0, 4)),
+        ({"requirements.txt": "sqlalchemy==2.0.1  # pinned\n"}, (2, 0, 1)),
+        ({"pyproject.toml": '[project]\ndependencies = ["fastapi", "sqlalchemy>=1.4,<3"]\n'}, (1, 4)),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\nsqlalchemy = "^2.0.20"\n'}, (2, 0, 20)),
+        (
+            {
+                "pyproject.toml": '[project]\ndependencies = ["sqlalchemy>=1.4"]\n',
+                "poetry.lock": '[[package]]\nname = "SQLAlchemy"\nversion = "2.0.36"\n',
+            },
+            (2, 0, 36),
+        ),
+        ({"requirements.txt": "fastapi\nsqlalchemy\n"}, None),
+        ({}, None),
+    ],
+)
+def test_sqlalchemy_minimum(files, expected) -> None:
+    assert sqlalchemy_minimum({k: v.encode() for k, v in files.items()}) == expected
