@@ -1,0 +1,187 @@
+"""Real SQLAlchemy, counted statements: every loading claim the ORM codemods rely on.
+
+`redundant-lazy-load` removes `_ = obj.rel` only where one of these tests shows the
+relationship is already loaded; `in-memory-requery` relies on expire-on-commit behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import ForeignKey, create_engine, event, select
+from sqlalchemy.exc import MissingGreenlet, StatementError
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    joinedload,
+    mapped_column,
+    relationship,
+    selectinload,
+    sessionmaker,
+)
+
+STRATEGIES = ["select", "joined", "selectin", "subquery", "immediate"]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Owner(Base):
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+def _item_class(lazy: str):
+    return type(
+        f"Item_{lazy}",
+        (Base,),
+        {
+            "__tablename__": f"items_{lazy}",
+            "id": mapped_column(primary_key=True),
+            "owner_id": mapped_column(ForeignKey("owners.id")),
+            "owner": relationship(Owner, lazy=lazy),
+            "__annotations__": {"id": Mapped[int], "owner_id": Mapped[int], "owner": Mapped[Owner]},
+        },
+    )
+
+
+ITEMS = {lazy: _item_class(lazy) for lazy in STRATEGIES}
+
+
+class Counter:
+    def __init__(self, engine) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._hit)
+
+    def _hit(self, *args, **kwargs) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def sync_db(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path}/pins.db")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(Owner(id=1, name="ada"))
+        for cls in ITEMS.values():
+            session.add(cls(id=1, owner_id=1))
+        session.commit()
+    return engine, Counter(engine)
+
+
+def loaded(obj, attribute: str) -> bool:
+    return attribute in obj.__dict__
+
+
+@pytest.mark.parametrize("lazy", STRATEGIES)
+def test_refresh_naming_the_relationship_loads_it(sync_db, lazy) -> None:
+    engine, counter = sync_db
+    with Session(engine) as session:
+        item = session.get(ITEMS[lazy], 1)
+        session.refresh(item, attribute_names=["owner"])
+        assert loaded(item, "owner")
+        counter.count = 0
+        assert item.owner.name == "ada"
+        assert counter.count == 0
+
+
+@pytest.mark.parametrize("lazy", STRATEGIES)
+def test_plain_refresh_loads_eager_strategies_only(sync_db, lazy) -> None:
+    engine, counter = sync_db
+    with Session(engine) as session:
+        item = session.get(ITEMS[lazy], 1)
+        session.expire(item)
+        session.refresh(item)
+        counter.count = 0
+        _ = item.owner
+        expected = 1 if lazy == "select" else 0
+        assert counter.count == expected, f"lazy={lazy}: plain refresh {'does not load' if expected else 'loads'} it"
+
+
+@pytest.mark.parametrize("lazy", STRATEGIES)
+def test_select_results_load_eager_strategies_only(sync_db, lazy) -> None:
+    engine, counter = sync_db
+    with Session(engine) as session:
+        item = session.execute(select(ITEMS[lazy]).where(ITEMS[lazy].id == 1)).scalar_one()
+        counter.count = 0
+        _ = item.owner
+        assert counter.count == (1 if lazy == "select" else 0)
+
+
+@pytest.mark.parametrize("option", [selectinload, joinedload])
+def test_loader_options_load_a_lazy_select_relationship(sync_db, option) -> None:
+    engine, counter = sync_db
+    cls = ITEMS["select"]
+    with Session(engine) as session:
+        item = session.execute(select(cls).options(option(cls.owner))).scalar_one()
+        counter.count = 0
+        _ = item.owner
+        assert counter.count == 0
+
+
+@pytest.mark.parametrize("expire_on_commit, expected", [(True, 1), (False, 0)])
+def test_commit_expires_loaded_relationships_unless_disabled(sync_db, expire_on_commit, expected) -> None:
+    engine, counter = sync_db
+    cls = ITEMS["selectin"]
+    with sessionmaker(engine, expire_on_commit=expire_on_commit)() as session:
+        item = session.get(cls, 1)
+        assert loaded(item, "owner")
+        session.commit()
+        counter.count = 0
+        _ = item.owner
+        assert counter.count >= expected and (expected or counter.count == 0)
+
+
+@pytest.mark.parametrize("expire", ["expire", "expire_all"])
+def test_expire_unloads(sync_db, expire) -> None:
+    engine, counter = sync_db
+    cls = ITEMS["selectin"]
+    with Session(engine) as session:
+        item = session.get(cls, 1)
+        getattr(session, expire)(*([item] if expire == "expire" else []))
+        assert not loaded(item, "owner")
+
+
+def test_async_refresh_with_attribute_names_then_access_needs_no_io(tmp_path) -> None:
+    async def scenario():
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/a.db")
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        factory = async_sessionmaker(engine, expire_on_commit=False)
+        cls = ITEMS["select"]
+        async with factory() as session:
+            session.add(Owner(id=1, name="ada"))
+            session.add(cls(id=1, owner_id=1))
+            await session.commit()
+        async with factory() as session:
+            item = await session.get(cls, 1)
+            with pytest.raises((MissingGreenlet, StatementError), match="greenlet"):
+                _ = item.owner  # not loaded: lazy loading needs IO, which async forbids
+        async with factory() as session:
+            item = await session.get(cls, 1)
+            await session.refresh(item, attribute_names=["owner"])
+            assert item.owner.name == "ada"  # loaded by the refresh: no IO
+        await engine.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_async_attribute_access_after_an_expiring_commit_fails(tmp_path) -> None:
+    async def scenario():
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/b.db")
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        async with async_sessionmaker(engine)() as session:  # expire_on_commit=True
+            owner = Owner(id=1, name="ada")
+            session.add(owner)
+            await session.commit()
+            with pytest.raises((MissingGreenlet, StatementError), match="greenlet"):
+                _ = owner.name
+        await engine.dispose()
+
+    asyncio.run(scenario())
