@@ -1,10 +1,12 @@
 """## What it does
 Raises `max_overflow` to a target (default 20) where it is a literal below the target:
 `create_engine(..., max_overflow=5)` / `create_async_engine(...)` keyword arguments, and
-settings fields such as `max_overflow: int = 5`, `DB_MAX_OVERFLOW: int = 5` or
-`max_overflow: int = Field(default=5)` in pydantic settings, dataclasses and plain classes.
-An engine argument that reads a setting (`max_overflow=settings.database.max_overflow`) is
-followed to the field that defines it, which is rewritten in its own file.
+settings fields such as `max_overflow: int = 5`, `DB_MAX_OVERFLOW: int = 5`,
+`db_max_overflow = 5` or `max_overflow: int = Field(default=5)` in pydantic settings,
+dataclasses and plain classes. An engine argument that reads a setting
+(`max_overflow=settings.database.max_overflow`) is followed, through the repository index,
+to the field that defines it; that field is rewritten in its own file. An engine call
+without `max_overflow` (SQLAlchemy's default is 10) gets `max_overflow=<target>`.
 
 ## Why is this bad?
 `max_overflow` is how many connections a pool may open beyond `pool_size` under a burst.
@@ -29,11 +31,11 @@ class DatabaseSettings(BaseSettings):
 ## Fix safety
 Unsafe: more connections per process can exceed the database's `max_connections` when many
 workers run. Each change's rationale states the resulting `pool_size + max_overflow` per
-process so a reviewer can multiply by the number of workers. A value is never lowered;
+process so a reviewer can multiply it by the number of workers. A value is never lowered;
 non-literal values are reported, not changed. SQLAlchemy raises `TypeError` when
-`max_overflow` reaches a pool that has no overflow (`NullPool`, `StaticPool`,
-`SingletonThreadPool`, `AssertionPool`, or a sqlite URL literal): such engines are never
-changed. An engine without `max_overflow` keeps SQLAlchemy's default (10) and is reported.
+`max_overflow` reaches a pool without overflow (`NullPool`, `StaticPool`,
+`SingletonThreadPool`, `AssertionPool`, which in-memory sqlite URLs get): such engines, and
+every engine with a sqlite URL literal, are never given the argument.
 """
 
 from __future__ import annotations
@@ -41,18 +43,23 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+from libcst.metadata import ParentNodeProvider
 
+from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.engines import (
     ENGINE_FACTORIES,
     NO_OVERFLOW_POOLS,
+    add_keyword,
     engine_skip_reason,
     keyword,
 )
 
+# `max_overflow`, `DB_MAX_OVERFLOW`, `db_max_overflow`, but not `max_overflowing_items`.
 _FIELD = re.compile(r"^(?:[a-z0-9]+_)*max_overflow$", re.IGNORECASE)
 _FIELD_FACTORIES = {"pydantic.Field", "pydantic.fields.Field", "dataclasses.field", "sqlmodel.Field"}
-DEFAULT_POOL_SIZE = 5
+DEFAULT_POOL_SIZE = 5  # SQLAlchemy's QueuePool default
+DEFAULT_MAX_OVERFLOW = 10
 
 
 def _int_literal(node: cst.BaseExpression) -> int | None:
@@ -61,12 +68,15 @@ def _int_literal(node: cst.BaseExpression) -> int | None:
     return None
 
 
-def _dotted(node: cst.BaseExpression) -> str | None:
+def _chain(node: cst.BaseExpression) -> str | None:
+    """`settings.database.max_overflow` / `get_settings().db.max_overflow` as text."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        head = _dotted(node.value)
+        head = _chain(node.value)
         return None if head is None else f"{head}.{node.attr.value}"
+    if isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Name):
+        return f"{node.func.value}()"
     return None
 
 
@@ -74,9 +84,9 @@ class PoolOverflow(Codemod):
     ID = "pool-overflow"
     TITLE = "raise max_overflow so bursts do not queue for a connection"
     SAFETY = UNSAFE
-    CONDITIONS = "literal below the target; engine keeps an overflowing pool (not Null/Static/SingletonThread, not sqlite)"
+    CONDITIONS = "literal below the target, never lowered; engine keeps an overflowing pool (not Null/Static/SingletonThreadPool, not sqlite)"
     DESCRIPTION = "Raise max_overflow to a target on engines and settings fields."
-    TRIGGERS = (b"max_overflow", b"MAX_OVERFLOW", b"Max_Overflow")
+    TRIGGERS = (b"max_overflow", b"MAX_OVERFLOW", b"create_engine", b"create_async_engine")
     OPTIONS = {"target": 20}
     EFFECT = "bursts of up to pool_size + target concurrent requests no longer queue for a connection"
 
@@ -90,39 +100,62 @@ class PoolOverflow(Codemod):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not self.refers_to(original.func, ENGINE_FACTORIES):
             return updated
-        arg = keyword(updated, "max_overflow")
-        if arg is None:
-            return updated
         if not self.allowed(original):
             return updated
         skip = engine_skip_reason(original, self, pools=NO_OVERFLOW_POOLS)
         if skip:
+            if "poolclass=" in skip:
+                skip += " (SQLAlchemy raises TypeError on max_overflow there)"
             self.refuse(original, f"skipped: {skip}")
             return updated
+        pool_size = self._engine_pool_size(original)
+        arg = keyword(updated, "max_overflow")
+        if arg is None:
+            self.record(original, f"added max_overflow={self.target} (SQLAlchemy default {DEFAULT_MAX_OVERFLOW}): "
+                        + self._budget(pool_size))
+            return add_keyword(updated, "max_overflow", cst.Integer(str(self.target)))
         value = _int_literal(arg.value)
         if value is None:
             self._follow_setting(original, arg.value)
             return updated
         if value >= self.target:
             return updated
-        pool = keyword(updated, "pool_size")
-        pool_size = _int_literal(pool.value) if pool is not None else DEFAULT_POOL_SIZE
-        self.record(original, self._rationale(value, pool_size))
+        self.record(original, f"max_overflow {value} -> {self.target}: " + self._budget(pool_size))
         new_arg = arg.with_changes(value=cst.Integer(str(self.target)))
         return updated.with_changes(args=[new_arg if a is arg else a for a in updated.args])
 
+    def _engine_pool_size(self, call: cst.Call) -> int | None:
+        """The engine's pool_size: a literal, a settings field with a literal, or the default."""
+        pool = keyword(call, "pool_size")
+        if pool is None:
+            return DEFAULT_POOL_SIZE
+        literal = _int_literal(pool.value)
+        if literal is not None:
+            return literal
+        chain = _chain(pool.value)
+        found = resolve_setting(self.index, self.path, chain).field if chain and "." in chain else None
+        return found.value if found is not None and isinstance(found.value, int) else None
+
     def _follow_setting(self, call: cst.Call, value: cst.BaseExpression) -> None:
-        """A non-literal: say which field will be rewritten, or why none can be."""
-        chain = _dotted(value)
+        """A non-literal argument: the field it reads is rewritten where it is defined, so
+        nothing is said when that field is found; otherwise the reason is reported."""
+        chain = _chain(value)
         if chain is None:
             self.refuse(call, "skipped: max_overflow is computed, not a literal or a settings field")
             return
-        name = chain.rsplit(".", 1)[-1]
-        fields = [f for f in self.index.settings_fields if f.name == name]
-        if len(fields) == 1 and isinstance(fields[0].value, int):
-            return  # the field itself is rewritten where it is defined
-        where = "no" if not fields else "more than one"
-        self.refuse(call, f"skipped: max_overflow={chain}: {where} field named {name!r} with a literal value in the repository")
+        if "." not in chain:
+            if not _FIELD.match(chain):
+                self.refuse(call, f"skipped: max_overflow={chain} is not a literal")
+            return  # a `*_MAX_OVERFLOW` constant is rewritten where it is assigned
+        found = resolve_setting(self.index, self.path, chain)
+        if found.field is None:
+            self.refuse(call, f"skipped: max_overflow={chain}: cannot resolve the setting ({found.reason})")
+        elif not found.field.has_literal:
+            self.refuse(
+                call,
+                f"skipped: max_overflow={chain} reads {found.field.cls}.{found.field.name}, "
+                "which is not a literal",
+            )
 
     # --- settings fields -----------------------------------------------------------------
 
@@ -134,9 +167,9 @@ class PoolOverflow(Codemod):
         return updated
 
     def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> cst.AnnAssign:
-        if not self._in_class_body(original) or not isinstance(original.target, cst.Name):
+        if original.value is None or not isinstance(original.target, cst.Name):
             return updated
-        if original.value is None:
+        if not (self._in_class_body(original) or self._at_module_level(original)):
             return updated
         new_value = self._raised(original, original.target.value, original.value)
         return updated if new_value is None else updated.with_changes(value=new_value)
@@ -149,37 +182,36 @@ class PoolOverflow(Codemod):
         new_value = self._raised(original, original.targets[0].target.value, original.value)
         return updated if new_value is None else updated.with_changes(value=new_value)
 
+    def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.get_metadata(ParentNodeProvider, node, None)
+
     def _in_class_body(self, node: cst.CSTNode) -> bool:
         if not self._class_stack:
             return False
-        statement = self.enclosing_statement(node)
-        parent = self.get_metadata_parent(statement)
-        return parent is not None and self.get_metadata_parent(parent) is self._class_stack[-1]
+        parent = self._parent(self.enclosing_statement(node))
+        return parent is not None and self._parent(parent) is self._class_stack[-1]
 
     def _at_module_level(self, node: cst.CSTNode) -> bool:
-        statement = self.enclosing_statement(node)
-        return isinstance(self.get_metadata_parent(statement), cst.Module)
-
-    def get_metadata_parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        from libcst.metadata import ParentNodeProvider
-
-        return self.get_metadata(ParentNodeProvider, node, None)
+        return isinstance(self._parent(self.enclosing_statement(node)), cst.Module)
 
     def _raised(self, node: cst.CSTNode, name: str, value: cst.BaseExpression) -> cst.BaseExpression | None:
         if not _FIELD.match(name):
             return None
+        owner = f"{self._class_stack[-1].name.value}.{name}" if self._in_class_body(node) else name
         literal, replace = self._field_default(value)
         if literal is None:
             if self.allowed(node):
-                self.refuse(node, f"skipped: {name} is not a literal integer")
+                self.refuse(node, f"skipped: {owner} is not a literal integer")
             return None
         if literal >= self.target or not self.allowed(node):
             return None
-        pool_size = self._sibling_pool_size(name)
-        self.record(node, f"{name} {literal} -> {self.target}: " + self._rationale(literal, pool_size).split(": ", 1)[1])
+        # An engine that must not get overflow (NullPool, sqlite memory) and reads this
+        # field already fails at creation with any value: raising it breaks nothing there.
+        self.record(node, f"{owner} {literal} -> {self.target}: " + self._budget(self._sibling_pool_size(name)))
         return replace(cst.Integer(str(self.target)))
 
     def _field_default(self, value: cst.BaseExpression):
+        """(literal, rebuild) for `5` and `Field(default=5)` / `Field(5)`; (None, None) else."""
         literal = _int_literal(value)
         if literal is not None:
             return literal, lambda new: new
@@ -188,20 +220,18 @@ class PoolOverflow(Codemod):
             if default is None:
                 positional = [a for a in value.args if a.keyword is None and not a.star]
                 default = positional[0] if positional else None
-            if default is not None:
-                literal = _int_literal(default.value)
-                if literal is not None:
-                    def replace(new, call=value, arg=default):
-                        return call.with_changes(
-                            args=[arg.with_changes(value=new) if a is arg else a for a in call.args]
-                        )
-                    return literal, replace
+            literal = None if default is None else _int_literal(default.value)
+            if literal is not None:
+                def replace(new, call=value, arg=default):
+                    return call.with_changes(
+                        args=[arg.with_changes(value=new) if a is arg else a for a in call.args]
+                    )
+                return literal, replace
         return None, None
 
     def _sibling_pool_size(self, name: str) -> int | None:
         """`pool_size` declared next to the field (same prefix), for the rationale."""
-        prefix = name[: -len("max_overflow")]
-        wanted = (prefix + "pool_size").lower()
+        wanted = (name[: -len("max_overflow")] + "pool_size").lower()
         scope = self._class_stack[-1].body.body if self._class_stack else self.module.body
         for statement in scope:
             if not isinstance(statement, cst.SimpleStatementLine):
@@ -213,18 +243,19 @@ class PoolOverflow(Codemod):
                 elif isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
                     target, value = small.targets[0].target.value, small.value
                 if target and target.lower() == wanted and value is not None:
-                    literal, _ = self._field_default(value)
-                    return literal
-        return None
+                    return self._field_default(value)[0]
+        return DEFAULT_POOL_SIZE if self._class_stack else None
 
-    def _rationale(self, old: int, pool_size: int | None) -> str:
+    def _budget(self, pool_size: int | None) -> str:
         if pool_size is None:
-            total = f"pool_size + {self.target} connections per process"
-        else:
-            total = f"up to {pool_size} + {self.target} = {pool_size + self.target} connections per process"
+            return (
+                f"up to pool_size + {self.target} connections per process; "
+                f"check the database's max_connections against workers x (pool_size + {self.target})"
+            )
+        total = pool_size + self.target
         return (
-            f"max_overflow {old} -> {self.target}: {total}; "
-            "check the database's max_connections against the number of workers"
+            f"up to {pool_size} + {self.target} = {total} connections per process; "
+            f"check the database's max_connections against workers x {total}"
         )
 
 
@@ -241,24 +272,66 @@ EXAMPLES = [
         """,
     ),
     Rewrite(
-        name="pydantic settings field",
+        name="missing argument added in the call's layout",
         before="""
-            from pydantic_settings import BaseSettings
-
-            class DatabaseSettings(BaseSettings):
-                pool_size: int = 10
-                max_overflow: int = 5
+            import sqlalchemy as sa
+            engine = sa.create_engine(
+                "postgresql://db/app",
+                pool_size=10,
+            )
         """,
         after="""
-            from pydantic_settings import BaseSettings
-
-            class DatabaseSettings(BaseSettings):
-                pool_size: int = 10
-                max_overflow: int = 20
+            import sqlalchemy as sa
+            engine = sa.create_engine(
+                "postgresql://db/app",
+                pool_size=10,
+                max_overflow=20,
+            )
         """,
     ),
     Rewrite(
-        name="upper-case field with a prefix, Field(default=...)",
+        name="seed: the settings field an engine reads, rewritten in its own module",
+        before="""
+            from pydantic import BaseModel
+            from pydantic_settings import BaseSettings
+
+            class DatabaseSettings(BaseModel):
+                pool_size: int = 10
+                max_overflow: int = 5
+
+            class Settings(BaseSettings):
+                database: DatabaseSettings = DatabaseSettings()
+
+            settings = Settings()
+        """,
+        after="""
+            from pydantic import BaseModel
+            from pydantic_settings import BaseSettings
+
+            class DatabaseSettings(BaseModel):
+                pool_size: int = 10
+                max_overflow: int = 20
+
+            class Settings(BaseSettings):
+                database: DatabaseSettings = DatabaseSettings()
+
+            settings = Settings()
+        """,
+        files={
+            "app/database.py": """
+                from sqlalchemy.ext.asyncio import create_async_engine
+                from app.example import settings
+
+                engine = create_async_engine(
+                    settings.database.url,
+                    pool_size=settings.database.pool_size,
+                    max_overflow=settings.database.max_overflow,
+                )
+            """,
+        },
+    ),
+    Rewrite(
+        name="upper-case field with a prefix, Field(default=...) and Field(...)",
         before="""
             from pydantic import Field
             from pydantic_settings import BaseSettings
@@ -266,6 +339,7 @@ EXAMPLES = [
             class Settings(BaseSettings):
                 DB_POOL_SIZE: int = 5
                 DB_MAX_OVERFLOW: int = Field(default=2, description="burst connections")
+                REPLICA_MAX_OVERFLOW: int = Field(5)
         """,
         after="""
             from pydantic import Field
@@ -274,10 +348,11 @@ EXAMPLES = [
             class Settings(BaseSettings):
                 DB_POOL_SIZE: int = 5
                 DB_MAX_OVERFLOW: int = Field(default=20, description="burst connections")
+                REPLICA_MAX_OVERFLOW: int = Field(20)
         """,
     ),
     Rewrite(
-        name="dataclass field and module constant",
+        name="dataclass field, plain class attribute and module constant",
         before="""
             from dataclasses import dataclass
 
@@ -286,6 +361,9 @@ EXAMPLES = [
             @dataclass
             class PoolConfig:
                 max_overflow: int = 10
+
+            class Config:
+                db_max_overflow = 5
         """,
         after="""
             from dataclasses import dataclass
@@ -295,6 +373,9 @@ EXAMPLES = [
             @dataclass
             class PoolConfig:
                 max_overflow: int = 20
+
+            class Config:
+                db_max_overflow = 20
         """,
     ),
     Rewrite(
@@ -313,10 +394,10 @@ EXAMPLES = [
         name="never lowered",
         code="""
             from sqlalchemy import create_engine
-            engine = create_engine(url, max_overflow=50)
+            engine = create_engine(url, max_overflow=30)
 
             class Settings:
-                max_overflow: int = 30
+                max_overflow: int = 50
         """,
     ),
     Keep(
@@ -324,15 +405,15 @@ EXAMPLES = [
         code="""
             from sqlalchemy import create_engine
             from sqlalchemy.pool import NullPool
-            engine = create_engine(url, poolclass=NullPool, max_overflow=5)
+            engine = create_engine(url, poolclass=NullPool)
         """,
         reason="NullPool",
     ),
     Keep(
         name="sqlite URL",
         code="""
-            from sqlalchemy import create_engine
-            engine = create_engine("sqlite:///app.db", max_overflow=5)
+            from sqlalchemy.ext.asyncio import create_async_engine
+            engine = create_async_engine("sqlite+aiosqlite:///app.db", max_overflow=5)
         """,
         reason="sqlite",
     ),
@@ -342,31 +423,42 @@ EXAMPLES = [
             import os
 
             class Settings:
-                max_overflow: int = int(os.environ.get("MAX_OVERFLOW", "5"))
+                max_overflow: int = int(os.environ["MAX_OVERFLOW"])
         """,
         reason="not a literal",
     ),
     Keep(
-        name="engine argument from a setting that is not in the repository",
+        name="engine argument from a setting the index cannot resolve",
         code="""
             from sqlalchemy import create_engine
             engine = create_engine(url, max_overflow=config.pool.max_overflow)
         """,
-        reason="no field named 'max_overflow'",
+        reason="cannot resolve the setting",
     ),
     Keep(
         name="engine argument from a setting: the field is rewritten in its own module",
         code="""
             from sqlalchemy import create_engine
-            from app.config import settings
-            engine = create_engine(settings.database.url, max_overflow=settings.database.max_overflow)
+            from app.config import get_settings
+
+            engine = create_engine(
+                get_settings().database.url, max_overflow=get_settings().database.max_overflow
+            )
         """,
         files={
             "app/config.py": """
+                from functools import lru_cache
                 from pydantic_settings import BaseSettings
 
                 class DatabaseSettings(BaseSettings):
                     max_overflow: int = 5
+
+                class Settings(BaseSettings):
+                    database: DatabaseSettings = DatabaseSettings()
+
+                @lru_cache
+                def get_settings() -> Settings:
+                    return Settings()
             """,
         },
     ),
@@ -377,6 +469,14 @@ EXAMPLES = [
                 overflow: int = 5
                 max_overflowing_items = 3
         """,
+    ),
+    Keep(
+        name="suppressed",
+        code="""
+            from sqlalchemy import create_engine
+            engine = create_engine(url, max_overflow=5)  # optimize: ignore[pool-overflow]
+        """,
+        reason="suppressed",
     ),
 ]
 PoolOverflow.EXAMPLES = EXAMPLES
