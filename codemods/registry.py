@@ -10,11 +10,13 @@ from optimize.codemods.base import Codemod
 from optimize.codemods.debug_middleware import DebugMiddleware
 from optimize.codemods.pool_overflow import PoolOverflow
 from optimize.codemods.pool_pre_ping import PoolPrePing
+from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
 
 REGISTRY: tuple[type[Codemod], ...] = (
     PoolPrePing,
     PoolOverflow,
     DebugMiddleware,
+    RedundantLazyLoad,
 )
 
 
