@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from optimize.codemods.base import Codemod
 from optimize.codemods.debug_middleware import DebugMiddleware
+from optimize.codemods.in_memory_requery import InMemoryRequery
 from optimize.codemods.pool_overflow import PoolOverflow
 from optimize.codemods.pool_pre_ping import PoolPrePing
 from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
@@ -17,6 +18,7 @@ REGISTRY: tuple[type[Codemod], ...] = (
     PoolOverflow,
     DebugMiddleware,
     RedundantLazyLoad,
+    InMemoryRequery,
 )
 
 

@@ -1,0 +1,593 @@
+"""## What it does
+Replaces a query for an object the function already holds. When a function sets
+`project.derived_status_id = todo_status.id` and later, under `if project.derived_status_id:`,
+selects `TaskStatus` by that id, the query returns `todo_status` itself (the session's
+identity map guarantees the same object): the codemod writes `task_status = todo_status`
+and drops the query.
+
+## Why is this bad?
+Each such query is a database round trip (the seed measured 50-100 ms) to fetch an object
+that is already in memory, in the same session.
+
+## Example
+```python
+project.derived_status_id = todo_status.id
+...
+if project.derived_status_id:
+    result = await db.execute(
+        select(TaskStatus).where(TaskStatus.id == project.derived_status_id)
+    )
+    task_status = result.scalar_one_or_none()
+```
+
+## Use instead
+```python
+project.derived_status_id = todo_status.id
+...
+if project.derived_status_id:
+    task_status = todo_status
+```
+
+## Fix safety
+Safe where proven. The codemod checks, in the function: the only assignment to the foreign
+key is `X.fk = obj.<primary key>` and it precedes the query; `obj` is an instance of the
+queried model (constructed, annotated, fetched with `get` or selected); `obj`, `X` and the
+foreign key are bound once; the query is guarded by the foreign key's truthiness (so the
+`None` cases agree); nothing in between commits on a session that expires on commit
+(after which reading `obj.name` in async code raises `MissingGreenlet`), expires, rolls back,
+deletes or expunges, or hands the session to another function; the statement has no other
+filter, option or lock; the query's result object is not used for anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod.visitors import RemoveImportsVisitor
+from libcst.metadata import PositionProvider
+
+from optimize.codemods.base import Codemod, Keep, Rewrite
+from optimize.codemods.orm_flow import (
+    EXPIRING_METHODS,
+    SELECT_FUNCTIONS,
+    execute_call,
+    method_calls,
+    name_of,
+    read_select,
+    session_dependencies,
+    unwrap_await,
+)
+
+ONE_ROW = {"scalar_one_or_none", "scalar_one"}
+
+
+@dataclass
+class Query:
+    statement: cst.SimpleStatementLine  # `target = ...` (the one that stays, rewritten)
+    target: str
+    session: str
+    model: str
+    key: cst.BaseExpression  # `X.fk`
+    column: str  # the model's column compared with it
+    result_statement: cst.SimpleStatementLine | None = None  # `result = await db.execute(...)`
+    result_name: str | None = None
+    select_call: cst.Call | None = None
+
+
+class InMemoryRequery(Codemod):
+    ID = "in-memory-requery"
+    TITLE = "use the object already in memory instead of querying it again"
+    CONDITIONS = "X.fk = obj.id is the only assignment; query guarded by X.fk; no expiring commit in between"
+    DESCRIPTION = "Replace a re-query of an in-memory object by the object."
+    TRIGGERS = (b"select(", b".get(")
+    EFFECT = "one SELECT fewer per call of the rewritten function"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._replace: dict[int, str] = {}  # id(statement) -> name of the in-memory object
+        self._drop: set[int] = set()
+
+    # --- analysis -------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        sessions = session_dependencies(self, node)
+        nested = {
+            id(b) for f in m.findall(node.body, m.FunctionDef()) for b in m.findall(f, m.IndentedBlock())
+        }
+        for block in [b for b in m.findall(node.body, m.IndentedBlock()) if id(b) not in nested] + [node.body]:
+            statements = list(block.body)
+            for i, statement in enumerate(statements):
+                query = self._query(statements, i)
+                if query is not None:
+                    self._prove(node, query, sessions)
+
+    def _query(self, statements, i: int) -> Query | None:
+        statement = statements[i]
+        assign = _single_assign(statement)
+        if assign is None:
+            return None
+        target, value = assign
+        value = unwrap_await(value)
+        # await db.get(M, X.fk)
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get":
+            args = [a for a in value.args if a.keyword is None]
+            if len(value.args) == 2 and len(args) == 2 and isinstance(args[1].value, cst.Attribute):
+                model = name_of(args[0].value)
+                if model and self.index.model(model.rsplit(".", 1)[-1]):
+                    short = model.rsplit(".", 1)[-1]
+                    pk = self.index.model(short).primary_key
+                    if len(pk) == 1:
+                        return Query(statement, target, name_of(value.func.value) or "?", short, args[1].value, pk[0])
+            return None
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
+            return None
+        method = value.func.attr.value
+        source = value.func.value
+        # await db.scalar(select(...))
+        if method == "scalar" and value.args and not isinstance(unwrap_await(source), cst.Call):
+            return self._from_select(statement, target, name_of(source) or "?", value.args[0].value)
+        if method == "first" and isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "scalars":
+            source = source.func.value
+        elif method not in ONE_ROW:
+            return None
+        source = unwrap_await(source)
+        executed = execute_call(source)
+        if executed is not None:  # (await db.execute(select(...))).scalar_one_or_none()
+            return self._from_select(statement, target, name_of(executed[0]) or "?", executed[1])
+        if isinstance(source, cst.Name) and i > 0:  # result = await db.execute(...); x = result.one()
+            previous = _single_assign(statements[i - 1])
+            if previous and previous[0] == source.value:
+                executed = execute_call(unwrap_await(previous[1]))
+                if executed is not None:
+                    query = self._from_select(statement, target, name_of(executed[0]) or "?", executed[1])
+                    if query is not None:
+                        query.result_statement = statements[i - 1]
+                        query.result_name = source.value
+                    return query
+        return None
+
+    def _from_select(self, statement, target, session, expr) -> Query | None:
+        info = read_select(self, expr)
+        if info is None or info.options or info.other or info.filter_by or len(info.where) != 1:
+            return None
+        model = self.index.model(info.model)
+        if model is None or len(model.primary_key) != 1:
+            return None
+        comparison = info.where[0]
+        if not (isinstance(comparison, cst.Comparison) and len(comparison.comparisons) == 1):
+            return None
+        if not isinstance(comparison.comparisons[0].operator, cst.Equal):
+            return None
+        left, right = comparison.left, comparison.comparisons[0].comparator
+        for column_side, key_side in ((left, right), (right, left)):
+            column = name_of(column_side)
+            if column == f"{info.model}.{model.primary_key[0]}" and isinstance(key_side, cst.Attribute):
+                select_call = _select_call(expr)
+                return Query(statement, target, session, info.model, key_side, model.primary_key[0], select_call=select_call)
+        return None
+
+    def _prove(self, function: cst.FunctionDef, query: Query, sessions) -> None:
+        key = name_of(query.key)
+        holder = name_of(query.key.value)
+        if key is None or holder is None or "." in holder:
+            return
+        fk_assignments = [
+            a for a in m.findall(function.body, m.Assign())
+            if any(name_of(t.target) == key for t in a.targets)
+        ]
+        if not fk_assignments:
+            return  # nothing in memory to use: get-by-primary-key may apply instead
+        where = query.statement
+        if not self.allowed(where):
+            return
+        if len(fk_assignments) != 1:
+            return self.refuse(where, f"skipped: {key} is assigned more than once in the function")
+        assignment = fk_assignments[0]
+        value = assignment.value
+        if not (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.attr.value == query.column):
+            return self.refuse(where, f"skipped: {key} is not assigned `<obj>.{query.column}`")
+        obj = value.value.value
+        line_assign, line_query = self.line_of(assignment), self.line_of(where)
+        if line_assign >= line_query:
+            return self.refuse(where, f"skipped: {key} is assigned after the query")
+        bindings = _binding_counts(function)
+        if bindings.get(obj, 0) > 1 or bindings.get(holder, 0) > 1:
+            name = obj if bindings.get(obj, 0) > 1 else holder
+            return self.refuse(where, f"skipped: {name} is bound more than once in the function")
+        if self._model_of(function, obj) != query.model:
+            return self.refuse(where, f"skipped: cannot show that {obj} is a {query.model}")
+        if not self._guarded(where, key):
+            return self.refuse(where, f"skipped: the query is not guarded by `if {key}:`, so the None cases may differ")
+        reason = self._interference(function, obj, line_assign, line_query, sessions, query)
+        if reason:
+            return self.refuse(where, f"skipped: {reason}")
+        if query.result_name and _reference_count(function, query.result_name) != 2:
+            return self.refuse(where, f"skipped: the result object `{query.result_name}` is used elsewhere")
+        self._replace[id(query.statement)] = obj
+        if query.result_statement is not None:
+            self._drop.add(id(query.result_statement))
+        if query.select_call is not None and isinstance(query.select_call.func, cst.Name):
+            local = query.select_call.func.value
+            for qualified in self.qualified_names(query.select_call.func) & SELECT_FUNCTIONS:
+                module, _, obj_name = qualified.rpartition(".")
+                RemoveImportsVisitor.remove_unused_import(
+                    self.context, module, obj_name, None if local == obj_name else local
+                )
+        self.record(
+            where,
+            f"{query.target} = {obj}: {key} was set to {obj}.{query.column} in this function and the "
+            f"session's identity map returns that same {query.model} object",
+        )
+
+    def _model_of(self, function: cst.FunctionDef, obj: str) -> str | None:
+        for param in function.params.params:
+            if param.name.value == obj and param.annotation is not None:
+                return (name_of(param.annotation.annotation) or "").rsplit(".", 1)[-1] or None
+        for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(obj))])):
+            value = unwrap_await(assign.value)
+            if isinstance(value, cst.Call):
+                callee = (name_of(value.func) or "").rsplit(".", 1)[-1]
+                if self.index.model(callee):
+                    return callee
+                if callee == "get" and value.args:
+                    return (name_of(value.args[0].value) or "").rsplit(".", 1)[-1] or None
+        for ann in m.findall(function.body, m.AnnAssign(target=m.Name(obj))):
+            return (name_of(ann.annotation.annotation) or "").rsplit(".", 1)[-1] or None
+        return None
+
+    def _guarded(self, statement, key: str) -> bool:
+        from libcst.metadata import ParentNodeProvider
+
+        node = statement
+        while True:
+            parent = self.get_metadata(ParentNodeProvider, node, None)
+            if parent is None or isinstance(parent, (cst.FunctionDef, cst.Module)):
+                return False
+            if isinstance(parent, cst.If) and node is parent.body:
+                test = parent.test
+                if name_of(test) == key:
+                    return True
+                if (
+                    isinstance(test, cst.Comparison)
+                    and len(test.comparisons) == 1
+                    and isinstance(test.comparisons[0].operator, cst.IsNot)
+                    and name_of(test.left) == key
+                    and m.matches(test.comparisons[0].comparator, m.Name("None"))
+                ):
+                    return True
+            node = parent
+
+    def _interference(self, function, obj, start, end, sessions, query) -> str | None:
+        for receiver, method, call in method_calls(function.body):
+            line = self.line_of(call)
+            if not start < line < end:
+                continue
+            if method in EXPIRING_METHODS or method in {"delete", "expunge", "expunge_all"}:
+                return f"{receiver}.{method}() in between"
+            if method == "commit" and self.index.expires_on_commit(sessions.get(receiver)):
+                return f"{receiver}.commit() in between and the session factory expires on commit"
+        for call in m.findall(function.body, m.Call()):
+            line = self.line_of(call)
+            if not start < line < end:
+                continue
+            passed = {a.value.value for a in call.args if isinstance(a.value, cst.Name)}
+            if passed & set(sessions) and not _is_session_method(call):
+                name = name_of(call.func) or "a call"
+                if any(self.index.expires_on_commit(sessions[s]) for s in passed & set(sessions)):
+                    return f"the session is passed to {name}() in between, which may commit"
+        return None
+
+    # --- the rewrite --------------------------------------------------------------------------
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        if not any(id(s) in self._replace or id(s) in self._drop for s in original.body):
+            return updated
+        body = []
+        carried: list[cst.EmptyLine] = []
+        for orig, upd in zip(original.body, updated.body):
+            if id(orig) in self._drop:
+                carried.extend(upd.leading_lines)
+                continue
+            if id(orig) in self._replace:
+                assign = upd.body[0]
+                upd = upd.with_changes(body=[assign.with_changes(value=cst.Name(self._replace[id(orig)]))])
+            if carried:
+                upd = upd.with_changes(leading_lines=[*carried, *upd.leading_lines])
+                carried = []
+            body.append(upd)
+        return updated.with_changes(body=body)
+
+
+def _single_assign(statement) -> tuple[str, cst.BaseExpression] | None:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        return small.targets[0].target.value, small.value
+    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+        return small.target.value, small.value
+    return None
+
+
+def _select_call(expr: cst.BaseExpression) -> cst.Call | None:
+    node = expr
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        node = node.func.value
+    return node if isinstance(node, cst.Call) else None
+
+
+def _binding_counts(function: cst.FunctionDef) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for param in function.params.params:
+        counts[param.name.value] = counts.get(param.name.value, 0) + 1
+    targets = [t.target for t in m.findall(function.body, m.AssignTarget())]
+    targets += [n.target for n in m.findall(function.body, m.AnnAssign() | m.AugAssign() | m.For())]
+    targets += [w.asname.name for w in m.findall(function.body, m.WithItem()) if w.asname]
+    for target in targets:
+        for name in m.findall(target, m.Name()) if isinstance(target, (cst.Tuple, cst.List)) else [target]:
+            if isinstance(name, cst.Name):
+                counts[name.value] = counts.get(name.value, 0) + 1
+    return counts
+
+
+def _reference_count(function: cst.FunctionDef, name: str) -> int:
+    return len(m.findall(function.body, m.Name(name)))
+
+
+def _is_session_method(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in {
+        "add", "add_all", "flush", "refresh", "execute", "get", "scalar", "scalars", "merge",
+    }
+
+
+MODELS = {
+    "app/models.py": """
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class TaskStatus(Base):
+            __tablename__ = "task_statuses"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        class Project(Base):
+            __tablename__ = "projects"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            derived_status_id: Mapped[int | None] = mapped_column(ForeignKey("task_statuses.id"))
+    """,
+    "app/db.py": """
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+        SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+
+        async def get_db():
+            async with SessionLocal() as session:
+                yield session
+    """,
+}
+EXPIRING = {
+    **MODELS,
+    "app/db.py": """
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+        SessionLocal = async_sessionmaker(engine)
+
+        async def get_db():
+            async with SessionLocal() as session:
+                yield session
+    """,
+}
+
+EXAMPLES = [
+    Rewrite(
+        name="seed: derived status re-queried after being set from an in-memory object",
+        files=MODELS,
+        before="""
+            from fastapi import Depends
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from app.db import get_db
+            from app.models import Project, TaskStatus
+
+            async def create_project(name: str, db: AsyncSession = Depends(get_db)):
+                project = Project(name=name)
+                db.add(project)
+                todo_status = TaskStatus(name="Todo")
+                db.add(todo_status)
+                await db.flush()
+                if todo_status:
+                    project.derived_status_id = todo_status.id
+                await db.commit()
+
+                # Get the derived status name for the response
+                derived_status_name = None
+                if project.derived_status_id:
+                    result = await db.execute(
+                        select(TaskStatus).where(TaskStatus.id == project.derived_status_id)
+                    )
+                    task_status = result.scalar_one_or_none()
+                    derived_status_name = task_status.name if task_status else None
+                return derived_status_name
+        """,
+        after="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from app.db import get_db
+            from app.models import Project, TaskStatus
+
+            async def create_project(name: str, db: AsyncSession = Depends(get_db)):
+                project = Project(name=name)
+                db.add(project)
+                todo_status = TaskStatus(name="Todo")
+                db.add(todo_status)
+                await db.flush()
+                if todo_status:
+                    project.derived_status_id = todo_status.id
+                await db.commit()
+
+                # Get the derived status name for the response
+                derived_status_name = None
+                if project.derived_status_id:
+                    task_status = todo_status
+                    derived_status_name = task_status.name if task_status else None
+                return derived_status_name
+        """,
+    ),
+    Rewrite(
+        name="chained forms and get, sync session",
+        files=MODELS,
+        before="""
+            from sqlalchemy import select
+            from app.models import Project, TaskStatus
+
+            def assign(session, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                if project.derived_status_id is not None:
+                    again = session.get(TaskStatus, project.derived_status_id)
+                    same = session.scalar(select(TaskStatus).where(project.derived_status_id == TaskStatus.id))
+                    one = (session.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))).scalar_one()
+                    return again, same, one
+        """,
+        after="""
+            from app.models import Project, TaskStatus
+
+            def assign(session, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                if project.derived_status_id is not None:
+                    again = status
+                    same = status
+                    one = status
+                    return again, same, one
+        """,
+    ),
+    Keep(
+        name="commit on a session that expires on commit",
+        files=EXPIRING,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy import select
+            from app.db import get_db
+            from app.models import Project, TaskStatus
+
+            async def create(db=Depends(get_db)):
+                project = Project()
+                status = TaskStatus(name="Backlog")
+                project.derived_status_id = status.id
+                await db.commit()
+                if project.derived_status_id:
+                    result = await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
+                    found = result.scalar_one_or_none()
+                    return found
+        """,
+        reason="expires on commit",
+    ),
+    Keep(
+        name="not guarded by the foreign key",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project, TaskStatus
+
+            async def f(db, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                result = await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
+                return result.scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="foreign key assigned twice",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project, TaskStatus
+
+            async def f(db, project: Project, a: TaskStatus, b: TaskStatus, flag):
+                project.derived_status_id = a.id
+                if flag:
+                    project.derived_status_id = b.id
+                if project.derived_status_id:
+                    found = await db.scalar(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
+                    return found
+        """,
+        reason="assigned more than once",
+    ),
+    Keep(
+        name="object rebound",
+        files=MODELS,
+        code="""
+            from app.models import Project, TaskStatus
+
+            async def f(db, project: Project, status: TaskStatus, other):
+                project.derived_status_id = status.id
+                status = other
+                if project.derived_status_id:
+                    found = await db.get(TaskStatus, project.derived_status_id)
+                    return found
+        """,
+        reason="bound more than once",
+    ),
+    Keep(
+        name="deleted in between",
+        files=MODELS,
+        code="""
+            from app.models import Project, TaskStatus
+
+            async def f(db, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                await db.delete(status)
+                if project.derived_status_id:
+                    found = await db.get(TaskStatus, project.derived_status_id)
+                    return found
+        """,
+        reason="delete",
+    ),
+    Keep(
+        name="other filters or options",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project, TaskStatus
+
+            async def f(db, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                if project.derived_status_id:
+                    found = await db.scalar(
+                        select(TaskStatus).where(TaskStatus.id == project.derived_status_id).with_for_update()
+                    )
+                    return found
+        """,
+    ),
+    Keep(
+        name="result object used again",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project, TaskStatus
+
+            async def f(db, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                if project.derived_status_id:
+                    result = await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
+                    found = result.scalar_one_or_none()
+                    log(result)
+                    return found
+        """,
+        reason="used elsewhere",
+    ),
+    Keep(
+        name="not an instance of the queried model",
+        files=MODELS,
+        code="""
+            from app.models import Project, TaskStatus
+
+            async def f(db, project: Project, other: Project):
+                project.derived_status_id = other.id
+                if project.derived_status_id:
+                    return await db.get(TaskStatus, project.derived_status_id)
+        """,
+    ),
+]
+InMemoryRequery.EXAMPLES = EXAMPLES
