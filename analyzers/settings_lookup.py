@@ -9,10 +9,12 @@ Anything the index cannot tie to exactly one class gives a reason instead of a g
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from optimize.analyzers.facts import ClassField, FileFacts
+from optimize.analyzers.facts import ClassField, FileFacts, collect_file_facts
 
 _MAX_DEPTH = 8
 # `Optional[X]`, `X | None`, `"X"`: the class a field holds.
@@ -46,13 +48,16 @@ def split_chain(chain: str) -> tuple[str, bool, list[str]] | None:
     return head, called, rest
 
 
-def resolve_setting(index, path: str, chain: str) -> Lookup:
-    """The field ``chain`` (as written in the module at ``path``) reads."""
+def resolve_setting(index, path: str, chain: str, source: str | None = None) -> Lookup:
+    """The field ``chain`` (as written in the module at ``path``) reads. ``source`` is the
+    module's current text, read when the index does not hold ``path``."""
     parts = split_chain(chain)
     if parts is None or not parts[2]:
         return Lookup(None, f"{chain} is not an attribute chain")
     head, called, attributes = parts
     facts = index.facts.get(path)
+    if facts is None and source is not None:
+        facts = _facts_of(path, source)
     if facts is None:
         return Lookup(None, f"{path} is not indexed")
     if head in facts.imports:
@@ -74,6 +79,14 @@ def resolve_setting(index, path: str, chain: str) -> Lookup:
         if isinstance(owner, str):
             return Lookup(None, owner)
     raise AssertionError("unreachable")
+
+
+@lru_cache(maxsize=64)
+def _facts_of(path: str, source: str) -> FileFacts | None:
+    try:
+        return collect_file_facts(path, ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
 
 
 def _classes(facts: FileFacts) -> set[str]:

@@ -54,9 +54,11 @@ import fnmatch
 import re
 
 import libcst as cst
+from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import ScopeProvider
+from libcst.metadata import GlobalScope, ParentNodeProvider, ScopeProvider
 
+from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import Codemod, Keep, Rewrite
 
 APP_CLASSES = {
@@ -65,8 +67,31 @@ APP_CLASSES = {
     "starlette.applications.Starlette",
     "starlette.Starlette",
 }
-_DEBUG_TEST = re.compile(r"^[A-Za-z_][\w.()]*\.(debug|DEBUG|Debug|is_debug|IS_DEBUG|debug_mode|DEBUG_MODE)$|^(debug|DEBUG)$")
-_DEBUG_ATTR = re.compile(r"^(debug|DEBUG|Debug|is_debug|IS_DEBUG|debug_mode|DEBUG_MODE)$")
+DEBUG_FIELDS = {"debug", "DEBUG"}
+# The test of an `if` that already guards a registration with the debug flag.
+_DEBUG_TEST = re.compile(r"^[A-Za-z_][\w.()]*\.(debug|DEBUG)$|^(debug|DEBUG)$")
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _chain(node: cst.BaseExpression) -> str | None:
+    """`settings.api.debug` / `get_settings().DEBUG` as text; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = _chain(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    if isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Name):
+        return f"{node.func.value}()"
+    return None
+
+
+def _head(node: cst.BaseExpression) -> cst.Name | None:
+    while isinstance(node, (cst.Attribute, cst.Call)):
+        node = node.value if isinstance(node, cst.Attribute) else node.func
+    return node if isinstance(node, cst.Name) else None
 
 
 class DebugMiddleware(Codemod):
@@ -76,9 +101,7 @@ class DebugMiddleware(Codemod):
     DESCRIPTION = "Wrap debug middleware registration in the debug flag, with a lazy import."
     TRIGGERS = (b"add_middleware",)
     OPTIONS = {
-        "middleware_patterns": [
-            "*Debug*", "*Profil*", "*Timing*", "*Timer*", "*QueryLogger*", "*SQLLogger*", "*ProcessTime*",
-        ],
+        "middleware_patterns": ["*Debug*", "*Profil*", "*Timing*", "*Timer*", "*QueryLogger*", "*ProcessTime*"],
         "debug_flag": "",
     }
     METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, ScopeProvider)
@@ -87,27 +110,49 @@ class DebugMiddleware(Codemod):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.patterns = list(self.options["middleware_patterns"])
-        self._module_flags: list[cst.BaseExpression] = []
-        self._app_flags: dict[str, cst.BaseExpression | None] = {}
+        self._flags: list[tuple[cst.FunctionDef | None, cst.Attribute]] = []
+        self._apps: dict[str, bool] = {}  # app name -> created with a non-literal debug=
         self._removals: list[tuple[cst.ImportFrom, str]] = []
+        self._commas: dict[tuple[str, str], cst.Comma] = {}  # (module, dropped name) -> comma
 
     # --- module pre-pass: the app objects and the debug flags in sight ---------------------
 
     def visit_Module(self, node: cst.Module) -> None:
         collector = _FlagCollector(self)
         node.visit(collector)
-        self._module_flags = collector.flags
-        self._app_flags = collector.apps
+        self._flags = collector.flags
+        self._apps = collector.apps
 
-    def _flag_for(self, app_name: str) -> cst.BaseExpression | None:
+    def _flag_for(self, app_name: str, function: cst.FunctionDef | None) -> cst.BaseExpression | None:
+        """The debug flag: the option; else the one bool `debug` setting read in the
+        function, then in the module; else `app.debug` for an app built with `debug=`."""
         if self.options["debug_flag"]:
             return cst.parse_expression(self.options["debug_flag"])
-        if self._app_flags.get(app_name) is not None:
-            return self._app_flags[app_name].deep_clone()
-        unique = {cst.Module([]).code_for_node(f) for f in self._module_flags}
-        if len(unique) == 1:
-            return self._module_flags[0].deep_clone()
+        for scope in ((function,) if function is not None else ()), None:
+            nodes = [n for f, n in self._flags if scope is None or f in scope]
+            found = {_code(n): n for n in nodes if self._is_debug_setting(n)}
+            if len(found) == 1:
+                return next(iter(found.values())).deep_clone()
+            if len(found) > 1:
+                return None  # two different flags: not ours to choose
+        if self._apps.get(app_name):
+            return cst.parse_expression(f"{app_name}.debug")
         return None
+
+    def _is_debug_setting(self, node: cst.Attribute) -> bool:
+        """A chain whose head is a module-level name and that the index resolves to a bool
+        field of a settings class."""
+        chain, head = _chain(node), _head(node)
+        if chain is None or head is None:
+            return False
+        scope = self.get_metadata(ScopeProvider, head, None)
+        if scope is None:
+            return False
+        assignments = list(scope[head.value])
+        if not assignments or not all(isinstance(a.scope, GlobalScope) for a in assignments):
+            return False  # a parameter or local named like the settings object
+        field = resolve_setting(self.index, self.path, chain, self.module.code).field
+        return field is not None and (field.annotation == "bool" or isinstance(field.value, bool))
 
     # --- the rewrite, one statement list at a time -------------------------------------------
 
@@ -131,10 +176,17 @@ class DebugMiddleware(Codemod):
             body = kept
         return updated.with_changes(body=body)
 
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        # RemoveImportsVisitor runs after the rewrite; it drops the trailing comma of a
+        # parenthesised group when it removes the last name: the group keeps its layout.
+        result = super().transform_module(tree)
+        if not self._commas:
+            return result
+        return result.visit(_CommaRestorer(self._commas, self.context.full_package_name))
+
     def _rewrite_body(self, owner, originals, updates):
         body: list[cst.BaseStatement] = []
         condition = self._debug_condition(owner)
-        conditional = condition == "debug"
         for orig, upd in zip(originals, updates):
             registration = self._registration(orig)
             if registration is None:
@@ -145,18 +197,22 @@ class DebugMiddleware(Codemod):
                 body.append(upd)
                 continue
             if condition == "other":
-                self.refuse(call, f"skipped: {middleware} is registered under a condition on the debug flag that is not a plain check")
+                self.refuse(
+                    call,
+                    f"skipped: {middleware} is registered under a condition on the debug flag "
+                    "that is not a plain check (a negation or an else branch)",
+                )
                 body.append(upd)
                 continue
-            if conditional:
-                lazy = self._lazy_import(orig, middleware)
+            if condition == "debug":
+                lazy = self._lazy_import(orig, call.args[0].value)
                 if lazy is None:
                     body.append(upd)
                     continue
                 self.record(call, f"{middleware} is only used under the debug condition: imported lazily there")
                 body.extend([lazy.with_changes(leading_lines=upd.leading_lines), upd.with_changes(leading_lines=[])])
                 continue
-            flag = self._flag_for(app_name)
+            flag = self._flag_for(app_name, self._function_of(owner))
             if flag is None:
                 self.refuse(
                     call,
@@ -165,21 +221,24 @@ class DebugMiddleware(Codemod):
                 )
                 body.append(upd)
                 continue
-            lazy = self._lazy_import(orig, middleware)
-            flag_code = cst.Module([]).code_for_node(flag)
+            lazy = self._lazy_import(orig, call.args[0].value)
             inner = [upd.with_changes(leading_lines=[])]
             if lazy is not None:
-                inner.insert(0, lazy)
-                inner[1] = inner[1].with_changes(leading_lines=[cst.EmptyLine()])
+                inner = [lazy, inner[0].with_changes(leading_lines=[cst.EmptyLine()])]
             self.record(
                 call,
-                f"{middleware} registered only when {flag_code}"
+                f"{middleware} registered only when {_code(flag)}"
                 + (" and imported lazily" if lazy is not None else ""),
             )
             body.append(
                 cst.If(test=flag, body=cst.IndentedBlock(body=inner), leading_lines=upd.leading_lines)
             )
         return body
+
+    def _function_of(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        while node is not None and not isinstance(node, cst.FunctionDef):
+            node = self.get_metadata(ParentNodeProvider, node, None)
+        return node
 
     def _registration(self, statement) -> tuple[str, str, cst.Call] | None:
         """(app name, middleware class name, call) for `app.add_middleware(M, ...)`."""
@@ -201,7 +260,7 @@ class DebugMiddleware(Codemod):
         if not any(fnmatch.fnmatchcase(short, p) for p in self.patterns):
             return None
         app_name = get_full_name_for_node(func.value) or ""
-        if app_name not in self._app_flags:
+        if app_name not in self._apps:
             self.refuse(call, f"skipped: cannot tell that {app_name or 'the receiver'} is a FastAPI/Starlette app")
             return None
         return app_name, short, call
@@ -209,8 +268,6 @@ class DebugMiddleware(Codemod):
     def _debug_condition(self, owner) -> str | None:
         """"debug" when ``owner`` is the body of `if <debug flag>:`, "other" when it sits
         under any other condition that mentions debug (`if not settings.debug:`, `else:`)."""
-        from libcst.metadata import ParentNodeProvider
-
         node = owner
         while node is not None and not isinstance(node, cst.Module):
             parent = self.get_metadata(ParentNodeProvider, node, None)
@@ -218,7 +275,7 @@ class DebugMiddleware(Codemod):
                 branch = parent
                 if isinstance(parent, cst.Else):
                     branch = self.get_metadata(ParentNodeProvider, parent, None)
-                test = cst.Module([]).code_for_node(branch.test) if isinstance(branch, cst.If) else ""
+                test = _code(branch.test) if isinstance(branch, cst.If) else ""
                 if "debug" in test.lower():
                     plain = parent is branch and node is branch.body and _DEBUG_TEST.match(test.strip())
                     if plain and node is owner:
@@ -229,46 +286,95 @@ class DebugMiddleware(Codemod):
             node = parent
         return None
 
-    def _lazy_import(self, statement, middleware: str) -> cst.SimpleStatementLine | None:
-        """A local `from x import M` if M's only use is this registration; the module-level
-        import is scheduled for removal. None when the import must stay where it is."""
+    # --- the lazy import ---------------------------------------------------------------------
+
+    def _lazy_import(self, statement, middleware: cst.BaseExpression) -> cst.SimpleStatementLine | None:
+        """The import to put inside the conditional when the registration is the only use of
+        the module-level import that brings the middleware (`from x import M` for `M`,
+        `import x` for `x.M`); that import is scheduled for removal. None: imports stay."""
+        head = middleware if isinstance(middleware, cst.Name) else None
+        if isinstance(middleware, cst.Attribute) and isinstance(middleware.value, cst.Name):
+            head = middleware.value
+        if head is None:
+            return None
         scope = self.get_metadata(ScopeProvider, statement, None)
         if scope is None:
             return None
-        global_scope = scope.globals
-        assignments = [a for a in global_scope[middleware] if hasattr(a, "node")]
-        if len(assignments) != 1:
-            return None
-        assignment = assignments[0]
-        node = assignment.node
-        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
-            return None
-        from libcst.metadata import ParentNodeProvider
+        assignments = [a for a in scope.globals[head.value] if hasattr(a, "node")]
+        if len(assignments) != 1 or len(assignments[0].references) != 1:
+            return None  # rebound, or used elsewhere in the module: the import stays
+        node = assignments[0].node
+        if not isinstance(self.get_metadata(ParentNodeProvider, self.enclosing_statement(node), None), cst.Module):
+            return None  # not a module-level import: nothing to move
+        if isinstance(node, cst.ImportFrom) and head is middleware and not isinstance(node.names, cst.ImportStar):
+            alias = next((a for a in node.names if (a.evaluated_alias or a.evaluated_name) == head.value), None)
+            if alias is None:
+                return None
+            local = cst.ImportFrom(
+                module=node.module,
+                relative=node.relative,
+                names=[cst.ImportAlias(name=alias.name, asname=alias.asname)],
+            )
+            self._schedule(node, alias, statement)
+            return cst.SimpleStatementLine(body=[local])
+        if isinstance(node, cst.Import) and head is not middleware:
+            alias = next((a for a in node.names if (a.evaluated_alias or a.evaluated_name) == head.value), None)
+            if alias is None:
+                return None
+            local = cst.Import(names=[cst.ImportAlias(name=alias.name, asname=alias.asname)])
+            self._schedule(node, alias, statement)
+            return cst.SimpleStatementLine(body=[local])
+        return None
 
-        if not isinstance(
-            self.get_metadata(ParentNodeProvider, self.enclosing_statement(node), None), cst.Module
-        ):
-            return None  # already imported inside a block: nothing to move
-        if len(assignment.references) != 1:
-            return None  # still used elsewhere in the module: keep it there
-        alias = next(
-            (a for a in node.names if (a.evaluated_alias or a.evaluated_name) == middleware), None
-        )
-        if alias is None:
-            return None
-        # Scope analysis proved the registration is the name's only use, so the name is
-        # dropped from the module-level import here (RemoveImportsVisitor would re-lay-out
-        # a grouped import, and keeps a name rebound in the same scope).
-        self._removals.append((node, middleware))
-        local = cst.ImportFrom(
-            module=node.module,
-            relative=node.relative,
-            names=[cst.ImportAlias(name=alias.name, asname=alias.asname)],
-        )
-        return cst.SimpleStatementLine(body=[local])
+    def _schedule(self, node, alias: cst.ImportAlias, statement) -> None:
+        """Drop ``alias`` from the module-level ``node`` once the rewrite is done."""
+        name = alias.evaluated_alias or alias.evaluated_name
+        in_function = self._function_of(statement) is not None
+        if in_function and isinstance(node, cst.ImportFrom):
+            # The lazy import binds the name in the function's scope, so the module-level
+            # one is unused afterwards: LibCST's visitor proves that again and removes it.
+            module = ("." * len(node.relative)) + (get_full_name_for_node(node.module) or "")
+            module = _absolute(module, self.context.full_package_name)
+            self._commas[(module, name)] = alias.comma
+            RemoveImportsVisitor.remove_unused_import(self.context, module, alias.evaluated_name, alias.evaluated_alias)
+        elif in_function:
+            RemoveImportsVisitor.remove_unused_import(self.context, alias.evaluated_name, asname=alias.evaluated_alias)
+        else:
+            # A lazy import inside a module-level `if` shares the module's scope, where
+            # LibCST's visitor would count its use against the old import: drop it here.
+            self._removals.append((node, name))
 
 
-def _without_name(statement, import_node: cst.ImportFrom, name: str):
+def _absolute(module: str, package: str | None) -> str:
+    dots = len(module) - len(module.lstrip("."))
+    if not dots:
+        return module
+    parts = (package or "").split(".") if package else []
+    base = parts[: len(parts) - (dots - 1)] if dots > 1 else parts
+    rest = module[dots:]
+    return ".".join([*base, rest] if rest else base)
+
+
+class _CommaRestorer(cst.CSTTransformer):
+    """Gives a parenthesised `from x import (...)` whose last name was removed the trailing
+    comma (and line break) the removed name had."""
+
+    def __init__(self, commas: dict[tuple[str, str], cst.Comma], package: str | None) -> None:
+        self.by_module: dict[str, cst.Comma] = {m: c for (m, _), c in commas.items()}
+        self.package = package
+
+    def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+        if updated.lpar is None or isinstance(updated.names, cst.ImportStar):
+            return updated
+        module = "." * len(updated.relative) + (get_full_name_for_node(updated.module) or "")
+        comma = self.by_module.get(_absolute(module, self.package))
+        last = updated.names[-1]
+        if comma is None or not isinstance(comma, cst.Comma) or isinstance(last.comma, cst.Comma):
+            return updated
+        return updated.with_changes(names=[*updated.names[:-1], last.with_changes(comma=comma)])
+
+
+def _without_name(statement, import_node: cst.Import | cst.ImportFrom, name: str):
     """``statement`` with ``name`` dropped from ``import_node``, keeping the group's layout
     (a trailing comma and the closing parenthesis stay where they were); None when the
     statement held nothing else."""
@@ -276,7 +382,7 @@ def _without_name(statement, import_node: cst.ImportFrom, name: str):
         return statement
     small = []
     for node in statement.body:
-        if isinstance(node, cst.ImportFrom) and node.deep_equals(import_node):
+        if isinstance(node, (cst.Import, cst.ImportFrom)) and node.deep_equals(import_node):
             names = list(node.names)
             index = next(i for i, a in enumerate(names) if (a.evaluated_alias or a.evaluated_name) == name)
             dropped = names.pop(index)
@@ -294,46 +400,63 @@ def _without_name(statement, import_node: cst.ImportFrom, name: str):
 
 
 class _FlagCollector(cst.CSTVisitor):
-    """Apps created in the module (with the flag they were created with) and every debug
-    setting read in it."""
+    """Apps created in the module (and whether with a non-literal `debug=`), and every
+    attribute read named `debug`/`DEBUG` with the function it is read in."""
 
     def __init__(self, codemod: DebugMiddleware) -> None:
         self.codemod = codemod
-        self.apps: dict[str, cst.BaseExpression | None] = {}
-        self.flags: list[cst.BaseExpression] = []
-        self.called: set[int] = set()
+        self.apps: dict[str, bool] = {}
+        self.flags: list[tuple[cst.FunctionDef | None, cst.Attribute]] = []
+        self.functions: list[cst.FunctionDef] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if isinstance(node.value, cst.Call) and self.codemod.refers_to(node.value.func, APP_CLASSES):
-            flag = None
-            for arg in node.value.args:
-                if arg.keyword is not None and arg.keyword.value == "debug":
-                    if isinstance(arg.value, (cst.Attribute, cst.Call, cst.Name)) and not (
-                        isinstance(arg.value, cst.Name) and arg.value.value in {"True", "False"}
-                    ):
-                        flag = arg.value
+            debug = next(
+                (a.value for a in node.value.args if a.keyword is not None and a.keyword.value == "debug"),
+                None,
+            )
+            flagged = debug is not None and not (
+                isinstance(debug, cst.Name) and debug.value in {"True", "False"}
+            )
             for target in node.targets:
                 name = get_full_name_for_node(target.target)
                 if name:
-                    self.apps[name] = flag
+                    self.apps[name] = flagged
 
     def visit_Param(self, node: cst.Param) -> None:
         if node.annotation is not None and self.codemod.refers_to(node.annotation.annotation, APP_CLASSES):
-            self.apps.setdefault(node.name.value, None)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.called.add(id(node.func))  # `logger.debug(...)` is a method, not a flag
+            self.apps.setdefault(node.name.value, False)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if not _DEBUG_ATTR.match(node.attr.value) or id(node) in self.called:
-            return
-        root = get_full_name_for_node(node.value) or ""
-        if root in self.apps or root.split(".")[0] in {"self", "cls", "logging"}:
-            return
-        if any(q.startswith("logging.") for q in self.codemod.qualified_names(node)):
-            return
-        self.flags.append(node)
+        if node.attr.value in DEBUG_FIELDS:
+            self.flags.append((self.functions[-1] if self.functions else None, node))
 
+
+CONFIG = """
+    from functools import lru_cache
+    from pydantic import BaseModel
+    from pydantic_settings import BaseSettings
+
+    class ApiSettings(BaseModel):
+        title: str = "api"
+        debug: bool = False
+
+    class Settings(BaseSettings):
+        DEBUG: bool = False
+        api: ApiSettings = ApiSettings()
+
+    @lru_cache
+    def get_settings() -> Settings:
+        return Settings()
+
+    settings = get_settings()
+"""
 
 EXAMPLES = [
     Rewrite(
@@ -349,7 +472,7 @@ EXAMPLES = [
 
 
             def create_app() -> FastAPI:
-                app = FastAPI(debug=settings.api.debug)
+                app = FastAPI(title=settings.api.title, debug=settings.api.debug)
                 app.add_middleware(RequestIDMiddleware)
                 app.add_middleware(RequestTimingMiddleware)
                 return app
@@ -364,7 +487,7 @@ EXAMPLES = [
 
 
             def create_app() -> FastAPI:
-                app = FastAPI(debug=settings.api.debug)
+                app = FastAPI(title=settings.api.title, debug=settings.api.debug)
                 app.add_middleware(RequestIDMiddleware)
                 if settings.api.debug:
                     from app.middleware import RequestTimingMiddleware
@@ -372,13 +495,14 @@ EXAMPLES = [
                     app.add_middleware(RequestTimingMiddleware)
                 return app
         """,
+        files={"app/config.py": CONFIG},
     ),
     Rewrite(
         name="flag read elsewhere in the module, module-level app",
         before="""
             import fastapi
             from debug_toolbar.middleware import DebugToolbarMiddleware
-            from .settings import get_settings
+            from app.config import get_settings
 
             app = fastapi.FastAPI(title="api")
             app.add_middleware(DebugToolbarMiddleware, panels=["sql"])
@@ -387,7 +511,7 @@ EXAMPLES = [
         """,
         after="""
             import fastapi
-            from .settings import get_settings
+            from app.config import get_settings
 
             app = fastapi.FastAPI(title="api")
             if get_settings().DEBUG:
@@ -397,6 +521,37 @@ EXAMPLES = [
             if get_settings().DEBUG:
                 print("debug mode")
         """,
+        files={"app/config.py": CONFIG},
+    ),
+    Rewrite(
+        name="import x and x.M: the module import moves",
+        before="""
+            from fastapi import FastAPI
+            import pyinstrument_middleware
+            from app.config import settings
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(pyinstrument_middleware.ProfilerMiddleware)
+                if settings.DEBUG:
+                    app.state.verbose = True
+                return app
+        """,
+        after="""
+            from fastapi import FastAPI
+            from app.config import settings
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                if settings.DEBUG:
+                    import pyinstrument_middleware
+
+                    app.add_middleware(pyinstrument_middleware.ProfilerMiddleware)
+                if settings.DEBUG:
+                    app.state.verbose = True
+                return app
+        """,
+        files={"app/config.py": CONFIG},
     ),
     Rewrite(
         name="already conditional: only the import moves",
@@ -422,7 +577,7 @@ EXAMPLES = [
         """,
     ),
     Rewrite(
-        name="name still used elsewhere: the import stays",
+        name="app built with debug=: app.debug; name used elsewhere, so the import stays",
         before="""
             from starlette.applications import Starlette
             from app.middleware import TimingMiddleware
@@ -436,7 +591,7 @@ EXAMPLES = [
             from app.middleware import TimingMiddleware
 
             app = Starlette(debug=config.DEBUG)
-            if config.DEBUG:
+            if app.debug:
                 app.add_middleware(TimingMiddleware)
             TimingMiddleware.threshold_ms = 50
         """,
@@ -475,6 +630,21 @@ EXAMPLES = [
         reason="no debug setting found",
     ),
     Keep(
+        name="a debug attribute the index cannot tie to a settings class",
+        code="""
+            from fastapi import FastAPI
+            from app.middleware import RequestTimingMiddleware
+
+            def create_app(settings) -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(RequestTimingMiddleware)
+                app.state.debug = settings.debug
+                return app
+        """,
+        reason="no debug setting found",
+        files={"app/config.py": CONFIG},
+    ),
+    Keep(
         name="production middleware",
         code="""
             from fastapi import FastAPI
@@ -485,6 +655,22 @@ EXAMPLES = [
             app.add_middleware(CORSMiddleware, allow_origins=["*"])
             app.add_middleware(GZipMiddleware)
         """,
+    ),
+    Keep(
+        name="under a negated debug condition",
+        code="""
+            from fastapi import FastAPI
+            from app.config import settings
+            from app.middleware import TimingMiddleware
+
+            def create_app() -> FastAPI:
+                app = FastAPI(debug=settings.api.debug)
+                if not settings.api.debug:
+                    app.add_middleware(TimingMiddleware)
+                return app
+        """,
+        reason="not a plain check",
+        files={"app/config.py": CONFIG},
     ),
     Keep(
         name="receiver is not an app it can see",

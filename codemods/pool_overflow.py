@@ -133,7 +133,7 @@ class PoolOverflow(Codemod):
         if literal is not None:
             return literal
         chain = _chain(pool.value)
-        found = resolve_setting(self.index, self.path, chain).field if chain and "." in chain else None
+        found = resolve_setting(self.index, self.path, chain, self.module.code).field if chain and "." in chain else None
         return found.value if found is not None and isinstance(found.value, int) else None
 
     def _follow_setting(self, call: cst.Call, value: cst.BaseExpression) -> None:
@@ -147,7 +147,7 @@ class PoolOverflow(Codemod):
             if not _FIELD.match(chain):
                 self.refuse(call, f"skipped: max_overflow={chain} is not a literal")
             return  # a `*_MAX_OVERFLOW` constant is rewritten where it is assigned
-        found = resolve_setting(self.index, self.path, chain)
+        found = resolve_setting(self.index, self.path, chain, self.module.code)
         if found.field is None:
             self.refuse(call, f"skipped: max_overflow={chain}: cannot resolve the setting ({found.reason})")
         elif not found.field.has_literal:
