@@ -41,11 +41,13 @@ def create_app() -> FastAPI:
 ```
 
 ## Fix safety
-Safe when the debug flag is found: the flag the app itself is created with
-(`FastAPI(debug=<flag>)`), a debug setting read in the same module (`settings.debug`,
-`settings.api.debug`, `get_settings().DEBUG`, ...), or the `debug_flag` option. With none,
-the codemod reports instead of guessing. The middleware's name must match the configured
-patterns and the receiver must be a FastAPI or Starlette application.
+Safe when the debug flag is found: the `debug_flag` option; else the one debug setting read
+in the same function, then module (`settings.api.debug`, `settings.DEBUG`,
+`get_settings().debug`, ...) that the repository index resolves to a bool field of a
+settings class; else `app.debug` for an app created with `FastAPI(debug=<expression>)`.
+With none, or two different ones, the codemod reports instead of guessing. The
+middleware's name must match the configured patterns and the receiver must be a FastAPI or
+Starlette application. A registration under `if not <debug flag>:` is refused.
 """
 
 from __future__ import annotations
