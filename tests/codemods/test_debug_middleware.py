@@ -12,9 +12,9 @@ import textwrap
 from pathlib import Path
 
 import libcst as cst
-
 from optimize.analyzers.index import RepoIndex
 from optimize.codemods.debug_middleware import DebugMiddleware
+
 from optimize.transform import run_codemod
 from tests.fixture_app import copy_fixture
 
@@ -32,7 +32,7 @@ def _build(app_dir: Path, debug: str) -> tuple[list[str], bool]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOARD_")}
     env.update({"TASKBOARD_API__DEBUG": debug, "PYTHONDONTWRITEBYTECODE": "1"})
     done = subprocess.run(
-        [sys.executable, "-c", BUILD], cwd=app_dir, capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", BUILD], cwd=app_dir, capture_output=True, text=True, env=env, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
     middlewares, module_level = done.stdout.splitlines()

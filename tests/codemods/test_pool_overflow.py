@@ -9,13 +9,13 @@ import libcst as cst
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.settings_lookup import resolve_setting
+from optimize.codemods.pool_overflow import PoolOverflow
 from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool, SingletonThreadPool, StaticPool
 
-from optimize.analyzers.index import RepoIndex
-from optimize.analyzers.settings_lookup import resolve_setting
-from optimize.codemods.pool_overflow import PoolOverflow
 from optimize.transform import run_codemod
 
 
@@ -60,7 +60,7 @@ def test_an_added_argument_is_accepted_by_a_real_engine(tmp_path) -> None:
     assert "max_overflow=20" in result.tree.code
     assert "up to 3 + 20 = 23 connections per process" in result.changes[0].rationale
     namespace = {"url": "postgresql+asyncpg://user@localhost/app"}
-    exec(compile(result.tree.code, "db.py", "exec"), namespace)  # builds, does not connect
+    exec(compile(result.tree.code, "db.py", "exec"), namespace)  # noqa: S102 -- our own rewritten snippet; builds, does not connect
     assert namespace["engine"].pool._max_overflow == 20
 
 
@@ -121,8 +121,10 @@ def test_engine_reading_a_computed_field_is_refused() -> None:
     config = CONFIG.replace("max_overflow: int = 5", 'max_overflow: int = int(os.environ["X"])')
     result = run({"app/config.py": config, "app/db.py": ENGINE}, "app/db.py")
     assert [r.reason for r in result.refusals] == [
-        "skipped: max_overflow=settings.database.max_overflow reads DatabaseSettings.max_overflow, "
-        "which is not a literal"
+        (
+            "skipped: max_overflow=settings.database.max_overflow reads DatabaseSettings.max_overflow, "
+            "which is not a literal"
+        )
     ]
 
 
