@@ -59,6 +59,7 @@ import libcst as cst
 from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, ParentNodeProvider, ScopeProvider
+
 from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import Codemod, Keep, Rewrite
 

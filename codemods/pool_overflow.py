@@ -44,6 +44,7 @@ import re
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider
+
 from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.engines import (
