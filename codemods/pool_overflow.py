@@ -53,6 +53,7 @@ from optimize.codemods.engines import (
     add_keyword,
     engine_skip_reason,
     keyword,
+    url_literal,
 )
 
 # `max_overflow`, `DB_MAX_OVERFLOW`, `db_max_overflow`, but not `max_overflowing_items`.
@@ -111,6 +112,15 @@ class PoolOverflow(Codemod):
         pool_size = self._engine_pool_size(original)
         arg = keyword(updated, "max_overflow")
         if arg is None:
+            if url_literal(original) is None:
+                # A URL known only at run time may be an in-memory sqlite one (test suites
+                # often use it), whose pool rejects max_overflow with TypeError.
+                self.refuse(
+                    original,
+                    f"skipped: max_overflow is not set (SQLAlchemy default {DEFAULT_MAX_OVERFLOW}) and the URL "
+                    "is not a literal: adding it would raise TypeError if the URL is ever in-memory sqlite",
+                )
+                return updated
             self.record(original, f"added max_overflow={self.target} (SQLAlchemy default {DEFAULT_MAX_OVERFLOW}): "
                         + self._budget(pool_size))
             return add_keyword(updated, "max_overflow", cst.Integer(str(self.target)))

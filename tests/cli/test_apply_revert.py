@@ -189,9 +189,11 @@ def test_scan_json_and_fail_on(repo: Path) -> None:
     result = run_cli("scan", str(repo), "--format", "json", "--fail-on", "changes")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert {c["path"] for c in data["changes"]} == {"app/database.py", "app/sync.py"}
-    assert all(c["codemod"] == "pool-pre-ping" and c["tier"] == "safe" for c in data["changes"])
-    assert run_cli("scan", str(repo), "--fail-on", "refusals").exit_code == 0
+    pre_ping = [c for c in data["changes"] if c["codemod"] == "pool-pre-ping"]
+    assert {c["path"] for c in pre_ping} == {"app/database.py", "app/sync.py"}
+    assert all(c["tier"] == "safe" for c in pre_ping)
+    assert run_cli("scan", str(repo), "--only", "pool-pre-ping", "--fail-on", "refusals").exit_code == 0
+    assert run_cli("scan", str(repo), "--fail-on", "refusals").exit_code == 1  # pool-overflow refuses
 
 
 def test_apply_on_a_subdirectory_uses_repository_paths(tmp_path: Path) -> None:

@@ -55,11 +55,11 @@ def test_file_aiosqlite_accepts_it(tmp_path) -> None:
 def test_an_added_argument_is_accepted_by_a_real_engine(tmp_path) -> None:
     result = run({"app/db.py": """
         from sqlalchemy.ext.asyncio import create_async_engine
-        engine = create_async_engine(url, pool_size=3)
+        engine = create_async_engine("postgresql+asyncpg://user@localhost/app", pool_size=3)
     """}, "app/db.py")
     assert "max_overflow=20" in result.tree.code
     assert "up to 3 + 20 = 23 connections per process" in result.changes[0].rationale
-    namespace = {"url": "postgresql+asyncpg://user@localhost/app"}
+    namespace = {}
     exec(compile(result.tree.code, "db.py", "exec"), namespace)  # noqa: S102 -- our own rewritten snippet; builds, does not connect
     assert namespace["engine"].pool._max_overflow == 20
 
@@ -151,3 +151,18 @@ def test_values_are_raised_to_the_target_never_lowered(value: int, target: int) 
     result = run_codemod(PoolOverflow, cst.parse_module(source), "s.py", options={"target": target})
     assert f"max_overflow: int = {max(value, target)}\n" in result.tree.code
     assert bool(result.changes) == (value < target)
+
+
+def test_no_argument_is_added_when_the_url_is_only_known_at_run_time() -> None:
+    """An in-memory sqlite URL (common in test settings) rejects max_overflow."""
+    source = """
+        from sqlalchemy.ext.asyncio import create_async_engine
+        engine = create_async_engine(settings.database_url, pool_size=3)
+    """
+    result = run({"app/db.py": source}, "app/db.py")
+    assert "max_overflow" not in result.tree.code
+    assert "in-memory sqlite" in result.refusals[0].reason
+    with pytest.raises(TypeError):
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        create_async_engine("sqlite+aiosqlite://", pool_size=3, max_overflow=20)
