@@ -6,7 +6,8 @@ settings fields such as `max_overflow: int = 5`, `DB_MAX_OVERFLOW: int = 5`,
 dataclasses and plain classes. An engine argument that reads a setting
 (`max_overflow=settings.database.max_overflow`) is followed, through the repository index,
 to the field that defines it; that field is rewritten in its own file. An engine call
-without `max_overflow` (SQLAlchemy's default is 10) gets `max_overflow=<target>`.
+without `max_overflow` (SQLAlchemy's default is 10) gets `max_overflow=<target>` when its
+URL is a non-sqlite literal.
 
 ## Why is this bad?
 `max_overflow` is how many connections a pool may open beyond `pool_size` under a burst.
