@@ -11,18 +11,22 @@ from pathlib import Path
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "taskboard"
 
+_NOT_SOURCE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.db", "*.db-journal")
+
 
 def copy_fixture(dest: Path) -> Path:
-    shutil.copytree(
-        FIXTURE, dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.db")
-    )
+    """A copy of the app at `dest` (which must not exist), without caches or databases."""
+    shutil.copytree(FIXTURE, dest, ignore=_NOT_SOURCE)
     return dest
 
 
 def run_fixture_suite(app_dir: Path, log_path: Path, extra_env: dict | None = None) -> dict:
-    """Run the app's own tests; assert they pass; return its per-request statement log."""
+    """Runs the app's own tests in a subprocess, asserts they pass, and returns the query
+    log they wrote: {request key: {"statements", "status", "body"}}."""
     env = {**os.environ, "TASKBOARD_QUERY_LOG": str(log_path), "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("TASKBOARD_DATABASE__URL", None)
+    # The suite chooses its own throwaway database; settings from the caller must not leak in.
+    for name in [n for n in env if n.startswith("TASKBOARD_") and n != "TASKBOARD_QUERY_LOG"]:
+        del env[name]
     env.update(extra_env or {})
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"],
@@ -32,5 +36,7 @@ def run_fixture_suite(app_dir: Path, log_path: Path, extra_env: dict | None = No
         text=True,
         timeout=600,
     )
-    assert done.returncode == 0, f"fixture suite failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
+    assert done.returncode == 0, (
+        f"fixture suite failed (exit {done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+    )
     return json.loads(log_path.read_text())
