@@ -46,7 +46,6 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod.visitors import RemoveImportsVisitor
-from libcst.metadata import PositionProvider
 
 from optimize.codemods.base import Codemod, Keep, Rewrite
 from optimize.codemods.orm_flow import (
@@ -198,6 +197,12 @@ class InMemoryRequery(Codemod):
             return self.refuse(where, f"skipped: {name} is bound more than once in the function")
         if self._model_of(function, obj) != query.model:
             return self.refuse(where, f"skipped: cannot show that {obj} is a {query.model}")
+        if not (self._dominates(assignment, where) or self._fresh_holder(function, holder, query.key.attr.value)):
+            return self.refuse(
+                where,
+                f"skipped: {key} = {obj}.{query.column} does not always run before the query, "
+                f"and {holder} is not created in this function (its {query.key.attr.value} may hold another row)",
+            )
         if not self._guarded(where, key):
             return self.refuse(where, f"skipped: the query is not guarded by `if {key}:`, so the None cases may differ")
         reason = self._interference(function, obj, line_assign, line_query, sessions, query)
@@ -236,6 +241,35 @@ class InMemoryRequery(Codemod):
         for ann in m.findall(function.body, m.AnnAssign(target=m.Name(obj))):
             return (name_of(ann.annotation.annotation) or "").rsplit(".", 1)[-1] or None
         return None
+
+    def _blocks(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """The compound statements enclosing ``node`` inside its function."""
+        from libcst.metadata import ParentNodeProvider
+
+        found = []
+        while True:
+            node = self.get_metadata(ParentNodeProvider, node, None)
+            if node is None or isinstance(node, (cst.FunctionDef, cst.Module)):
+                return found
+            if isinstance(node, (cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Finally, cst.Match)):
+                found.append(node)
+
+    def _dominates(self, assignment: cst.CSTNode, query: cst.CSTNode) -> bool:
+        """Whether the assignment runs whenever the (later) query does: every block around
+        the assignment is also around the query."""
+        around_query = {id(b) for b in self._blocks(query)}
+        return all(id(b) in around_query for b in self._blocks(assignment))
+
+    def _fresh_holder(self, function: cst.FunctionDef, holder: str, fk: str) -> bool:
+        """`holder = Model(...)` in this function without the foreign key: until the
+        assignment runs, the foreign key is None, which the `if X.fk:` guard excludes."""
+        for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(holder))])):
+            value = assign.value
+            if isinstance(value, cst.Call) and self.index.model((name_of(value.func) or "").rsplit(".", 1)[-1]):
+                return not any(a.keyword is not None and a.keyword.value == fk for a in value.args) and not any(
+                    a.star for a in value.args
+                )
+        return False
 
     def _guarded(self, statement, key: str) -> bool:
         from libcst.metadata import ParentNodeProvider
@@ -496,6 +530,25 @@ EXAMPLES = [
                 result = await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
                 return result.scalar_one_or_none()
         """,
+    ),
+    Keep(
+        name="assignment only on one branch, holder loaded from the database",
+        files=MODELS,
+        code="""
+            from app.models import Project, TaskStatus
+
+            async def add_status(db, project_id, name, make_current):
+                project = await db.get(Project, project_id)
+                new_status = TaskStatus(name=name)
+                db.add(new_status)
+                await db.flush()
+                if make_current:
+                    project.derived_status_id = new_status.id
+                if project.derived_status_id:
+                    current = await db.get(TaskStatus, project.derived_status_id)
+                    return current.name
+        """,
+        reason="does not always run before the query",
     ),
     Keep(
         name="foreign key assigned twice",

@@ -14,16 +14,6 @@ from tests.gitrepo import git, make_repo, run_cli
 
 EXPECTED = json.loads((FIXTURE / "expected_effects.json").read_text())
 
-# `add_project_status` sets the foreign key on one branch only, on a project loaded with a
-# status already; in-memory-requery replaces its re-query, and the app answers with the
-# wrong status. Strict, so the mark goes once the codemod refuses that case.
-REQUERY_ON_ONE_BRANCH = pytest.mark.xfail(
-    "in-memory-requery" in by_id(),
-    reason="in-memory-requery rewrites a re-query whose foreign key is assigned on one branch only",
-    strict=True,
-)
-
-
 def test_fixture_suite_passes_unmodified(tmp_path: Path) -> None:
     app = copy_fixture(tmp_path / "app")
     log = run_fixture_suite(app, tmp_path / "log.json")
@@ -62,7 +52,6 @@ def after_log(applied) -> dict:
     return _AFTER[app]
 
 
-@REQUERY_ON_ONE_BRANCH
 def test_responses_are_equal_after_apply(applied) -> None:
     before, after = applied[0], after_log(applied)
     assert before.keys() == after.keys()
@@ -70,7 +59,6 @@ def test_responses_are_equal_after_apply(applied) -> None:
         assert (before[key]["status"], before[key]["body"]) == (after[key]["status"], after[key]["body"]), key
 
 
-@REQUERY_ON_ONE_BRANCH
 def test_statement_counts_drop_by_exactly_the_removed_queries(applied) -> None:
     before, after = applied[0], after_log(applied)
     registered = set(by_id())
