@@ -58,7 +58,10 @@ class FunctionInfo:
 
 
 SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast", "send"}
-WRITE_METHODS = {"add", "add_all", "commit", "flush", "delete", "merge", "bulk_save_objects"}
+# Always a database write; `add`/`delete`/`merge` only on a receiver that is also flushed
+# or committed in the function (sets have `.add` too).
+WRITE_METHODS = {"commit", "flush", "add_all", "bulk_save_objects"}
+SESSION_WRITE_METHODS = {"add", "delete", "merge"}
 _WRITE_STATEMENTS = {"insert", "update", "delete"}
 FACTORY_KINDS = {
     "sqlalchemy.orm.sessionmaker": "sessionmaker",
@@ -195,6 +198,11 @@ class _FunctionScanner(ast.NodeVisitor):
         self.info = info
         self.resolver = resolver
         self.cls = cls
+        self.maybe_writes: list[str] = []
+
+    def finish(self) -> None:
+        sessions = {w.rsplit(".", 1)[0] for w in self.info.writes}
+        self.info.writes.extend(w for w in self.maybe_writes if w.rsplit(".", 1)[0] in sessions)
 
     def visit_FunctionDef(self, node):  # nested definitions are their own functions
         return
@@ -219,6 +227,8 @@ class _FunctionScanner(ast.NodeVisitor):
                 self.info.sends.append(f"{receiver}.{method}")
             if method in WRITE_METHODS:
                 self.info.writes.append(f"{receiver}.{method}")
+            elif method in SESSION_WRITE_METHODS:
+                self.maybe_writes.append(f"{receiver}.{method}")
             if method in {"execute", "exec"} and node.args:
                 statement = node.args[0]
                 root = statement
@@ -299,6 +309,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         scanner = _FunctionScanner(info, resolver, cls)
         for stmt in node.body:
             scanner.visit(stmt)
+        scanner.finish()
         facts.functions[qual] = info
 
     for node in tree.body:

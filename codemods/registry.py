@@ -7,7 +7,9 @@ before the rewrites that move awaits into background tasks.
 from __future__ import annotations
 
 from optimize.codemods.base import Codemod
+from optimize.codemods.dangling_task import DanglingTask
 from optimize.codemods.debug_middleware import DebugMiddleware
+from optimize.codemods.fire_and_forget_broadcast import FireAndForgetBroadcast
 from optimize.codemods.in_memory_requery import InMemoryRequery
 from optimize.codemods.pool_overflow import PoolOverflow
 from optimize.codemods.pool_pre_ping import PoolPrePing
@@ -19,6 +21,8 @@ REGISTRY: tuple[type[Codemod], ...] = (
     DebugMiddleware,
     RedundantLazyLoad,
     InMemoryRequery,
+    FireAndForgetBroadcast,
+    DanglingTask,
 )
 
 

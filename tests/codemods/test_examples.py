@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from libcst.codemod import CodemodTest
+from libcst.codemod import CodemodContext, CodemodTest
 
 from optimize.codemods.base import Keep, Rewrite
 from optimize.codemods.registry import REGISTRY
-from tests.examples import Case, all_cases, dedent, index_for, run_example
+from tests.examples import EXAMPLE_PATH, Case, all_cases, dedent, index_for, run_example
 
 CASES = all_cases()
 
@@ -21,7 +21,13 @@ def test_example(case: Case) -> None:
         test = CodemodTest()
         test.TRANSFORM = case.codemod
         test.assertCodemod(
-            before, after, index=index_for(example, before), options=example.options
+            before,
+            after,
+            context_override=CodemodContext(
+                filename=EXAMPLE_PATH, full_module_name="app.example", full_package_name="app"
+            ),
+            index=index_for(example, before),
+            options=example.options,
         )
         result = run_example(case.codemod, example, before)
         assert result.changes, "a rewrite must record a Change with its rationale"

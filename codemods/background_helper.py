@@ -1,0 +1,138 @@
+"""The background-task helper module the task codemods add to a target package, and how
+they find (or place) it.
+
+`asyncio.create_task(...)` whose result is dropped can be garbage-collected mid-flight and
+loses its exception ("Task exception was never retrieved"). The helper keeps a reference
+until the task finishes, logs its exception, and lets the application drain pending tasks
+at shutdown.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor
+
+from optimize.codemods.base import Codemod
+
+HELPER_FILE = "background_tasks.py"
+HELPER_FUNCTION = "spawn_background"
+
+HELPER_SOURCE = '''"""Background tasks that stay referenced until they finish and whose errors are logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# A task only weakly referenced by the event loop can be garbage-collected mid-flight.
+_tasks: set[asyncio.Task[Any]] = set()
+
+
+def spawn_background(coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task[Any]:
+    """Run ``coro`` without waiting for it; its exception is logged, not lost."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    _tasks.add(task)
+    task.add_done_callback(_finished)
+    return task
+
+
+def _finished(task: asyncio.Task[Any]) -> None:
+    _tasks.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        logger.error("background task %s failed", task.get_name(), exc_info=exc)
+
+
+async def drain_background(timeout: float | None = None) -> None:
+    """Wait for the pending background tasks, e.g. in the application's shutdown."""
+    pending = [task for task in _tasks if not task.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
+'''
+
+REFERENCE_SET = "_background_tasks"
+
+
+def helper_location(codemod: Codemod) -> tuple[str, str] | None:
+    """(module to import from, repository path of the helper) for the file being rewritten:
+    `background_tasks.py` in its top-level package. None outside a package or when a file of
+    that name exists but is not the helper."""
+    packages = {PurePosixPath(p).parent for p in codemod.index.facts if PurePosixPath(p).name == "__init__.py"}
+    directory = PurePosixPath(codemod.path).parent
+    if directory not in packages:
+        return None
+    top = directory
+    while top.parent in packages:
+        top = top.parent
+    helper = (top / HELPER_FILE).as_posix()
+    module = f"{top.name}.{HELPER_FILE[:-3]}"  # the top-level package imports by its own name
+    facts = codemod.index.facts.get(helper)
+    if facts is not None and not any(q.endswith("." + HELPER_FUNCTION) for q in facts.functions):
+        return None
+    return module, helper
+
+
+def use_helper(codemod: Codemod) -> str | None:
+    """Arrange for `spawn_background` to be importable in the current module: create the
+    helper module if the repository lacks it and add the import. Returns the local name,
+    or None when no helper can be placed (the caller falls back to the create_task style)."""
+    location = helper_location(codemod)
+    if location is None:
+        return None
+    module, path = location
+    if path not in codemod.index.facts:
+        codemod.create_file(path, HELPER_SOURCE)
+    if codemod.context.full_module_name == module:
+        return HELPER_FUNCTION
+    AddImportsVisitor.add_needed_import(codemod.context, module, HELPER_FUNCTION)
+    return HELPER_FUNCTION
+
+
+def spawn_call(coro: cst.BaseExpression, name: cst.Arg | None = None) -> cst.Call:
+    args = [cst.Arg(coro)]
+    if name is not None:
+        args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(name.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    return cst.Call(func=cst.Name(HELPER_FUNCTION), args=args)
+
+
+def create_task_statements(coro: cst.BaseExpression, name: cst.Arg | None, template: cst.SimpleStatementLine):
+    """The plain-asyncio form with the reference kept: three statements."""
+    args = [cst.Arg(coro)]
+    if name is not None:
+        args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(name.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    create = cst.Call(func=cst.Attribute(cst.Name("asyncio"), cst.Name("create_task")), args=args)
+    first = template.with_changes(
+        body=[cst.Assign([cst.AssignTarget(cst.Name("_background_task"))], create)]
+    )
+    keep = cst.parse_statement(f"{REFERENCE_SET}.add(_background_task)\n")
+    drop = cst.parse_statement(f"_background_task.add_done_callback({REFERENCE_SET}.discard)\n")
+    return [first, keep, drop]
+
+
+def ensure_reference_set(module: cst.Module) -> cst.Module:
+    """Add `_background_tasks: set[asyncio.Task] = set()` after the imports, once."""
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and f"{REFERENCE_SET}:" in cst.Module([]).code_for_node(statement):
+            return module
+    index = 0
+    for i, statement in enumerate(module.body):
+        if isinstance(statement, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+        ):
+            index = i + 1
+        elif i == 0 and isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Expr):
+            index = 1  # the module docstring
+    declaration = cst.parse_statement(
+        f"{REFERENCE_SET}: set[asyncio.Task] = set()  # keeps background tasks alive until done\n"
+    ).with_changes(leading_lines=[cst.EmptyLine()])
+    return module.with_changes(body=[*module.body[:index], declaration, *module.body[index:]])

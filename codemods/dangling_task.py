@@ -1,0 +1,221 @@
+"""## What it does
+Rewrites `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and `loop.create_task(...)`
+used as a statement, whose task is dropped, to `spawn_background(...)`: a small helper
+module added once to the package that keeps a reference to the task until it finishes and
+logs its exception.
+
+## Why is this bad?
+The event loop keeps only a weak reference to tasks: a task nobody references can be
+garbage-collected before it finishes, silently. Its exception is never retrieved either,
+so a failing broadcast or notification disappears with at most a "Task exception was never
+retrieved" line at interpreter exit. Ruff reports this as RUF006 but does not fix it.
+
+## Example
+```python
+asyncio.create_task(manager.broadcast_to_room(room, message))
+```
+
+## Use instead
+```python
+from app.background_tasks import spawn_background
+
+spawn_background(manager.broadcast_to_room(room, message))
+```
+
+## Fix safety
+Safe: the coroutine runs exactly as before, now referenced until done and with its error
+logged. `name=` is kept. Task groups (`tg.create_task`), assigned, awaited, returned or
+passed tasks are not dropped and are left alone; other keyword arguments (`context=`) are
+reported. With the option `style = "create_task"` the call stays `asyncio.create_task`,
+assigned and added to a module-level set that keeps it until done.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from optimize.codemods.background_helper import (
+    create_task_statements,
+    ensure_reference_set,
+    spawn_call,
+    use_helper,
+)
+from optimize.codemods.base import Codemod, Keep, Rewrite
+from optimize.codemods.orm_flow import name_of
+
+SPAWNERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"}
+LOOP_GETTERS = {"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.events.get_event_loop", "asyncio.events.get_running_loop"}
+
+
+class DanglingTask(Codemod):
+    ID = "dangling-task"
+    TITLE = "keep a reference to fire-and-forget tasks and log their errors"
+    CONDITIONS = "create_task/ensure_future result dropped; only the coroutine and name= are passed"
+    DESCRIPTION = "Rewrite dropped asyncio tasks to a helper that keeps them and logs errors."
+    TRIGGERS = (b"create_task", b"ensure_future")
+    OPTIONS = {"style": "helper"}
+    EFFECT = "background tasks can no longer vanish mid-flight or lose their exceptions"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._loops: set[str] = set()
+        self._needs_set = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # `loop = asyncio.get_running_loop()`
+        if isinstance(node.value, cst.Call) and self.refers_to(node.value.func, LOOP_GETTERS):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._loops.add(target.target.value)
+
+    def _is_spawn(self, call: cst.Call) -> bool:
+        if self.refers_to(call.func, SPAWNERS):
+            return True
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "create_task":
+            receiver = func.value
+            if isinstance(receiver, cst.Name) and receiver.value in self._loops:
+                return True
+            if isinstance(receiver, cst.Call) and self.refers_to(receiver.func, LOOP_GETTERS):
+                return True
+        return False
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
+        if len(original.body) != 1 or not m.matches(original.body[0], m.Expr(value=m.Call())):
+            return updated
+        call = original.body[0].value
+        if not self._is_spawn(call):
+            return updated
+        if not self.allowed(original):
+            return updated
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        extra = [a for a in call.args if a.keyword is not None and a.keyword.value != "name"]
+        if len(positional) != 1 or extra or any(a.star for a in call.args):
+            self.refuse(original, "skipped: arguments other than the coroutine and name= (e.g. context=)")
+            return updated
+        new_call = updated.body[0].value
+        coro = next(a for a in new_call.args if a.keyword is None).value
+        name = next((a for a in new_call.args if a.keyword is not None), None)
+        what = name_of(call.func) or "create_task"
+        if self.options["style"] == "create_task" or use_helper(self) is None:
+            self._needs_set = True
+            from libcst.codemod.visitors import AddImportsVisitor
+
+            AddImportsVisitor.add_needed_import(self.context, "asyncio")
+            self.record(original, f"{what}(...) result was dropped: now kept in a module-level set until done")
+            return cst.FlattenSentinel(create_task_statements(coro, name, updated))
+        self.record(original, f"{what}(...) result was dropped: spawn_background keeps it until done and logs its error")
+        return updated.with_changes(body=[updated.body[0].with_changes(value=spawn_call(coro, name))])
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        return ensure_reference_set(updated) if self._needs_set else updated
+
+
+PACKAGE = {"app/__init__.py": "", "app/ws.py": "async def broadcast(room, msg): ..."}
+
+EXAMPLES = [
+    Rewrite(
+        name="dropped create_task in a package: helper added and imported",
+        files=PACKAGE,
+        before="""
+            import asyncio
+
+            async def ping(manager, task):
+                asyncio.create_task(manager.broadcast_to_room(f"project:{task.project_id}", {"type": "ping"}))
+                return {"ok": True}
+        """,
+        after="""
+            import asyncio
+            from app.background_tasks import spawn_background
+
+            async def ping(manager, task):
+                spawn_background(manager.broadcast_to_room(f"project:{task.project_id}", {"type": "ping"}))
+                return {"ok": True}
+        """,
+    ),
+    Rewrite(
+        name="ensure_future and loop.create_task, name kept",
+        files=PACKAGE,
+        before="""
+            from asyncio import ensure_future, get_running_loop
+
+            async def start(job):
+                ensure_future(job.run())
+                loop = get_running_loop()
+                loop.create_task(job.cleanup(), name="cleanup")
+        """,
+        after="""
+            from asyncio import ensure_future, get_running_loop
+            from app.background_tasks import spawn_background
+
+            async def start(job):
+                spawn_background(job.run())
+                loop = get_running_loop()
+                spawn_background(job.cleanup(), name="cleanup")
+        """,
+    ),
+    Rewrite(
+        name="create_task style keeps the reference in a module-level set",
+        files=PACKAGE,
+        options={"style": "create_task"},
+        before="""
+            import asyncio
+
+            async def notify(send):
+                asyncio.create_task(send())
+        """,
+        after="""
+            import asyncio
+
+            _background_tasks: set[asyncio.Task] = set()  # keeps background tasks alive until done
+
+            async def notify(send):
+                _background_task = asyncio.create_task(send())
+                _background_tasks.add(_background_task)
+                _background_task.add_done_callback(_background_tasks.discard)
+        """,
+    ),
+    Keep(
+        name="task kept, awaited or returned",
+        code="""
+            import asyncio
+
+            async def f(coro, other):
+                task = asyncio.create_task(coro)
+                await asyncio.create_task(other)
+                return asyncio.create_task(coro)
+        """,
+    ),
+    Keep(
+        name="task groups keep their tasks",
+        code="""
+            import asyncio
+
+            async def f(jobs):
+                async with asyncio.TaskGroup() as tg:
+                    for job in jobs:
+                        tg.create_task(job())
+        """,
+    ),
+    Keep(
+        name="not asyncio's create_task",
+        code="""
+            from tasks import create_task
+
+            def f():
+                create_task("nightly")
+        """,
+    ),
+    Keep(
+        name="context= argument",
+        code="""
+            import asyncio
+
+            async def f(coro, ctx):
+                asyncio.create_task(coro, context=ctx)
+        """,
+        reason="context=",
+    ),
+]
+DanglingTask.EXAMPLES = EXAMPLES

@@ -1,0 +1,467 @@
+"""## What it does
+Turns an awaited websocket or pub/sub broadcast whose result is not used, in an `async def`,
+into a background task: `await manager.broadcast_to_room(room, message)` becomes
+`spawn_background(manager.broadcast_to_room(room, message))`, so the response no longer
+waits for every connected client. The helper module that keeps the task referenced and
+logs its errors is added to the package once (see `dangling-task`).
+
+## Why is this bad?
+A broadcast awaits one send per connected client. The request handler, its response and
+its database connection wait for the slowest client: the seed projects measured 200-500 ms
+per request, growing with the number of connected users.
+
+## Example
+```python
+await db.commit()
+await handle_task_update(project_id=project_id, task_id=task.id, action="created")
+return task_data
+```
+
+## Use instead
+```python
+await db.commit()
+spawn_background(handle_task_update(project_id=project_id, task_id=task.id, action="created"))
+return task_data
+```
+
+## Fix safety
+Unsafe: the broadcast now runs after the response, concurrently with other broadcasts of
+the same request, so clients may receive messages in a different order, and an error no
+longer reaches the handler (it is logged). The callee must be a broadcast: a repository
+function whose work is sending to websockets or pub/sub (directly or through other
+broadcasts) and that writes nothing to the database, or an unknown function matching the
+configured name patterns. Refused, with the reason: an argument that is the database
+session, the request or websocket, or an object the handler mutates afterwards; an ORM
+object when the session may expire on commit; an await inside a `try` with handlers or an
+`async with` block; an await followed by a commit in the same function.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import ParentNodeProvider
+
+from optimize.analyzers.index import DEFAULT_BROADCAST_PATTERNS
+from optimize.codemods.background_helper import (
+    create_task_statements,
+    ensure_reference_set,
+    spawn_call,
+    use_helper,
+)
+from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
+from optimize.codemods.orm_flow import SESSION_TYPES, name_of, session_dependencies, unwrap_await
+
+REQUEST_TYPES = {
+    "fastapi.Request", "starlette.requests.Request", "fastapi.WebSocket",
+    "starlette.websockets.WebSocket", "fastapi.BackgroundTasks",
+}
+
+
+ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route", "websocket"}
+
+
+def _is_route(function: cst.FunctionDef) -> bool:
+    """Decorated as an endpoint: `@router.post(...)`, `@app.get(...)`, `@app.websocket(...)`."""
+    for decorator in function.decorators:
+        node = decorator.decorator
+        if isinstance(node, cst.Call):
+            node = node.func
+        if isinstance(node, cst.Attribute) and node.attr.value in ROUTE_DECORATORS:
+            return True
+    return False
+
+
+def _references(expr: cst.BaseExpression) -> set[str]:
+    """Names whose objects the coroutine receives (not values read now: `task.id` is an int
+    by the time the task runs, `task` is the ORM object itself)."""
+    if isinstance(expr, cst.Name):
+        return {expr.value}
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return set().union(set(), *(_references(e.value) for e in expr.elements))
+    if isinstance(expr, cst.Dict):
+        found: set[str] = set()
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement):
+                found |= _references(element.key) | _references(element.value)
+            else:
+                found |= _references(element.value)
+        return found
+    if isinstance(expr, cst.Lambda):
+        return {n.value for n in m.findall(expr, m.Name())}
+    return set()
+
+
+class FireAndForgetBroadcast(Codemod):
+    ID = "fire-and-forget-broadcast"
+    TITLE = "run awaited broadcasts in the background instead of delaying the response"
+    SAFETY = UNSAFE
+    CONDITIONS = "callee is a broadcast; no session/request/mutated object passed; not in try/except, async with, or before a commit"
+    DESCRIPTION = "Turn awaited broadcasts into background tasks."
+    TRIGGERS = (b"await",)
+    OPTIONS = {"style": "helper", "patterns": list(DEFAULT_BROADCAST_PATTERNS)}
+    EFFECT = "the response no longer waits for every websocket client"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._rewrite: dict[int, str] = {}  # id(statement) -> rationale
+        self._needs_set = False
+
+    # --- analysis --------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.asynchronous is None:
+            return
+        route = _is_route(node)
+        own = f"{self.context.full_module_name}.{node.name.value}" if self.context.full_module_name else node.name.value
+        if not route and self.index.function(own) is not None and self.index.is_broadcast(own, ()):
+            return  # a broadcast itself: its callers are the ones to change
+        sessions = set(session_dependencies(self, node))
+        protected = set(sessions)
+        for param in [*node.params.params, *node.params.kwonly_params]:
+            if param.annotation is not None and self.refers_to(param.annotation.annotation, REQUEST_TYPES):
+                protected.add(param.name.value)
+        # Names bound to sessions inside the body: `async with SessionLocal() as s`, `s = AsyncSession(...)`.
+        factories = {f.name for f in self.index.session_factories if f.name}
+        for item in m.findall(node.body, m.WithItem()):
+            call = item.item
+            if item.asname and isinstance(call, cst.Call) and (
+                (name_of(call.func) or "").rsplit(".", 1)[-1] in factories | {"AsyncSession", "Session", "begin", "connect"}
+            ):
+                protected.update(n.value for n in m.findall(item.asname, m.Name()))
+        models = self._orm_objects(node)
+        expiring = any(self.index.expires_on_commit(d) for d in session_dependencies(self, node).values()) or (
+            not sessions and not self.index.expire_on_commit_disabled()
+        )
+        nested = {id(s) for f in m.findall(node.body, m.FunctionDef()) for s in m.findall(f, m.SimpleStatementLine())}
+        for statement in m.findall(node.body, m.SimpleStatementLine()):
+            if id(statement) in nested or len(statement.body) != 1:
+                continue
+            expr = statement.body[0]
+            if not (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Await) and isinstance(expr.value.expression, cst.Call)):
+                continue
+            self._judge(node, statement, expr.value.expression, protected, models, expiring, route)
+
+    def _orm_objects(self, function: cst.FunctionDef) -> set[str]:
+        names = set()
+        for param in function.params.params:
+            if param.annotation is not None and self.index.model((name_of(param.annotation.annotation) or "").rsplit(".", 1)[-1]):
+                names.add(param.name.value)
+        for assign in m.findall(function.body, m.Assign()):
+            value = unwrap_await(assign.value)
+            if isinstance(value, cst.Call):
+                callee = (name_of(value.func) or "").rsplit(".", 1)[-1]
+                model = callee if self.index.model(callee) else None
+                if callee == "get" and value.args:
+                    model = (name_of(value.args[0].value) or "").rsplit(".", 1)[-1]
+                if model and self.index.model(model):
+                    names.update(t.target.value for t in assign.targets if isinstance(t.target, cst.Name))
+        return names
+
+    def _callee(self, call: cst.Call) -> str | None:
+        names = self.qualified_names(call.func)
+        local = name_of(call.func)
+        if not names and local:
+            names = {local}
+        for name in sorted(names):
+            qualified = name if "." in name or not self.context.full_module_name else f"{self.context.full_module_name}.{name}"
+            return qualified
+        return None
+
+    def _judge(self, function, statement, call, protected, models, expiring, route) -> None:
+        callee = self._callee(call)
+        if callee is None or callee.split(".")[0] in {"self", "cls"}:
+            return
+        patterns = tuple(self.options["patterns"])
+        reason = self.index.broadcast_reason(callee, patterns)
+        short = callee.rsplit(".", 1)[-1]
+        if reason is None:
+            known = self.index.function(callee)
+            if known is not None and self.index._sender(known, set()) and self.index._writer(known, set()):
+                if self.allowed(statement):
+                    self.refuse(statement, f"skipped: {short} also writes to the database, so it is not a broadcast")
+            return
+        if not self.allowed(statement):
+            return
+        if not route:
+            return self.refuse(
+                statement,
+                f"skipped: {function.name.value} is not a route handler; its callers may rely on the broadcast being done",
+            )
+        used = set().union(*(_references(arg.value) for arg in call.args)) if call.args else set()
+        passed = sorted(used & protected)
+        if passed:
+            return self.refuse(statement, f"skipped: {passed[0]} (the session, request or websocket) is passed to the coroutine")
+        line = self.line_of(statement)
+        mutated = sorted(n for n in used if self._mutated_after(function, n, line))
+        if mutated:
+            return self.refuse(statement, f"skipped: {mutated[0]} is changed after the broadcast starts")
+        orm = sorted(used & models)
+        if orm and expiring:
+            return self.refuse(
+                statement, f"skipped: ORM object {orm[0]} would be read after the request's session expired it"
+            )
+        enclosing = self._enclosing(statement)
+        if enclosing:
+            return self.refuse(statement, f"skipped: {enclosing}")
+        later = [c for c in m.findall(function.body, m.Call(func=m.Attribute(attr=m.Name("commit")))) if self.line_of(c) > line]
+        if later:
+            return self.refuse(statement, "skipped: a commit follows in the same function, so clients would hear of data not yet committed")
+        rationale = f"{short} runs in the background: {reason}"
+        if orm:
+            rationale += f"; review: it receives ORM object(s) {', '.join(orm)} (sessions keep them loaded: expire_on_commit=False)"
+        self._rewrite[id(statement)] = rationale
+
+    def _mutated_after(self, function: cst.FunctionDef, name: str, line: int) -> bool:
+        for node in m.findall(function.body, m.AssignTarget() | m.AugAssign()):
+            target = node.target
+            if isinstance(target, (cst.Attribute, cst.Subscript)) and name_of(target.value) == name and self.line_of(node) > line:
+                return True
+        for call in m.findall(function.body, m.Call(func=m.Attribute())):
+            if name_of(call.func.value) == name and self.line_of(call) > line and call.func.attr.value not in {"get", "copy", "keys", "items", "values"}:
+                return True
+        return False
+
+    def _enclosing(self, statement) -> str | None:
+        node = statement
+        while True:
+            parent = self.get_metadata(ParentNodeProvider, node, None)
+            if parent is None or isinstance(parent, (cst.FunctionDef, cst.Module)):
+                return None
+            if isinstance(parent, cst.Try) and node is parent.body and parent.handlers:
+                return "its errors are handled by the surrounding try/except"
+            if isinstance(parent, cst.With) and parent.asynchronous is not None:
+                return "inside an `async with` block (a transaction or connection may be open)"
+            node = parent
+
+    # --- the rewrite -------------------------------------------------------------------------
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
+        rationale = self._rewrite.get(id(original))
+        if rationale is None:
+            return updated
+        coro = updated.body[0].value.expression
+        self.record(original, rationale)
+        if self.options["style"] == "create_task" or use_helper(self) is None:
+            from libcst.codemod.visitors import AddImportsVisitor
+
+            self._needs_set = True
+            AddImportsVisitor.add_needed_import(self.context, "asyncio")
+            return cst.FlattenSentinel(create_task_statements(coro, None, updated))
+        return updated.with_changes(body=[updated.body[0].with_changes(value=spawn_call(coro))])
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        return ensure_reference_set(updated) if self._needs_set else updated
+
+
+APP = {
+    "app/__init__.py": "",
+    "app/ws.py": """
+        class ConnectionManager:
+            def __init__(self):
+                self.rooms = {}
+
+            async def broadcast_to_room(self, room, message):
+                for ws in self.rooms.get(room, []):
+                    await ws.send_json(message)
+
+        manager = ConnectionManager()
+    """,
+    "app/events.py": """
+        from app.ws import manager
+
+        async def handle_task_update(project_id, task_id, action):
+            await manager.broadcast_to_room(f"project:{project_id}", {"task": task_id, "action": action})
+
+        async def record_activity(db, project_id, message):
+            db.add(message)
+            await db.flush()
+            await manager.broadcast_to_room(f"project:{project_id}", {"activity": message})
+    """,
+    "app/db.py": """
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+        SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+    """,
+}
+
+EXAMPLES = [
+    Rewrite(
+        name="seed: broadcasts after the commit, through a wrapper and a manager instance",
+        files=APP,
+        before="""
+            from app.events import handle_task_update
+            from app.routes import router
+            from app.ws import manager
+
+            @router.post("/projects/{project_id}/tasks")
+            async def create_task(project_id, payload, db):
+                await db.commit()
+                # Broadcast task creation
+                await handle_task_update(project_id=project_id, task_id=payload.id, action="created")
+                if payload.restored:
+                    await manager.broadcast_to_room(
+                        f"application:{payload.app_id}",
+                        {"type": "project_restored"},
+                    )
+                return {"id": payload.id}
+        """,
+        after="""
+            from app.events import handle_task_update
+            from app.routes import router
+            from app.ws import manager
+            from app.background_tasks import spawn_background
+
+            @router.post("/projects/{project_id}/tasks")
+            async def create_task(project_id, payload, db):
+                await db.commit()
+                # Broadcast task creation
+                spawn_background(handle_task_update(project_id=project_id, task_id=payload.id, action="created"))
+                if payload.restored:
+                    spawn_background(manager.broadcast_to_room(
+                        f"application:{payload.app_id}",
+                        {"type": "project_restored"},
+                    ))
+                return {"id": payload.id}
+        """,
+    ),
+    Keep(
+        name="the session is passed",
+        files=APP,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from app.ws import manager
+
+            @app.post("/x")
+            async def digest(db: AsyncSession, project_id):
+                await manager.broadcast_to_room(f"project:{project_id}", {"db": db})
+        """,
+        reason="session, request or websocket",
+    ),
+    Keep(
+        name="a notification that writes to the database is not a broadcast",
+        files=APP,
+        code="""
+            from app.events import record_activity
+
+            @app.post("/x")
+            async def rename(db, project_id):
+                await record_activity(db, project_id, "renamed")
+        """,
+        reason="writes to the database",
+    ),
+    Keep(
+        name="errors handled by try/except",
+        files=APP,
+        code="""
+            from app.ws import manager
+
+            @app.post("/x")
+            async def update(room, message, logger):
+                try:
+                    await manager.broadcast_to_room(room, message)
+                except Exception:
+                    logger.warning("broadcast failed")
+        """,
+        reason="try/except",
+    ),
+    Keep(
+        name="a commit follows",
+        files=APP,
+        code="""
+            from app.events import handle_task_update
+
+            @app.post("/x")
+            async def delete(db, task):
+                await handle_task_update(task.project_id, task.id, "deleted")
+                await db.delete(task)
+                await db.commit()
+        """,
+        reason="commit follows",
+    ),
+    Keep(
+        name="the result is used",
+        files=APP,
+        code="""
+            from app.ws import manager
+
+            @app.post("/x")
+            async def announce(room, message):
+                delivered = await manager.broadcast_to_room(room, message)
+                return {"delivered": delivered}
+        """,
+    ),
+    Keep(
+        name="an argument is mutated afterwards",
+        files=APP,
+        code="""
+            from app.ws import manager
+
+            @app.post("/x")
+            async def announce(room, message):
+                await manager.broadcast_to_room(room, message)
+                message["sent"] = True
+                return message
+        """,
+        reason="changed after",
+    ),
+    Keep(
+        name="not a route handler: callers may rely on delivery",
+        files=APP,
+        code="""
+            from app.ws import manager
+
+            async def save_and_notify(db, room, message):
+                db.add(message)
+                await db.flush()
+                await manager.broadcast_to_room(room, "saved")
+        """,
+        reason="not a route handler",
+    ),
+    Rewrite(
+        name="attribute reads are evaluated now; the ORM object itself is not passed",
+        files={**APP, "app/models.py": """
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+            class Base(DeclarativeBase):
+                pass
+
+            class Task(Base):
+                __tablename__ = "tasks"
+                id: Mapped[int] = mapped_column(primary_key=True)
+        """},
+        before="""
+            from app.events import handle_task_update
+            from app.models import Task
+
+            @router.post("/tasks")
+            async def create(db, title):
+                task = Task(title=title)
+                await db.commit()
+                await handle_task_update(task.project_id, task.id, "created")
+                return {"id": task.id}
+        """,
+        after="""
+            from app.events import handle_task_update
+            from app.models import Task
+            from app.background_tasks import spawn_background
+
+            @router.post("/tasks")
+            async def create(db, title):
+                task = Task(title=title)
+                await db.commit()
+                spawn_background(handle_task_update(task.project_id, task.id, "created"))
+                return {"id": task.id}
+        """,
+    ),
+    Keep(
+        name="not a broadcast",
+        files=APP,
+        code="""
+            @app.post("/x")
+            async def save(repo, item):
+                await repo.store(item)
+        """,
+    ),
+]
+FireAndForgetBroadcast.EXAMPLES = EXAMPLES
