@@ -346,8 +346,9 @@ def _single_assign(statement) -> tuple[str, cst.BaseExpression] | None:
 
 
 def _select_call(expr: cst.BaseExpression) -> cst.Call | None:
+    """The `select(...)` call at the root of a statement's method chain."""
     node = expr
-    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value != "select":
         node = node.func.value
     return node if isinstance(node, cst.Call) else None
 

@@ -56,7 +56,11 @@ def read_select(codemod: Codemod, expr: cst.BaseExpression) -> SelectInfo | None
     """Walk a method chain down to `select(M)`; None when it is not one."""
     chain: list[cst.Call] = []
     node = expr
-    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+    while (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and not codemod.refers_to(node.func, SELECT_FUNCTIONS)  # `sa.select(...)` ends the chain
+    ):
         chain.append(node)
         node = node.func.value
     if not isinstance(node, cst.Call) or not codemod.refers_to(node.func, SELECT_FUNCTIONS):

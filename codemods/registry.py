@@ -10,6 +10,7 @@ from optimize.codemods.base import Codemod
 from optimize.codemods.dangling_task import DanglingTask
 from optimize.codemods.debug_middleware import DebugMiddleware
 from optimize.codemods.fire_and_forget_broadcast import FireAndForgetBroadcast
+from optimize.codemods.get_by_primary_key import GetByPrimaryKey
 from optimize.codemods.in_memory_requery import InMemoryRequery
 from optimize.codemods.pool_overflow import PoolOverflow
 from optimize.codemods.pool_pre_ping import PoolPrePing
@@ -21,6 +22,7 @@ REGISTRY: tuple[type[Codemod], ...] = (
     DebugMiddleware,
     RedundantLazyLoad,
     InMemoryRequery,
+    GetByPrimaryKey,
     FireAndForgetBroadcast,
     DanglingTask,
 )

@@ -185,3 +185,30 @@ def test_async_attribute_access_after_an_expiring_commit_fails(tmp_path) -> None
         await engine.dispose()
 
     asyncio.run(scenario())
+
+
+def test_get_uses_the_identity_map_and_returns_none_when_missing(sync_db) -> None:
+    """What get-by-primary-key relies on (and why it is unsafe: a held object is not re-read)."""
+    engine, counter = sync_db
+    cls = ITEMS["select"]
+    with Session(engine) as session:
+        counter.count = 0
+        first = session.get(cls, 1)
+        assert counter.count == 1
+        counter.count = 0
+        assert session.get(cls, 1) is first and counter.count == 0
+        assert session.execute(select(cls).where(cls.id == 1)).scalar_one_or_none() is first
+        assert counter.count == 1  # a select always goes to the database
+        assert session.get(cls, 99) is None
+        assert session.execute(select(cls).where(cls.id == 99)).scalar_one_or_none() is None
+
+
+def test_a_requery_returns_the_object_already_held(sync_db) -> None:
+    """What in-memory-requery relies on: the identity map hands back the same object."""
+    engine, _ = sync_db
+    with Session(engine) as session:
+        owner = Owner(name="grace")
+        session.add(owner)
+        session.flush()
+        again = session.execute(select(Owner).where(Owner.id == owner.id)).scalar_one_or_none()
+        assert again is owner
