@@ -20,7 +20,9 @@ def copy_fixture(dest: Path) -> Path:
     return dest
 
 
-def run_fixture_suite(app_dir: Path, log_path: Path, extra_env: dict | None = None) -> dict:
+def run_fixture_suite(
+    app_dir: Path, log_path: Path, extra_env: dict | None = None, pytest_args: list[str] | None = None
+) -> dict:
     """Runs the app's own tests in a subprocess, asserts they pass, and returns the query
     log they wrote: {request key: {"statements", "status", "body"}}."""
     env = {**os.environ, "TASKBOARD_QUERY_LOG": str(log_path), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -29,7 +31,8 @@ def run_fixture_suite(app_dir: Path, log_path: Path, extra_env: dict | None = No
         del env[name]
     env.update(extra_env or {})
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+         *(pytest_args or [])],
         cwd=app_dir,
         env=env,
         capture_output=True,

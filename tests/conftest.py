@@ -1,0 +1,26 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.postgres import PostgresServer, server_binaries
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server, or a skip saying why there is none."""
+    bindir = server_binaries()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
+    server = PostgresServer(bindir)
+    try:
+        server.initialise()
+        server.start()
+    except Exception as exc:  # a machine that cannot run the server: say so, do not fail
+        server.cleanup()
+        pytest.skip(f"PostgreSQL server could not start: {exc}")
+    try:
+        yield server
+    finally:
+        server.cleanup()
