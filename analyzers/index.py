@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import fnmatch
 import hashlib
+import io
+import tokenize
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -40,6 +42,7 @@ class RepoIndex:
 
     facts: dict[str, FileFacts] = field(default_factory=dict)  # path -> facts
     sqlalchemy_min: tuple[int, ...] | None = None
+    unparsable: dict[str, str] = field(default_factory=dict)  # path -> why
 
     @classmethod
     def empty(cls) -> "RepoIndex":
@@ -56,16 +59,21 @@ class RepoIndex:
         requirements / lock / pyproject files the SQLAlchemy version is read from."""
         cache = {} if cache is None else cache
         facts: dict[str, FileFacts] = {}
+        unparsable: dict[str, str] = {}
         for path, source in files.items():
             key = hashlib.sha1(path.encode() + b"\0" + source).hexdigest()
             if key not in cache:
                 try:
                     tree = ast.parse(source)
-                except (SyntaxError, ValueError, MemoryError, RecursionError):
+                except SyntaxError as exc:
+                    unparsable[path] = _why_unparsable(source, exc)
+                    continue
+                except (ValueError, MemoryError, RecursionError) as exc:
+                    unparsable[path] = f"cannot be parsed: {type(exc).__name__}"
                     continue
                 cache[key] = collect_file_facts(path, tree)
             facts[path] = cache[key]
-        return cls(facts=facts, sqlalchemy_min=sqlalchemy_minimum(project_files or {}))
+        return cls(facts=facts, sqlalchemy_min=sqlalchemy_minimum(project_files or {}), unparsable=unparsable)
 
     # --- models ------------------------------------------------------------------------------
 
@@ -200,6 +208,15 @@ class RepoIndex:
 
     def classes_with_field(self, name: str) -> list[ClassField]:
         return [c for f in self.facts.values() for c in f.class_fields if c.name == name]
+
+
+def _why_unparsable(source: bytes, exc: SyntaxError) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        source.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return "cannot be parsed: not decodable as its declared or default (UTF-8) encoding"
+    return f"syntax error at line {exc.lineno}: not parsed (invalid or Python 2 code)"
 
 
 def _short(qualname: str) -> str:

@@ -125,9 +125,12 @@ def plan(
         unsafe_allowed = any(c.SAFETY != SAFE for c in codemods)
     current: dict[str, bytes] = {f.path: f.data for f in files}
     index = RepoIndex.build(current, project_files(root), cache=index_cache)
+    # Files Python cannot parse are reported once and never handed to a codemod.
+    unparsable_by_index = dict(index.unparsable)
     trees: dict[str, cst.Module] = {}
     wrappers: dict[str, MetadataWrapper] = {}
-    unparsable: set[str] = set()
+    unparsable: set[str] = set(unparsable_by_index)
+    skips.extend(Skip(path, reason) for path, reason in sorted(unparsable_by_index.items()))
     outcomes: list[Outcome] = []
     for codemod in codemods:
         outcome = Outcome(codemod)
