@@ -99,6 +99,8 @@ class Codemod(VisitorBasedCodemodCommand):
     SAFETY: ClassVar[str] = SAFE
     CONDITIONS: ClassVar[str] = ""
     TRIGGERS: ClassVar[tuple[bytes, ...]] = ()
+    # A second cheap filter: when set, the file must also contain one of these.
+    ALSO: ClassVar[tuple[bytes, ...]] = ()
     OPTIONS: ClassVar[Mapping[str, Any]] = {}
     EXAMPLES: ClassVar[Sequence[Rewrite | Keep]] = ()
 
@@ -130,7 +132,9 @@ class Codemod(VisitorBasedCodemodCommand):
     @classmethod
     def wants(cls, source: bytes) -> bool:
         """Cheap prefilter: is the file worth parsing for this codemod?"""
-        return not cls.TRIGGERS or any(t in source for t in cls.TRIGGERS)
+        if cls.TRIGGERS and not any(t in source for t in cls.TRIGGERS):
+            return False
+        return not cls.ALSO or any(t in source for t in cls.ALSO)
 
     @property
     def path(self) -> str:

@@ -99,6 +99,7 @@ class FireAndForgetBroadcast(Codemod):
     CONDITIONS = "callee is a broadcast; no session/request/mutated object passed; not in try/except, async with, or before a commit"
     DESCRIPTION = "Turn awaited broadcasts into background tasks."
     TRIGGERS = (b"await",)
+    ALSO = (b".post(", b".put(", b".patch(", b".delete(", b".get(", b".websocket(", b".api_route(", b".route(")  # route decorators
     OPTIONS = {"style": "helper", "patterns": list(DEFAULT_BROADCAST_PATTERNS)}
     EFFECT = "the response no longer waits for every websocket client"
 

@@ -48,6 +48,7 @@ class GetByPrimaryKey(Codemod):
     CONDITIONS = "sole primary key, one equality, no other filter/options/lock; not scalar_one()"
     DESCRIPTION = "Replace select-by-primary-key with Session.get."
     TRIGGERS = (b"select(",)
+    ALSO = (b"scalar", b".first(")
     EFFECT = "no round trip when the session already holds the row"
 
     def __init__(self, *args, **kwargs) -> None:

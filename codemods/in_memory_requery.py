@@ -81,6 +81,7 @@ class InMemoryRequery(Codemod):
     CONDITIONS = "X.fk = obj.id is the only assignment; query guarded by X.fk; no expiring commit in between"
     DESCRIPTION = "Replace a re-query of an in-memory object by the object."
     TRIGGERS = (b"select(", b".get(")
+    ALSO = (b"ession",)  # a Session / AsyncSession / session in sight
     EFFECT = "one SELECT fewer per call of the rewritten function"
 
     def __init__(self, *args, **kwargs) -> None:

@@ -93,7 +93,8 @@ class RedundantLazyLoad(Codemod):
     TITLE = "remove lazy-load triggers for relationships that are already loaded"
     CONDITIONS = "relationship provably loaded by a preceding refresh/query; nothing expires it in between"
     DESCRIPTION = "Remove `_ = obj.relationship` statements whose relationship is already loaded."
-    TRIGGERS = (b"refresh", b"select")
+    TRIGGERS = (b"refresh(", b"select(")
+    ALSO = (b"refresh(", b"_ = ", b"options(")
     EFFECT = "no hidden lazy load on the rewritten path"
 
     def __init__(self, *args, **kwargs) -> None:
