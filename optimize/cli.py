@@ -114,6 +114,9 @@ def apply(
     diff: bool = typer.Option(False, "--diff", help="Print a unified patch (for git apply); change nothing."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
     author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
+    verify: Optional[str] = typer.Option(None, "--verify", help="Command that must pass after each commit (e.g. 'pytest -q')."),
+    verify_timeout: float = typer.Option(600, "--verify-timeout", help="Seconds each --verify run may take."),
+    allow_failing_baseline: bool = typer.Option(False, "--allow-failing-baseline", help="Go on when --verify fails before any change."),
 ) -> None:
     """Rewrite the code: one git commit per codemod (safe codemods unless told otherwise)."""
     with _errors():
@@ -134,7 +137,10 @@ def apply(
                 table.summary(out, plan)
             return
         target = runner.Target.open(path, need_repo=True)
-        result = runner.apply(target, selection, no_verify=no_verify, author=author)
+        result = runner.apply(
+            target, selection, no_verify=no_verify, author=author, verify=verify,
+            verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline,
+        )
         table.applied(out, result)
 
 

@@ -272,9 +272,16 @@ def build_commits(
     dropped: list[Dropped] = []
     env = _identity_env(author)
     with private_worktree(repo, base) as wt:
+        dropped_paths: dict[str, str] = {}  # path -> the dropped commit whose edit it carries
         for spec in specs:
             if before_each is not None:
                 before_each(spec)
+            carried = sorted({dropped_paths[p] for p in spec.files if p in dropped_paths})
+            if carried:
+                # Its edits were planned on top of a dropped commit's: they would carry it in.
+                dropped_paths.update({p: spec.key for p in spec.files})
+                dropped.append(Dropped(spec.key, f"planned on top of dropped {', '.join(carried)}; run apply again"))
+                continue
             for rel, data in spec.files.items():
                 target = wt / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -294,12 +301,14 @@ def build_commits(
                 _run(wt, ["reset", "--hard", "--quiet", "HEAD"], env)
                 _run(wt, ["clean", "-fdq"], env)
                 dropped.append(Dropped(spec.key, f"commit failed: {_tail(output)}"))
+                dropped_paths.update({p: spec.key for p in spec.files})
                 continue
             reason = verifier(wt, spec) if verifier is not None else None
             if reason is not None:
                 _run(wt, ["reset", "--hard", "--quiet", "HEAD~1"], env)
                 _run(wt, ["clean", "-fdq"], env)
                 dropped.append(Dropped(spec.key, reason))
+                dropped_paths.update({p: spec.key for p in spec.files})
                 continue
             sha = _run(wt, ["rev-parse", "HEAD"]).stdout.decode().strip()
             landed.append(Landed(spec.key, sha))

@@ -84,10 +84,22 @@ def apply(
     author: str | None = None,
     verifier=None,
     before_each=None,
+    verify: str | None = None,
+    verify_timeout: float = 600,
+    allow_failing_baseline: bool = False,
 ) -> ApplyResult:
-    """Plan on the committed files, then land one commit per codemod atomically."""
+    """Plan on the committed files, then land one commit per codemod atomically.
+
+    With ``verify``, the command runs on the untouched tree first, then after each commit;
+    a commit that makes it fail is dropped."""
     repo = target.repo
     git.check_ready(repo, author=author)
+    if verify:
+        from optimize.verify import Verification, log_path
+
+        check = Verification(verify, verify_timeout, log_path(repo), target.prefix)
+        check.baseline(repo, allow_failing_baseline)
+        verifier = check.verifier()
     result = make_plan(target, selection, tracked_only=True)
     outcomes = result.changed
     if not outcomes:
