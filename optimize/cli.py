@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
+from git.exc import GitCommandNotFound
 from rich.console import Console
 
 from optimize import __version__, runner
@@ -48,6 +49,11 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(130)
     except (typer.Exit, typer.Abort):
         raise
+    except (GitCommandNotFound, FileNotFoundError) as exc:
+        if not isinstance(exc, GitCommandNotFound) and "'git'" not in str(exc):
+            raise
+        err.print("error: git is not installed or not on PATH", markup=False)
+        raise typer.Exit(2)
     except Exception as exc:  # a bug: still one line, with a way to see the details
         if os.environ.get("OPTIMIZE_DEBUG"):
             raise
@@ -142,6 +148,44 @@ def apply(
             verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline,
         )
         table.applied(out, result)
+
+
+@app.command()
+def pr(
+    path: Path = PathArg,
+    only: Optional[list[str]] = OnlyOpt,
+    exclude: Optional[list[str]] = ExcludeOpt,
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also run codemods whose fixes need review."),
+    branch: Optional[str] = typer.Option(None, "--branch", help="Branch name (default optimize/<date>-<sha>)."),
+    remote: str = typer.Option("origin", "--remote", help="Remote to push to."),
+    no_push: bool = typer.Option(False, "--no-push", help="Keep the branch local."),
+    open_pr: bool = typer.Option(False, "--open", help="Create or update the pull request with gh."),
+    body_file: Optional[Path] = typer.Option(None, "--body-file", help="Where to write the pull-request body."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
+    author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
+    verify: Optional[str] = typer.Option(None, "--verify", help="Command that must pass after each commit."),
+    verify_timeout: float = typer.Option(600, "--verify-timeout", help="Seconds each --verify run may take."),
+    allow_failing_baseline: bool = typer.Option(False, "--allow-failing-baseline", help="Go on when --verify fails before any change."),
+) -> None:
+    """Put the optimisation commits on a new branch, push it, and write the pull-request body."""
+    with _errors():
+        from optimize.pr import create_pr
+
+        target = runner.Target.open(path, need_repo=True)
+        result = create_pr(
+            target, runner.Selection(_ids(only), _ids(exclude), unsafe_fixes),
+            branch=branch, remote=remote, push=not no_push, open_pr=open_pr, body_file=body_file,
+            no_verify=no_verify, author=author, verify=verify, verify_timeout=verify_timeout,
+            allow_failing_baseline=allow_failing_baseline,
+        )
+        for landed in result.landed:
+            out.print(f"{landed.sha[:10]} {landed.key}", markup=False)
+        for dropped in result.dropped:
+            out.print(f"dropped {dropped.key}: {dropped.reason}", markup=False)
+        where = f"pushed to {remote}" if result.pushed else "local only"
+        out.print(f"branch {result.branch} ({where}); pull-request body: {result.body_file}", markup=False)
+        if result.url:
+            out.print(result.url, markup=False)
 
 
 @app.command()
