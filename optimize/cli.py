@@ -123,10 +123,29 @@ def apply(
     verify: Optional[str] = typer.Option(None, "--verify", help="Command that must pass after each commit (e.g. 'pytest -q')."),
     verify_timeout: float = typer.Option(600, "--verify-timeout", help="Seconds each --verify run may take."),
     allow_failing_baseline: bool = typer.Option(False, "--allow-failing-baseline", help="Go on when --verify fails before any change."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Accept or skip each change (answers on stdin)."),
 ) -> None:
     """Rewrite the code: one git commit per codemod (safe codemods unless told otherwise)."""
     with _errors():
         selection = runner.Selection(_ids(only), _ids(exclude), unsafe_fixes)
+        if interactive:
+            from optimize.interactive import review
+
+            target = runner.Target.open(path, need_repo=True)
+            from optimize import git as gitops
+
+            gitops.check_ready(target.repo, author=author)
+            outcomes, notes = review(target, selection, out)
+            for note in notes:
+                out.print(note, markup=False)
+            landed, dropped = runner.apply_reviewed(target, outcomes, no_verify=no_verify, author=author)
+            for commit in landed:
+                out.print(f"{commit.sha[:10]} {commit.key}", markup=False)
+            for commit in dropped:
+                out.print(f"dropped {commit.key}: {commit.reason}", markup=False)
+            if not landed:
+                out.print("No commit created.")
+            return
         if dry_run or diff:
             target = runner.Target.open(path, need_repo=False)
             plan = runner.make_plan(target, selection)

@@ -113,6 +113,7 @@ def plan(
     tracked_only: bool = False,
     unsafe_allowed: bool | None = None,
     index_cache: dict | None = None,
+    overrides: dict[str, bytes] | None = None,
 ) -> Plan:
     """Compute every codemod's edits without writing anything.
 
@@ -124,6 +125,7 @@ def plan(
     if unsafe_allowed is None:
         unsafe_allowed = any(c.SAFETY != SAFE for c in codemods)
     current: dict[str, bytes] = {f.path: f.data for f in files}
+    current.update(overrides or {})  # contents chosen earlier in the run (interactive review)
     index = RepoIndex.build(current, project_files(root), cache=index_cache)
     # Files Python cannot parse are reported once and never handed to a codemod.
     unparsable_by_index = dict(index.unparsable)

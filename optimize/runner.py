@@ -115,6 +115,14 @@ def apply(
     return ApplyResult(result, landed, dropped)
 
 
+def apply_reviewed(target: Target, outcomes: list[Outcome], *, no_verify: bool = False, author: str | None = None):
+    """Land outcomes chosen by interactive review: one commit per codemod, atomically."""
+    git.check_ready(target.repo, author=author)
+    if not outcomes:
+        return [], []
+    return git.land(target.repo, commit_specs(target, outcomes), no_verify=no_verify, author=author)
+
+
 def log(target: Target) -> list[git.LoggedCommit]:
     return git.optimisation_commits(target.repo)
 
