@@ -8,6 +8,7 @@ reformatting code the team chose to leave alone.
 from __future__ import annotations
 
 import io
+import tokenize
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,12 +28,13 @@ def _mode(root: Path) -> black.Mode:
 
 
 def _format(data: bytes, mode: black.Mode) -> bytes:
-    text, encoding, newline = black.decode_bytes(data)
+    """``data`` formatted by black, with its encoding (BOM included) and line endings kept."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    first_line_end = data.find(b"\n")
+    newline = "\r\n" if first_line_end > 0 and data[first_line_end - 1 : first_line_end] == b"\r" else "\n"
+    text = data.decode(encoding).replace("\r\n", "\n")
     formatted = black.format_str(text, mode=mode)
-    with io.TextIOWrapper(io.BytesIO(), encoding=encoding, newline=newline) as out:
-        out.write(formatted)
-        out.flush()
-        return out.buffer.getvalue()
+    return formatted.replace("\n", newline).encode(encoding)
 
 
 def black_reformat(root: Path, before: bytes, after: bytes) -> bytes:

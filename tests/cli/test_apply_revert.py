@@ -205,3 +205,21 @@ def test_apply_on_a_subdirectory_uses_repository_paths(tmp_path: Path) -> None:
     assert "backend/app/db.py:3" in git(repo, "log", "-1", "--format=%B")
     diff = run_cli("apply", str(repo / "other"), "--diff")
     assert b"a/other/db.py" in diff.stdout_bytes
+
+
+def test_black_repositories_stay_black_clean(tmp_path: Path) -> None:
+    import black
+
+    clean = 'from sqlalchemy import create_engine\n\nengine = create_engine(\n    "postgresql://db/app", pool_size=10, max_overflow=5, echo=False, future=True\n)\n'
+    assert black.format_str(clean, mode=black.Mode(line_length=88)) == clean
+    messy = "from sqlalchemy import create_engine\nother=create_engine( URL )\n"
+    repo = make_repo(
+        tmp_path / "r",
+        {"pyproject.toml": "[tool.black]\nline-length = 88\n", "clean.py": clean, "messy.py": messy},
+    )
+    assert run_cli("apply", str(repo)).exit_code == 0
+    after = (repo / "clean.py").read_text()
+    assert "pool_pre_ping=True" in after
+    assert black.format_str(after, mode=black.Mode(line_length=88)) == after  # reformatted by black
+    # A file that was not black-clean is not reformatted: only the rewrite changes it.
+    assert (repo / "messy.py").read_text() == "from sqlalchemy import create_engine\nother=create_engine( URL, pool_pre_ping=True )\n"
