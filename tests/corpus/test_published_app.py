@@ -5,6 +5,7 @@ changes nothing, and every rewrite is listed with its location."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -32,6 +33,10 @@ def _download(package: str) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("OPTIMIZE_CORPUS"),
+    reason="takes several minutes: set OPTIMIZE_CORPUS=1 to run the published-application corpus",
+)
 def test_prefect_server(tmp_path: Path) -> None:
     wheel = _download("prefect")
     repo = tmp_path / "prefect"
