@@ -91,6 +91,18 @@ class Keep:
     requirements: str | None = None
 
 
+def dotted_chain(node: cst.BaseExpression) -> str | None:
+    """`settings.api.debug` / `get_settings().db.max_overflow` as text; None otherwise."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted_chain(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    if isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Name):
+        return f"{node.func.value}()"
+    return None
+
+
 class Codemod(VisitorBasedCodemodCommand):
     """Base class of every `optimize` codemod."""
 

@@ -61,7 +61,7 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, ParentNodeProvider, ScopeProvider
 
 from optimize.analyzers.settings_lookup import resolve_setting
-from optimize.codemods.base import Codemod, Keep, Rewrite
+from optimize.codemods.base import Codemod, Keep, Rewrite, dotted_chain
 
 APP_CLASSES = {
     "fastapi.FastAPI",
@@ -78,16 +78,6 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
-def _chain(node: cst.BaseExpression) -> str | None:
-    """`settings.api.debug` / `get_settings().DEBUG` as text; None for anything else."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _chain(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    if isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Name):
-        return f"{node.func.value}()"
-    return None
 
 
 def _head(node: cst.BaseExpression) -> cst.Name | None:
@@ -144,7 +134,7 @@ class DebugMiddleware(Codemod):
     def _is_debug_setting(self, node: cst.Attribute) -> bool:
         """A chain whose head is a module-level name and that the index resolves to a bool
         field of a settings class."""
-        chain, head = _chain(node), _head(node)
+        chain, head = dotted_chain(node), _head(node)
         if chain is None or head is None:
             return False
         scope = self.get_metadata(ScopeProvider, head, None)

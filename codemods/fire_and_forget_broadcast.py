@@ -50,7 +50,7 @@ from optimize.codemods.background_helper import (
     use_helper,
 )
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
-from optimize.codemods.orm_flow import SESSION_TYPES, name_of, session_dependencies, unwrap_await
+from optimize.codemods.orm_flow import name_of, session_dependencies, unwrap_await
 
 REQUEST_TYPES = {
     "fastapi.Request", "starlette.requests.Request", "fastapi.WebSocket",

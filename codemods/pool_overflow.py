@@ -47,7 +47,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.settings_lookup import resolve_setting
-from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
+from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite, dotted_chain
 from optimize.codemods.engines import (
     ENGINE_FACTORIES,
     NO_OVERFLOW_POOLS,
@@ -70,16 +70,6 @@ def _int_literal(node: cst.BaseExpression) -> int | None:
     return None
 
 
-def _chain(node: cst.BaseExpression) -> str | None:
-    """`settings.database.max_overflow` / `get_settings().db.max_overflow` as text."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _chain(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    if isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Name):
-        return f"{node.func.value}()"
-    return None
 
 
 class PoolOverflow(Codemod):
@@ -143,14 +133,14 @@ class PoolOverflow(Codemod):
         literal = _int_literal(pool.value)
         if literal is not None:
             return literal
-        chain = _chain(pool.value)
+        chain = dotted_chain(pool.value)
         found = resolve_setting(self.index, self.path, chain, self.module.code).field if chain and "." in chain else None
         return found.value if found is not None and isinstance(found.value, int) else None
 
     def _follow_setting(self, call: cst.Call, value: cst.BaseExpression) -> None:
         """A non-literal argument: the field it reads is rewritten where it is defined, so
         nothing is said when that field is found; otherwise the reason is reported."""
-        chain = _chain(value)
+        chain = dotted_chain(value)
         if chain is None:
             self.refuse(call, "skipped: max_overflow is computed, not a literal or a settings field")
             return

@@ -20,7 +20,7 @@ from optimize.codemods.base import SAFE, Change, Codemod, Refusal
 from optimize.codemods.registry import REGISTRY, by_id
 from optimize.config import Config
 from optimize.errors import OptimizeError
-from optimize.files import Skip, SourceFile, discover, project_files
+from optimize.files import Skip, discover, project_files
 from optimize.formatting import black_reformat
 from optimize.transform import run_codemod
 

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -248,6 +247,11 @@ def _identity_env(author: str | None) -> dict[str, str]:
     return env
 
 
+def _commit(cwd: Path, message: str, env, no_verify: bool, author: str | None):
+    """`git commit` with the message on standard input (hooks run unless no_verify)."""
+    return _run(cwd, [*_commit_args(no_verify, author), "-F", "-"], env, stdin=message.encode("utf-8"))
+
+
 def _run(cwd: Path, args: list[str], env: dict[str, str] | None = None, stdin: bytes | None = None):
     return subprocess.run(
         ["git", *args], cwd=cwd, env=env, input=stdin, capture_output=True
@@ -290,12 +294,7 @@ def build_commits(
             add = _run(wt, ["add", "--", *paths], env)
             if add.returncode != 0:
                 raise GitError(f"git add failed: {add.stderr.decode(errors='replace').strip()}")
-            with tempfile.NamedTemporaryFile("w", delete=False, suffix=".msg", encoding="utf-8") as fh:
-                fh.write(spec.message)
-            try:
-                done = _run(wt, [*_commit_args(no_verify, author), "-F", fh.name], env)
-            finally:
-                os.unlink(fh.name)
+            done = _commit(wt, spec.message, env, no_verify, author)
             if done.returncode != 0:
                 output = (done.stdout + done.stderr).decode(errors="replace").strip()
                 _run(wt, ["reset", "--hard", "--quiet", "HEAD"], env)
@@ -398,12 +397,7 @@ def build_reverts(
                 f'Revert "{commit.subject}"\n\nThis reverts commit {commit.sha}.\n\n'
                 f"{TRAILER_REVERTS}: {commit.codemod}\n"
             )
-            with tempfile.NamedTemporaryFile("w", delete=False, suffix=".msg", encoding="utf-8") as fh:
-                fh.write(message)
-            try:
-                done = _run(wt, [*_commit_args(no_verify, author), "-F", fh.name], env)
-            finally:
-                os.unlink(fh.name)
+            done = _commit(wt, message, env, no_verify, author)
             if done.returncode != 0:
                 output = (done.stdout + done.stderr).decode(errors="replace").strip()
                 raise GitError(f"revert commit failed: {_tail(output, 2)}; nothing was changed")

@@ -9,7 +9,6 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import libcst as cst
 import pytest
 
 from optimize.codemods.registry import REGISTRY

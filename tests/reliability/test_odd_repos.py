@@ -6,7 +6,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from tests.gitrepo import IDENTITY, git, make_repo, run_cli, snapshot
 
