@@ -40,6 +40,22 @@ def _string_list(value: Any, key: str) -> list[str]:
     return value
 
 
+def _option_type_error(default: Any, value: Any) -> str | None:
+    """What an option's value should have been, judged by its default; None when it fits."""
+    if default is None:
+        return None
+    if isinstance(default, bool) or not isinstance(default, int):
+        if not isinstance(value, type(default)):
+            return type(default).__name__
+    elif isinstance(value, bool) or not isinstance(value, int):  # TOML true is not a number
+        return "int"
+    if isinstance(default, list) and default:
+        item = type(default[0])
+        if not all(isinstance(v, item) for v in value):
+            return f"a list of {item.__name__}"
+    return None
+
+
 def load_config(root: Path) -> Config:
     from optimize.codemods.registry import by_id
 
@@ -48,9 +64,11 @@ def load_config(root: Path) -> Config:
         return Config()
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise ConfigError(f"pyproject.toml: cannot be read: {exc}") from None
     tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError("pyproject.toml: tool: expected a table")
     section = tool.get("optimize", {})
     config = Config(uses_black=isinstance(tool.get("black"), dict))
     if not isinstance(section, dict):
@@ -67,11 +85,9 @@ def load_config(root: Path) -> Config:
                         f"[tool.optimize.{key}] {opt}: unknown option"
                         + (f" (known: {', '.join(sorted(known))})" if known else " (it takes none)")
                     )
-                default = known[opt]
-                if default is not None and not isinstance(opt_value, type(default)):
-                    raise ConfigError(
-                        f"[tool.optimize.{key}] {opt}: expected {type(default).__name__}"
-                    )
+                expected = _option_type_error(known[opt], opt_value)
+                if expected:
+                    raise ConfigError(f"[tool.optimize.{key}] {opt}: expected {expected}")
             config.options[key] = dict(value)
         elif key == "enable":
             config.enable = _string_list(value, key)

@@ -9,7 +9,8 @@ with their rationale, and the refusals. Nothing here writes a file or touches gi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 import libcst as cst
@@ -99,6 +100,27 @@ def _compiles(data: bytes, path: str) -> str | None:
     return None
 
 
+def _cannot_create(root: Path, rel: str, current: dict[str, bytes]) -> str | None:
+    """Why a codemod may not add the file ``rel`` (None when it may).
+
+    A file already read is reused. Anything else already on disk at that path (a file that
+    was skipped, a symlink, even a dangling one) is never overwritten, and a new file never
+    lands outside the repository or behind a symlinked directory: writing there would edit
+    whatever the link points to."""
+    if rel in current:
+        return None
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        return f"would create {rel}, outside the repository"
+    for depth in range(1, len(pure.parts) + 1):
+        here = root.joinpath(*pure.parts[:depth])
+        if here.is_symlink():
+            return f"would create {rel} through the symlink {PurePosixPath(*pure.parts[:depth])}"
+    if os.path.lexists(root / rel):
+        return f"would create {rel}, which exists but was not read"
+    return None
+
+
 def _syntax_skip(path: str, exc: Exception) -> Skip:
     if isinstance(exc, cst.ParserSyntaxError):
         return Skip(path, f"syntax error at line {exc.raw_line}: not parsed")
@@ -176,6 +198,12 @@ def plan(
                     Refusal(codemod.ID, path, 0, f"skipped: the rewrite would not compile ({problem}); file left unchanged")
                 )
                 continue
+            blocked = next(
+                (why for why in (_cannot_create(root, p, current) for p in result.created_files) if why), None
+            )
+            if blocked is not None:
+                outcome.refusals.append(Refusal(codemod.ID, path, 0, f"skipped: {blocked}; file left unchanged"))
+                continue
             if config.uses_black:
                 new_source = black_reformat(root, source, new_source)
             new_tree = result.tree if new_source == result.tree.bytes else cst.parse_module(new_source)
@@ -186,7 +214,7 @@ def plan(
             outcome.changes.extend(result.changes)
             for new_path, text in result.created_files.items():
                 data = text.encode()
-                if new_path in current or (root / new_path).exists():
+                if new_path in current:
                     continue  # never overwrite: the helper already exists
                 current[new_path] = data
                 outcome.edits.append(FileEdit(new_path, None, data))

@@ -85,12 +85,21 @@ def discover(
             continue
         if _matches(path, config.exclude):
             continue
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:  # git hands such names over with surrogate escapes
+            skips.append(Skip(path.encode("utf-8", "replace").decode(), "file name is not valid UTF-8"))
+            continue
         full = root / path
         try:
             if full.is_symlink():
                 skips.append(Skip(path, "symlink (not followed)"))
                 continue
+            if not full.exists():
+                skips.append(Skip(path, "unreadable: missing from the working tree"))
+                continue
             if not full.is_file():
+                skips.append(Skip(path, "not a regular file"))
                 continue
             size = full.stat().st_size
             if size > config.max_file_size:

@@ -39,8 +39,8 @@ def _format(data: bytes, mode: black.Mode) -> bytes:
 
 def black_reformat(root: Path, before: bytes, after: bytes) -> bytes:
     """``after`` reformatted with black if ``before`` was black-clean, else ``after``."""
-    mode = _mode(root)
     try:
+        mode = _mode(root)  # a [tool.black] section black itself rejects: leave the rewrite as is
         if _format(before, mode) != before:
             return after
         return _format(after, mode)
