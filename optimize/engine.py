@@ -171,6 +171,12 @@ def plan(
                     unparsable.add(path)
                     skips.append(_syntax_skip(path, exc))
                     continue
+                if tree.bytes != source:
+                    # e.g. a file with old Mac line endings loses its last one: a rewrite
+                    # would change bytes outside the edit, so the file is left alone.
+                    unparsable.add(path)
+                    skips.append(Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
+                    continue
                 trees[path] = tree
                 # A fresh parse has no shared nodes, so the wrapper need not copy it.
                 wrappers[path] = MetadataWrapper(tree, unsafe_skip_copy=True)

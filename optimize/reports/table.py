@@ -52,6 +52,12 @@ def summary(console: Console, plan) -> None:
         f"{changes} changes in {files} files by {len(plan.changed)} codemods; "
         f"{len(plan.refusals)} left alone."
     )
+    skipped(console, plan)
+    if not changes:
+        console.print("Nothing to change.")
+
+
+def skipped(console: Console, plan) -> None:
     if plan.skips:
         reasons = Counter(s.reason.split(":")[0] for s in plan.skips)
         console.print(
@@ -59,8 +65,6 @@ def summary(console: Console, plan) -> None:
         )
         for skip in plan.skips[:20]:
             console.print(f"  {skip.path}: {skip.reason}", markup=False)
-    if not changes:
-        console.print("Nothing to change.")
 
 
 def applied(console: Console, result) -> None:
@@ -77,6 +81,7 @@ def applied(console: Console, result) -> None:
     console.print(table)
     for dropped in result.dropped:
         console.print(f"dropped {dropped.key}: {dropped.reason}", markup=False)
+    skipped(console, result.plan)
     refused = len(result.plan.refusals)
     if refused:
         console.print(f"{refused} locations left alone: `optimize scan` lists them with the reasons.")

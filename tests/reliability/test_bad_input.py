@@ -25,7 +25,9 @@ def apply_ok(repo: Path, *args: str):
         ("broken.py", b"def f(:\n    pass\n", "syntax error"),
         ("py2.py", b"print 'hello'\nexec 'x = 1'\n", "syntax error"),
         ("binary.py", b"\x00\x01\x02create_engine\x00", "binary"),
-        ("undecodable.py", b"x = '\xff\xfe create_engine'\n", "cannot be parsed"),
+        ("undecodable.py", b"x = '\xe9t\xe9 create_engine'\n", "not decodable"),
+        ("nested.py", b"create_engine = " + b"(" * 300 + b"1" + b")" * 300 + b"\n", "syntax error"),
+        ("bom-latin1.py", b"\xef\xbb\xbf# -*- coding: latin-1 -*-\ncreate_engine = 1\n", "not decodable"),
     ],
 )
 def test_unparsable_files_are_skipped_and_the_rest_is_rewritten(tmp_path, name, content, reason) -> None:
@@ -52,6 +54,7 @@ def test_unparsable_files_are_skipped_and_the_rest_is_rewritten(tmp_path, name, 
     ids=["empty", "blank", "latin-1", "bom", "mixed-eol", "tabs", "no-final-eol"],
 )
 def test_encodings_and_layouts_round_trip_byte_for_byte(tmp_path, content) -> None:
+    """Only the call changes; every other byte (encoding, BOM, each line's ending) stays."""
     repo = make_repo(tmp_path / "r", {"db.py": content})
     git(repo, "config", "core.autocrlf", "false")
     apply_ok(repo)
@@ -137,3 +140,137 @@ def test_unknown_codemod_ids_on_the_command_line(tmp_path, args) -> None:
 def test_a_missing_directory_is_one_line(tmp_path) -> None:
     result = run_cli("scan", str(tmp_path / "nowhere"))
     assert result.exit_code == 2 and "no such directory" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        (  # new lines inside a CRLF file get CRLF; the LF line stays LF
+            b"from sqlalchemy import create_engine\r\nengine = create_engine(\r\n    url,\r\n    echo=True,\r\n)\nx = 1\n",
+            b"from sqlalchemy import create_engine\r\nengine = create_engine(\r\n    url,\r\n    echo=True,\r\n    pool_pre_ping=True,\r\n)\nx = 1\n",
+        ),
+        (  # latin-1 with its cookie, on a CRLF file: written back in latin-1, CRLF kept
+            b"# -*- coding: latin-1 -*-\r\nfrom sqlalchemy import create_engine\r\nengine = create_engine('\xe9', echo=True)\r\n",
+            b"# -*- coding: latin-1 -*-\r\nfrom sqlalchemy import create_engine\r\nengine = create_engine('\xe9', echo=True, pool_pre_ping=True)\r\n",
+        ),
+    ],
+    ids=["crlf-multiline", "latin-1-crlf"],
+)
+def test_a_rewrite_keeps_each_lines_ending_and_the_encoding(tmp_path, before, after) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": before})
+    git(repo, "config", "core.autocrlf", "false")
+    apply_ok(repo)
+    assert (repo / "db.py").read_bytes() == after
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_the_default_size_limit_is_one_megabyte(tmp_path) -> None:
+    big = ENGINE + ("# filler line\n" * 80_000)  # about 1.1 MB
+    repo = make_repo(tmp_path / "r", {"big.py": big, "db.py": ENGINE})
+    result = apply_ok(repo)
+    assert "big.py: larger than max-file-size" in result.output.replace("\n  ", " ")
+    assert (repo / "big.py").read_text() == big
+    assert "pool_pre_ping=True" in (repo / "db.py").read_text()
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped(tmp_path) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": ENGINE})
+    odd = repo / os.fsdecode(b"caf\xe9.py")
+    odd.write_text(ENGINE)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "odd name")
+    result = run_cli("scan", str(repo))
+    assert result.exit_code == 0 and "file name is not valid UTF-8" in result.output
+    apply_ok(repo)
+    assert "pool_pre_ping=True" in (repo / "db.py").read_text()
+    assert odd.read_text() == ENGINE
+
+
+def _between_discovery_and_read(monkeypatch, change) -> None:
+    """Run ``change(root)`` after the file list is made and before any file is read."""
+    from optimize import files
+
+    real = files.git.list_files
+
+    def listing(root, untracked=True):
+        found = real(root, untracked)
+        change(root)
+        return found
+
+    monkeypatch.setattr(files.git, "list_files", listing)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda root: (root / "gone.py").unlink(), "gone.py: unreadable: missing"),
+        (lambda root: ((root / "gone.py").unlink(), (root / "gone.py").mkdir()), "gone.py: not a regular file"),
+        (lambda root: ((root / "gone.py").unlink(), (root / "gone.py").symlink_to("/etc/passwd")), "gone.py: symlink"),
+    ],
+    ids=["removed", "now-a-directory", "now-a-symlink"],
+)
+def test_a_file_that_changes_under_the_run_is_reported_and_the_rest_processed(
+    tmp_path, monkeypatch, change, reason
+) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": ENGINE, "gone.py": ENGINE})
+    _between_discovery_and_read(monkeypatch, change)
+    result = run_cli("apply", str(repo), "--dry-run")
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert reason in result.output
+    assert "+engine = create_engine(url, pool_pre_ping=True)" in result.output
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ("tool = 1\n", "tool: expected a table"),
+        ("[tool]\noptimize = 3\n", "[tool.optimize] must be a table"),
+        ("[tool.optimize]\nenable = 'pool-pre-ping'\n", "enable: expected a list of strings"),
+        ("[tool.optimize]\nmax-file-size = '1MB'\n", "max-file-size: expected a positive integer"),
+        ("[tool.optimize]\nmax-file-size = true\n", "max-file-size: expected a positive integer"),
+        ("[tool.optimize]\npool-overflow = 3\n", "pool-overflow: expected a table of options"),
+        ("[tool.optimize.pool-overflow]\ntarget = true\n", "target: expected int"),
+        ("[tool.optimize.fire-and-forget-broadcast]\npatterns = [1, 2]\n", "patterns: expected a list of str"),
+        ("[tool.optimize.debug-middleware]\ndebug_flag = 1\n", "debug_flag: expected str"),
+        ("[tool.optimize]\nenable = ['pool-pre-ping', 'pool-pre-ping ']\n", "unknown codemod id 'pool-pre-ping '"),
+    ],
+)
+def test_more_broken_configurations(tmp_path, config, message) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": ENGINE, "pyproject.toml": config})
+    before = snapshot(repo)
+    for command in (["scan"], ["apply"]):
+        result = run_cli(*command, str(repo))
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert snapshot(repo) == before
+
+
+def test_a_pyproject_that_is_not_utf8_is_one_line(tmp_path) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": ENGINE, "pyproject.toml": b"[tool.optimize]\n# \xff\n"})
+    result = run_cli("scan", str(repo))
+    assert result.exit_code == 2 and "pyproject.toml: cannot be read" in result.stderr
+
+
+def test_a_black_section_black_rejects_leaves_the_rewrite_unformatted(tmp_path) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": ENGINE, "pyproject.toml": "[tool.black]\nline-length = 'wide'\n"})
+    apply_ok(repo)
+    assert "create_engine(url, pool_pre_ping=True)" in (repo / "db.py").read_text()
+
+
+def test_a_path_that_is_a_file_is_one_line(tmp_path) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": ENGINE})
+    result = run_cli("scan", str(repo / "db.py"))
+    assert result.exit_code == 2 and "not a directory" in result.stderr
+
+
+def test_a_file_the_parser_cannot_reproduce_is_left_alone(tmp_path) -> None:
+    """LibCST drops the last line ending of a file with old Mac (CR) line endings: such a
+    file is skipped rather than rewritten with a byte lost."""
+    content = b"from sqlalchemy import create_engine\rengine = create_engine(url)\r"
+    repo = make_repo(tmp_path / "r", {"mac.py": content, "db.py": ENGINE})
+    git(repo, "config", "core.autocrlf", "false")
+    result = apply_ok(repo)
+    assert "mac.py: not reproduced byte for byte" in result.output.replace("\n  ", " ")
+    assert (repo / "mac.py").read_bytes() == content
+    assert "pool_pre_ping=True" in (repo / "db.py").read_text()
