@@ -167,6 +167,8 @@ def apply(
             verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline,
         )
         table.applied(out, result)
+        if result.landed and target.repo.head.is_detached:
+            out.print("HEAD is detached: the commits are on no branch; `git switch -c <name>` keeps them.")
 
 
 @app.command()
