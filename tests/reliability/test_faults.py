@@ -3,85 +3,191 @@ a run killed hard leaves nothing the next run trips over."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import git as gitpython
 import pytest
 
+import optimize.engine
+import optimize.git
+import optimize.runner
+from optimize.analyzers.index import RepoIndex
+from optimize.codemods.registry import by_id
 from tests.gitrepo import git, make_repo, run_cli, snapshot
 
 FILES = {
+    "pyproject.toml": "[tool.black]\n",  # so that black runs on the rewrites
     "app/__init__.py": "",
-    "app/db.py": "from sqlalchemy import create_engine\nengine = create_engine(url, max_overflow=5)\n",
-    "app/tasks.py": "import asyncio\n\nasync def f(c):\n    asyncio.create_task(c())\n",
+    "app/db.py": "from sqlalchemy import create_engine\n\nengine = create_engine(url, max_overflow=5)\n",
+    "app/tasks.py": "import asyncio\n\n\nasync def f(c):\n    asyncio.create_task(c())\n",
+}
+# The codemods that rewrite FILES with --unsafe-fixes, one commit each.
+CODEMODS = ["pool-pre-ping", "pool-overflow", "dangling-task"]
+ERRORS = [RuntimeError("injected"), KeyboardInterrupt()]
+ERROR_IDS = ["exception", "ctrl-c"]
+
+
+class Injected:
+    """Replace ``owner.attr`` with a wrapper that raises ``error`` on call number ``at``."""
+
+    def __init__(self, monkeypatch, owner, attr: str, error: BaseException, at: int = 1, when=None) -> None:
+        self.calls = 0
+        self.raised = False
+        real = getattr(owner, attr)
+
+        def wrapper(*args, **kwargs):
+            if when is None or when(*args, **kwargs):
+                self.calls += 1
+                if self.calls == at:
+                    self.raised = True
+                    raise error
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, attr, wrapper)
+
+
+def _repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "r", FILES)
+
+
+def _check_untouched(repo: Path, before: dict, result, error: BaseException) -> None:
+    assert "Traceback" not in result.output
+    if isinstance(error, KeyboardInterrupt):
+        assert result.exit_code == 130 and "interrupted: nothing was changed" in result.stderr
+    else:
+        assert result.exit_code == 2 and "injected" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert snapshot(repo) == before
+    area = repo / ".git" / "optimize"
+    assert not area.exists() or not any(area.iterdir()), "a private worktree was left behind"
+
+
+def _next_run_works(repo: Path) -> None:
+    result = run_cli("apply", str(repo), "--unsafe-fixes")
+    assert result.exit_code == 0, result.output
+    landed = git(repo, "log", "--format=%(trailers:key=Optimize-Codemod,valueonly)").split()
+    assert sorted(landed) == sorted(CODEMODS)
+
+
+# (label, how to reach the step): each raises the first time the step is reached.
+STEPS = {
+    "discovery": lambda mp, e: Injected(mp, optimize.engine, "discover", e),
+    "index build": lambda mp, e: Injected(mp, RepoIndex, "build", e),
+    "compile check": lambda mp, e: Injected(mp, optimize.engine, "_compiles", e, at=2),
+    "black": lambda mp, e: Injected(mp, optimize.engine, "black_reformat", e, at=2),
+    "commit message": lambda mp, e: Injected(mp, optimize.runner, "commit_message", e, at=2),
+    "private worktree": lambda mp, e: Injected(mp, optimize.git, "private_worktree", e),
+    "git add": lambda mp, e: Injected(mp, optimize.git, "_run", e, at=2, when=lambda cwd, args, *a, **k: args[0] == "add"),
+    "git commit": lambda mp, e: Injected(mp, optimize.git, "_commit", e, at=3),
+    "move_branch": lambda mp, e: Injected(mp, optimize.git, "move_branch", e),
+    "git reset --keep": lambda mp, e: Injected(
+        mp, gitpython.cmd.Git, "execute", e, when=lambda self, command, *a, **k: "reset" in command and "--keep" in command
+    ),
 }
 
-# (module attribute to replace, what it stands for)
-STEPS = [
-    ("optimize.files.discover", "discovery"),
-    ("optimize.analyzers.index.RepoIndex.build", "index"),
-    ("optimize.engine.run_codemod", "a codemod's transform"),
-    ("optimize.engine._compiles", "the compile check"),
-    ("optimize.git._run", "a git command in the private worktree"),
-    ("optimize.git.move_branch", "moving the branch"),
-    ("optimize.messages.commit_message", "the commit message"),
-]
 
-
-def _resolve(dotted: str):
-    module_name, _, attr = dotted.rpartition(".")
-    owner = None
-    parts = module_name.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            owner = __import__(".".join(parts[:i]), fromlist=["x"])
-            for name in parts[i:]:
-                owner = getattr(owner, name)
-            break
-        except ImportError:
-            continue
-    return owner, attr
-
-
-@pytest.mark.parametrize("error", [RuntimeError("injected"), KeyboardInterrupt()], ids=["exception", "ctrl-c"])
-@pytest.mark.parametrize("step, label", STEPS, ids=[s[1] for s in STEPS])
-def test_a_failure_at_any_step_changes_nothing(tmp_path, monkeypatch, step, label, error) -> None:
-    repo = make_repo(tmp_path / "r", FILES)
+@pytest.mark.parametrize("error", ERRORS, ids=ERROR_IDS)
+@pytest.mark.parametrize("step", list(STEPS))
+def test_a_failure_at_any_step_changes_nothing(tmp_path, monkeypatch, step, error) -> None:
+    repo = _repo(tmp_path)
     before = snapshot(repo)
-    owner, attr = _resolve(step)
-    real = getattr(owner, attr)
-    calls = {"n": 0}
+    with monkeypatch.context() as mp:
+        injected = STEPS[step](mp, error)
+        result = run_cli("apply", str(repo), "--unsafe-fixes")
+    assert injected.raised, f"{step} was never reached"
+    _check_untouched(repo, before, result, error)
+    _next_run_works(repo)
 
-    def failing(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] >= 2 or step.endswith(("discover", "build", "move_branch", "commit_message")):
-            raise error
+
+def _git_runs_in_a_clean_apply(tmp_path_factory) -> int:
+    repo = _repo(tmp_path_factory.mktemp("count"))
+    count = {"n": 0}
+    real = optimize.git._run
+
+    def counting(*args, **kwargs):
+        count["n"] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(owner, attr, failing)
-    # the engine imports some names directly: patch those bindings too
-    import optimize.engine as engine
-    import optimize.runner as runner
+    optimize.git._run = counting
+    try:
+        assert run_cli("apply", str(repo), "--unsafe-fixes").exit_code == 0
+    finally:
+        optimize.git._run = real
+    return count["n"]
 
-    for module in (engine, runner):
-        if hasattr(module, attr) and getattr(module, attr) is real:
-            monkeypatch.setattr(module, attr, failing)
+
+@pytest.fixture(scope="module")
+def git_runs(tmp_path_factory) -> int:
+    return _git_runs_in_a_clean_apply(tmp_path_factory)
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=ERROR_IDS)
+@pytest.mark.parametrize("at", range(1, 11))
+def test_a_failure_at_each_git_command_in_the_private_worktree(tmp_path, monkeypatch, git_runs, at, error) -> None:
+    if at > git_runs:
+        pytest.skip(f"a clean apply runs {git_runs} git commands in its worktree")
+    repo = _repo(tmp_path)
+    before = snapshot(repo)
+    with monkeypatch.context() as mp:
+        injected = Injected(mp, optimize.git, "_run", error, at=at)
+        result = run_cli("apply", str(repo), "--unsafe-fixes")
+    assert injected.raised
+    _check_untouched(repo, before, result, error)
+    _next_run_works(repo)
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=ERROR_IDS)
+@pytest.mark.parametrize("at", range(1, len(CODEMODS) + 1))
+def test_a_failure_in_the_before_each_hook(tmp_path, monkeypatch, at, error) -> None:
+    repo = _repo(tmp_path)
+    before = snapshot(repo)
+    seen = []
+    real = optimize.git.build_commits
+
+    def before_each(spec) -> None:
+        seen.append(spec.key)
+        if len(seen) == at:
+            raise error
+
+    monkeypatch.setattr(optimize.git, "build_commits", lambda *a, **k: real(*a, **{**k, "before_each": before_each}))
     result = run_cli("apply", str(repo), "--unsafe-fixes")
-    assert "Traceback" not in result.output
-    assert calls["n"] >= 1, f"{label} was never reached"
     monkeypatch.undo()
-    if step.endswith("run_codemod") and isinstance(error, Exception):
-        # A codemod that crashes on a file is reported and skipped; the run goes on.
-        assert result.exit_code == 0 and git(repo, "status", "--porcelain") == ""
-        scan = run_cli("scan", str(repo))
-        assert "Traceback" not in scan.output
+    assert len(seen) == at
+    _check_untouched(repo, before, result, error)
+    _next_run_works(repo)
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=ERROR_IDS)
+@pytest.mark.parametrize("codemod", CODEMODS)
+def test_a_failure_in_a_codemods_transform(tmp_path, monkeypatch, codemod, error) -> None:
+    """Ctrl-C stops the run with nothing changed. An exception is a bug in that codemod: it
+    is reported as an internal-error refusal, it makes no commit, and the others land."""
+    repo = _repo(tmp_path)
+    before = snapshot(repo)
+    with monkeypatch.context() as mp:
+        injected = Injected(mp, by_id()[codemod], "transform_module_impl", error)
+        result = run_cli("apply", str(repo), "--unsafe-fixes")
+    assert injected.raised
+    if isinstance(error, KeyboardInterrupt):
+        _check_untouched(repo, before, result, error)
+        _next_run_works(repo)
         return
-    assert snapshot(repo) == before, label
-    # and the next run works
-    assert run_cli("apply", str(repo), "--unsafe-fixes").exit_code == 0
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    landed = git(repo, "log", "--format=%(trailers:key=Optimize-Codemod,valueonly)").split()
+    assert sorted(landed) == sorted(c for c in CODEMODS if c != codemod)
+    assert git(repo, "status", "--porcelain") == ""
+    with monkeypatch.context() as mp:
+        Injected(mp, by_id()[codemod], "transform_module_impl", error)
+        scan = run_cli("scan", str(repo), "--only", codemod, "--format", "json")
+    reasons = [r["reason"] for r in json.loads(scan.stdout)["refusals"]]
+    assert "skipped: internal error RuntimeError: injected" in reasons
+    _next_run_works(repo)
 
 
 SLOW_RUN = r"""
@@ -94,26 +200,36 @@ def slow(*args, **kwargs):
     return real(*args, **{**kwargs, "before_each": before_each})
 git.build_commits = slow
 from optimize.cli import main
-sys.argv = ["optimize", "apply", sys.argv[1]]
+sys.argv = ["optimize", "apply", "--unsafe-fixes", sys.argv[1]]
 main()
 """
 
 
 def test_a_run_killed_hard_leaves_nothing_the_next_run_trips_over(tmp_path) -> None:
-    repo = make_repo(tmp_path / "r", FILES)
+    """kill -9 while the run is inside its private worktree: the branch, index and files are
+    untouched; the next run removes the dead run's worktree and succeeds."""
+    repo = _repo(tmp_path)
     before = snapshot(repo)
-    process = subprocess.Popen([sys.executable, "-c", SLOW_RUN, str(repo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_RUN, str(repo)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     area = repo / ".git" / "optimize"
     deadline = time.time() + 60
-    while time.time() < deadline and not (area.is_dir() and any(area.iterdir())):
-        time.sleep(0.1)
-    assert area.is_dir() and any(area.iterdir()), "the run never reached its private worktree"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    leftovers = snapshot(repo)
-    assert leftovers["head"] == before["head"] and leftovers["files"] == before["files"]
-    assert leftovers["index"] == before["index"]
-    result = run_cli("apply", str(repo))
+    try:
+        while time.time() < deadline and not (area.is_dir() and any(area.iterdir())):
+            time.sleep(0.05)
+        assert area.is_dir() and any(area.iterdir()), "the run never reached its private worktree"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    leftover = next(area.iterdir())
+    assert str(leftover) in git(repo, "worktree", "list")
+    after_kill = snapshot(repo)
+    for key in ("head", "branch", "index", "status", "files", "refs"):
+        assert after_kill[key] == before[key], key
+    result = run_cli("apply", str(repo), "--unsafe-fixes")
     assert result.exit_code == 0, result.output
     assert not any(area.iterdir()), "the leftover worktree was not cleaned"
     assert str(area) not in git(repo, "worktree", "list")
+    landed = git(repo, "log", "--format=%(trailers:key=Optimize-Codemod,valueonly)").split()
+    assert sorted(landed) == sorted(CODEMODS)
