@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 import git as gitpython
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from optimize.errors import GitError
+from optimize.errors import GitError, redact
 
 TRAILER_CODEMOD = "Optimize-Codemod"
 TRAILER_VERSION = "Optimize-Version"
@@ -220,7 +220,10 @@ class Landed:
 @dataclass(frozen=True)
 class Dropped:
     key: str
-    reason: str
+    reason: str  # may quote a hook's or check's output: credentials are masked
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", redact(self.reason))
 
 
 # Called after each commit in the worktree; returns None to keep it or a reason to drop it.

@@ -3,9 +3,13 @@ config stay inside the repository."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
-from tests.gitrepo import make_repo, run_cli
+import pytest
+
+from tests.gitrepo import git, make_repo, run_cli
 
 ENGINE = "from sqlalchemy import create_engine\nengine = create_engine(url)\n"
 
@@ -51,3 +55,76 @@ def test_exclude_globs_cannot_reach_outside_the_repository(tmp_path: Path) -> No
     assert run_cli("apply", str(repo)).exit_code == 0
     assert "pool_pre_ping=True" in (repo / "db.py").read_text()
     assert outside.read_text() == ENGINE
+
+
+TOKEN = "ghp_s3cretTokenValue0123456789"
+
+
+@pytest.fixture
+def with_origin(tmp_path: Path) -> Path:
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    repo = make_repo(
+        tmp_path / "work",
+        {"app/__init__.py": "", "app/db.py": ENGINE, "app/tasks.py": "import asyncio\n\nasync def f(c):\n    asyncio.create_task(c())\n"},
+    )
+    git(repo, "remote", "add", "origin", str(origin))
+    git(repo, "push", "-q", "origin", "main")
+    return repo
+
+
+def _fake_gh(bindir: Path, script: str) -> None:
+    bindir.mkdir(exist_ok=True)
+    gh = bindir / "gh"
+    gh.write_text("#!/bin/sh\n" + script)
+    gh.chmod(0o755)
+
+
+def _no_token_anywhere(repo: Path, *results) -> None:
+    for result in results:
+        assert TOKEN not in result.output and TOKEN not in result.stderr
+    assert TOKEN not in git(repo, "log", "--all", "--format=%B")
+    for path in (repo / ".git" / "optimize").glob("*"):
+        if path.is_file() and path.suffix == ".md":
+            assert TOKEN not in path.read_text(), path
+
+
+def test_the_pull_request_token_is_never_printed(with_origin: Path, tmp_path: Path, monkeypatch) -> None:
+    """gh that echoes the token, a push URL that carries it, a commit hook that prints the
+    environment: the token appears in no output, no commit message, no pull-request body."""
+    repo = with_origin
+    monkeypatch.setenv("GH_TOKEN", TOKEN)
+    bindir = tmp_path / "bin"
+    _fake_gh(bindir, 'if [ "$1" = "pr" ] && [ "$2" = "view" ]; then exit 1; fi\n'
+                     'if [ "$1" = "pr" ]; then echo "https://example.invalid/pr/1?t=$GH_TOKEN"; echo "$GH_TOKEN" >&2; fi\n')
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    # a hook that prints the environment and rejects the pool-pre-ping commit
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nenv\nif git diff --cached | grep -q pool_pre_ping; then echo \"token $GH_TOKEN\"; exit 1; fi\n")
+    hook.chmod(0o755)
+    opened = run_cli("pr", str(repo), "--branch", "optimize/t", "--open")
+    assert opened.exit_code == 0, opened.output
+    assert "dropped pool-pre-ping" in opened.output
+    # gh failing with the token in its error
+    _fake_gh(bindir, 'if [ "$1" = "auth" ]; then exit 0; fi\necho "bad credentials $GH_TOKEN" >&2\nexit 1\n')
+    failed = run_cli("pr", str(repo), "--branch", "optimize/u", "--open")
+    assert failed.exit_code == 2 and "gh failed" in failed.stderr
+    # a push URL that embeds the token and cannot be reached
+    git(repo, "remote", "add", "leaky", f"https://x-access-token:{TOKEN}@127.0.0.1:9/r.git")
+    pushed = run_cli("pr", str(repo), "--branch", "optimize/v", "--remote", "leaky")
+    assert pushed.exit_code == 2 and "push to leaky failed" in pushed.stderr
+    applied = run_cli("apply", str(repo))
+    assert "dropped pool-pre-ping" in applied.output
+    _no_token_anywhere(repo, opened, failed, pushed, applied)
+
+
+def test_a_verify_command_that_prints_the_token_does_not_leak_it(with_origin: Path, monkeypatch) -> None:
+    repo = with_origin
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    check = "echo $GITHUB_TOKEN; ! grep -rq pool_pre_ping app"
+    result = run_cli("pr", str(repo), "--branch", "optimize/w", "--no-push", "--verify", check)
+    assert result.exit_code == 0, result.output
+    assert "dropped pool-pre-ping: --verify failed" in result.output
+    baseline = run_cli("apply", str(repo), "--verify", "echo $GITHUB_TOKEN; exit 1")
+    assert baseline.exit_code == 1 and "--verify fails on the untouched tree" in baseline.stderr
+    _no_token_anywhere(repo, result, baseline)
