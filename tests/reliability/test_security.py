@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,23 @@ def test_the_target_code_is_never_imported_or_run(tmp_path: Path) -> None:
     hostile = f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\n"
     repo = make_repo(
         tmp_path / "r",
-        {"app/__init__.py": hostile, "app/db.py": hostile + ENGINE, "conftest.py": hostile, "setup.py": hostile},
+        {
+            "hostile_pkg/__init__.py": hostile,
+            "hostile_pkg/db.py": hostile + ENGINE,
+            "hostile_pkg/models.py": "from sqlalchemy.orm import DeclarativeBase\n" + hostile,
+            "hostile_pkg/__main__.py": hostile,
+            "conftest.py": hostile,
+            "setup.py": hostile,
+            "sitecustomize.py": hostile,
+            "usercustomize.py": hostile,
+            "pyproject.toml": "[tool.black]\n",
+        },
     )
-    assert run_cli("scan", str(repo)).exit_code == 0
-    assert run_cli("apply", str(repo), "--unsafe-fixes").exit_code == 0
+    for args in (["scan"], ["apply", "--dry-run"], ["apply", "--unsafe-fixes"], ["log"], ["revert", "--all"]):
+        result = run_cli(*[args[0], str(repo), *args[1:]])
+        assert result.exit_code == 0, result.output
     assert not marker.exists()
+    assert not [m for m in sys.modules if m.startswith("hostile_pkg")]
 
 
 def test_config_values_are_data_not_code(tmp_path: Path) -> None:
@@ -128,3 +141,49 @@ def test_a_verify_command_that_prints_the_token_does_not_leak_it(with_origin: Pa
     baseline = run_cli("apply", str(repo), "--verify", "echo $GITHUB_TOKEN; exit 1")
     assert baseline.exit_code == 1 and "--verify fails on the untouched tree" in baseline.stderr
     _no_token_anywhere(repo, result, baseline)
+
+
+def test_a_new_helper_module_is_never_written_through_a_symlink(tmp_path: Path) -> None:
+    """A dangling symlink where a codemod would create its helper module: the codemod leaves
+    the file alone and says why; nothing is written outside the repository."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo = make_repo(
+        tmp_path / "r",
+        {"app/__init__.py": "", "app/tasks.py": "import asyncio\n\nasync def f(c):\n    asyncio.create_task(c())\n"},
+    )
+    (repo / "app" / "background_tasks.py").symlink_to(outside / "planted.py")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    scan = run_cli("scan", str(repo), "--format", "json")
+    assert any("symlink" in r["reason"] for r in __import__("json").loads(scan.stdout)["refusals"])
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0 and "No commit created" in result.output
+    assert not (outside / "planted.py").exists()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_symlinked_directory_is_not_entered(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "db.py").write_text(ENGINE)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "vendor").symlink_to(outside, target_is_directory=True)
+    (plain / "db.py").write_text(ENGINE)
+    result = run_cli("apply", str(plain), "--diff")
+    assert result.exit_code == 0
+    assert "a/db.py" in result.stdout and "vendor" not in result.stdout
+    assert (outside / "db.py").read_text() == ENGINE
+
+
+@pytest.mark.parametrize("name", ["-rf.py", "--help.py", "$(touch pwned).py", "a;b.py", "new\nline.py", "ünï cødé.py"])
+def test_hostile_file_names_are_just_names(tmp_path: Path, name: str) -> None:
+    repo = make_repo(tmp_path / "r", {name: ENGINE})
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0, result.output
+    assert "pool_pre_ping=True" in (repo / name).read_text()
+    assert not (repo / "pwned").exists() and not Path("pwned").exists()
+    assert git(repo, "status", "--porcelain") == ""
+    assert run_cli("revert", str(repo), "--all").exit_code == 0
+    assert (repo / name).read_text() == ENGINE
