@@ -95,7 +95,7 @@ def select_codemods(
 def _compiles(data: bytes, path: str) -> str | None:
     try:
         compile(data, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
 
