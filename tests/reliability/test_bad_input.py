@@ -90,22 +90,6 @@ def test_a_symlink_is_never_followed_nor_written_through(tmp_path) -> None:
     assert outside.read_text() == ENGINE
 
 
-def test_a_file_that_disappears_during_the_run_is_reported(tmp_path, monkeypatch) -> None:
-    repo = make_repo(tmp_path / "r", {"db.py": ENGINE, "gone.py": ENGINE})
-    from optimize import files
-
-    real = files.git.list_files
-
-    def listing(root, untracked=True):
-        found = real(root, untracked)
-        (root / "gone.py").unlink(missing_ok=True)
-        return found
-
-    monkeypatch.setattr(files.git, "list_files", listing)
-    result = run_cli("apply", str(repo), "--dry-run")
-    assert result.exit_code == 0 and "Traceback" not in result.output
-
-
 @pytest.mark.parametrize(
     "config, message",
     [
