@@ -233,3 +233,44 @@ def test_a_run_killed_hard_leaves_nothing_the_next_run_trips_over(tmp_path) -> N
     assert str(area) not in git(repo, "worktree", "list")
     landed = git(repo, "log", "--format=%(trailers:key=Optimize-Codemod,valueonly)").split()
     assert sorted(landed) == sorted(CODEMODS)
+
+
+def _during_the_run(monkeypatch, action) -> None:
+    """Run ``action()`` in the user's checkout while the commits are being built."""
+    real = optimize.git.build_commits
+
+    def before_each(spec) -> None:
+        if spec.key == CODEMODS[-1]:
+            action()
+
+    monkeypatch.setattr(optimize.git, "build_commits", lambda *a, **k: real(*a, **{**k, "before_each": before_each}))
+
+
+def test_a_commit_made_by_someone_else_during_the_run_is_kept(tmp_path, monkeypatch) -> None:
+    repo = _repo(tmp_path)
+
+    def commit_elsewhere() -> None:
+        (repo / "NOTES").write_text("meanwhile\n")
+        git(repo, "add", "NOTES")
+        git(repo, "commit", "-qm", "meanwhile")
+
+    _during_the_run(monkeypatch, commit_elsewhere)
+    result = run_cli("apply", str(repo), "--unsafe-fixes")
+    monkeypatch.undo()
+    assert result.exit_code == 2 and "HEAD moved while optimize was running: nothing was changed" in result.stderr
+    assert git(repo, "log", "-1", "--format=%s").strip() == "meanwhile"
+    assert git(repo, "status", "--porcelain") == ""
+    assert (repo / "app/db.py").read_text() == FILES["app/db.py"]
+
+
+def test_an_edit_made_during_the_run_is_never_overwritten(tmp_path, monkeypatch) -> None:
+    repo = _repo(tmp_path)
+    edited = "# edited while optimize ran\n" + FILES["app/db.py"]
+    _during_the_run(monkeypatch, lambda: (repo / "app/db.py").write_text(edited))
+    before = snapshot(repo)
+    result = run_cli("apply", str(repo), "--unsafe-fixes")
+    monkeypatch.undo()
+    assert result.exit_code == 2 and "nothing was changed" in result.stderr and "Traceback" not in result.output
+    assert (repo / "app/db.py").read_text() == edited
+    after = snapshot(repo)
+    assert after["head"] == before["head"] and after["index"] == before["index"]
