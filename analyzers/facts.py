@@ -82,7 +82,8 @@ class FileFacts:
     path: str
     module: str = ""
     imports: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
-    models: dict[str, ModelInfo] = field(default_factory=dict)
+    models: dict[str, ModelInfo] = field(default_factory=dict)  # mapped by themselves
+    classes: dict[str, ModelInfo] = field(default_factory=dict)  # every class, with its bases
     settings_fields: list[SettingsField] = field(default_factory=list)
     class_fields: list[ClassField] = field(default_factory=list)
     session_factories: list[SessionFactory] = field(default_factory=list)
@@ -263,7 +264,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 if f.has_literal:
                     facts.settings_fields.append(SettingsField(path, f.cls, f.name, f.value, f.line))
             info = model_info(path, node, resolver.resolve)
-            if info is not None:
+            facts.classes[node.name] = info
+            if info.mapped:
                 facts.models[node.name] = info
         elif isinstance(node, ast.Call):
             kind = FACTORY_KINDS.get(qualify(node.func) or "")

@@ -25,10 +25,11 @@ from optimize.analyzers.facts import (
     SettingsField,
     collect_file_facts,
 )
-from optimize.analyzers.models import ModelInfo, RelationshipInfo
+from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged
 from optimize.analyzers.versions import sqlalchemy_minimum
 
 DEFAULT_BROADCAST_PATTERNS = ("broadcast*", "emit_*", "*_broadcast")
+_MAX_BASES = 10  # inheritance depth followed
 
 
 def _suffix_match(full: str, wanted: str) -> bool:
@@ -43,6 +44,7 @@ class RepoIndex:
     facts: dict[str, FileFacts] = field(default_factory=dict)  # path -> facts
     sqlalchemy_min: tuple[int, ...] | None = None
     unparsable: dict[str, str] = field(default_factory=dict)  # path -> why
+    _models: dict[str, ModelInfo | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> "RepoIndex":
@@ -79,14 +81,45 @@ class RepoIndex:
 
     @property
     def models(self) -> dict[str, ModelInfo]:
-        out: dict[str, ModelInfo] = {}
-        for f in self.facts.values():
-            out.update(f.models)
-        return out
+        names = {n for f in self.facts.values() for n in f.classes}
+        return {n: m for n in sorted(names) if (m := self.model(n)) is not None}
 
     def model(self, name: str) -> ModelInfo | None:
-        """The model class called ``name`` (None when unknown or ambiguous)."""
-        found = [f.models[name] for f in self.facts.values() if name in f.models]
+        """The model class called ``name``, with what its base classes in the repository
+        declare (None when unknown or ambiguous)."""
+        if name not in self._models:
+            found = [m for m in self._resolved_classes(name, 0) if m.mapped]
+            self._models[name] = found[0] if len(found) == 1 else None
+        return self._models[name]
+
+    def _resolved_classes(self, name: str, depth: int) -> list[ModelInfo]:
+        declared = [f.classes[name] for f in self.facts.values() if name in f.classes]
+        return [self._with_bases(info, depth) for info in declared]
+
+    def _with_bases(self, info: ModelInfo, depth: int) -> ModelInfo:
+        bases = []
+        for base in info.bases if depth <= _MAX_BASES else ():
+            found = self._declared_class(base, 0)
+            if found is not None and found is not info:
+                bases.append(self._with_bases(found, depth + 1))
+        return merged(info, bases)
+
+    def _declared_class(self, qualname: str, depth: int) -> ModelInfo | None:
+        """The class a qualified base name refers to, through re-exports; a bare name
+        (no import says where it is from) only when one class in the repository has it."""
+        module, _, name = qualname.rpartition(".")
+        if not module:
+            found = [f.classes[name] for f in self.facts.values() if name in f.classes]
+            return found[0] if len(found) == 1 else None
+        found = []
+        for f in self.facts.values():
+            if not _suffix_match(f.module, module):
+                continue
+            if name in f.classes:
+                found.append(f.classes[name])
+            elif name in f.imports and depth < _MAX_BASES:
+                found.append(self._declared_class(f.imports[name], depth + 1))
+        found = [c for c in found if c is not None]
         return found[0] if len(found) == 1 else None
 
     def relationship(self, model: str, attribute: str) -> RelationshipInfo | None:

@@ -14,6 +14,7 @@ from typing import Callable
 COLUMN_FACTORIES = {"mapped_column", "Column", "column_property"}
 RELATIONSHIP_FACTORIES = {"relationship", "relation", "Relationship"}
 DEFAULT_LAZY = "select"
+SQL_PACKAGES = {"sqlalchemy", "sqlmodel"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class ModelInfo:
     table: str | None = None
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
+    bases: tuple[str, ...] = ()  # base classes, qualified through the module's imports
+    mapped: bool = True  # False: a plain class (kept for subclasses that are models)
 
     @property
     def primary_key(self) -> tuple[str, ...]:
@@ -149,11 +152,29 @@ def _column(name: str, call: ast.Call | None, annotation: ast.AST | None) -> Col
     )
 
 
-def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | None]) -> ModelInfo | None:
-    """The model a class defines, or None when it is not a mapped class."""
+def _factory(value: ast.AST | None, resolve: Callable[[str], str | None]) -> str:
+    """`relationship` for `relationship(...)`, `rel(...)` after `relationship as rel`, or
+    `sa.orm.relationship(...)`; "" when the callee is imported from anywhere else (an
+    application's own `relationship` helper is not SQLAlchemy's)."""
+    if not isinstance(value, ast.Call):
+        return ""
+    written = ast.unparse(value.func)
+    resolved = resolve(written) or written
+    if resolved != written or "." in written:
+        if resolved.split(".", 1)[0] not in SQL_PACKAGES:
+            return ""
+    return _short(resolved)
+
+
+def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | None]) -> ModelInfo:
+    """What a class declares; ``mapped`` False when nothing in it makes it a model by itself
+    (a subclass of a model or of a mixin is resolved by the index)."""
     sqlmodel_table = any(k.arg == "table" and _true(k.value) for k in node.keywords)
     table = None
-    info = ModelInfo(node.name, path, node.lineno)
+    bases = tuple(
+        resolve(ast.unparse(b)) or ast.unparse(b) for b in node.bases if isinstance(b, (ast.Name, ast.Attribute))
+    )
+    info = ModelInfo(node.name, path, node.lineno, bases=bases)
     mapped = sqlmodel_table
     for stmt in node.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -166,9 +187,7 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
             table = value.value
             mapped = True
             continue
-        kind = _call_name(value)
-        if isinstance(value, ast.Call):  # through import aliases: `relationship as rel`
-            kind = _short(resolve(ast.unparse(value.func))) or kind
+        kind = _factory(value, resolve)
         if kind in RELATIONSHIP_FACTORIES and isinstance(value, ast.Call):
             info.relationships[name] = _relationship(name, value, annotation)
             mapped = True
@@ -182,7 +201,19 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
             mapped = True
         elif sqlmodel_table and annotation is not None and value is None and not name.startswith("_"):
             info.columns[name] = ColumnInfo(name)
-    if not mapped:
-        return None
+    info.mapped = mapped
     info.table = table
     return info
+
+
+def merged(info: ModelInfo, bases: list[ModelInfo]) -> ModelInfo:
+    """``info`` with what its (already merged) base classes declare; its own names win."""
+    out = ModelInfo(info.name, info.path, info.line, info.table, bases=info.bases, mapped=info.mapped)
+    for base in reversed(bases):  # the first base wins over later ones, as in the MRO
+        out.columns.update(base.columns)
+        out.relationships.update(base.relationships)
+        out.mapped = out.mapped or base.mapped
+        out.table = out.table or base.table
+    out.columns.update(info.columns)
+    out.relationships.update(info.relationships)
+    return out

@@ -143,3 +143,78 @@ def test_a_sender_that_also_commits_is_not_a_broadcast() -> None:
 )
 def test_sqlalchemy_minimum(files, expected) -> None:
     assert sqlalchemy_minimum({k: v.encode() for k, v in files.items()}) == expected
+
+
+def test_session_factories_from_small_sources() -> None:
+    assert not build({"app/x.py": "x = 1\n"}).expire_on_commit_disabled()  # no factory: unknown
+    index = build(
+        {
+            "app/db.py": """
+                from sqlalchemy.orm import sessionmaker
+                from sqlalchemy.ext.asyncio import async_sessionmaker as make
+
+                SyncLocal = sessionmaker(bind=engine)
+                AsyncLocal = make(engine, expire_on_commit=False)
+                Flagged = make(engine, expire_on_commit=settings.expire)
+            """
+        }
+    )
+    kinds = {f.name: (f.kind, f.expire_on_commit) for f in index.session_factories}
+    assert kinds == {
+        "SyncLocal": ("sessionmaker", True),
+        "AsyncLocal": ("async_sessionmaker", False),
+        "Flagged": ("async_sessionmaker", None),
+    }
+    assert not index.expire_on_commit_disabled()
+    only_off = build(
+        {"app/db.py": "from sqlalchemy.ext.asyncio import async_sessionmaker\nS = async_sessionmaker(e, expire_on_commit=False)\n"}
+    )
+    assert only_off.expire_on_commit_disabled()
+
+
+def test_broadcast_through_a_module_level_instance_in_a_src_layout() -> None:
+    index = build(
+        {
+            "src/app/ws.py": """
+                class Hub:
+                    def __init__(self):
+                        self.rooms = {}
+
+                    async def to_room(self, room, payload):
+                        for conn in self.rooms.get(room, []):
+                            await conn.send_json(payload)
+
+                    async def remember(self, db, room):
+                        db.add(room)
+                        await db.commit()
+
+                hub = Hub()
+            """,
+            "src/app/events.py": """
+                from app.ws import hub
+
+                async def task_moved(room, task):
+                    seen = set()
+                    seen.add(task)  # a set's add is no database write
+                    await hub.to_room(room, {"task": task})
+
+                async def task_saved(db, room):
+                    await hub.remember(db, room)
+                    await hub.to_room(room, {})
+            """,
+        }
+    )
+    assert index.is_broadcast("app.ws.hub.to_room")
+    assert index.is_broadcast("app.events.task_moved")
+    assert "to_room sends with conn.send_json" in index.broadcast_reason("app.events.task_moved")
+    assert not index.is_broadcast("app.events.task_saved")  # writes through remember()
+    assert not index.is_broadcast("app.ws.hub.remember")
+
+
+def test_facts_are_cached_by_content() -> None:
+    cache: dict = {}
+    first = RepoIndex.build({"app/m.py": b"x = 1\n", "app/n.py": b"y = 2\n"}, cache=cache)
+    second = RepoIndex.build({"app/m.py": b"x = 1\n", "app/n.py": b"y = 3\n"}, cache=cache)
+    assert second.facts["app/m.py"] is first.facts["app/m.py"]
+    assert second.facts["app/n.py"] is not first.facts["app/n.py"]
+    assert len(cache) == 3

@@ -1,0 +1,167 @@
+"""Models read from small sources: inheritance, look-alikes and relationship factories."""
+
+from __future__ import annotations
+
+import textwrap
+
+from optimize.analyzers.index import RepoIndex
+
+
+def build(files: dict[str, str]) -> RepoIndex:
+    return RepoIndex.build({p: textwrap.dedent(s).encode() for p, s in files.items()})
+
+
+MODELS = """
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Audited:
+        created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        created_by: Mapped["User"] = relationship(lazy="joined")
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Task(Base, Audited):
+        __tablename__ = "tasks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str]
+        assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+        assignee: Mapped["User | None"] = relationship()
+
+    class Bug(Task):
+        fixer: Mapped[User] = relationship(lazy="selectin", foreign_keys="Bug.fixer_id")
+        fixer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    class Chore(Task):
+        pass
+"""
+
+
+def test_relationships_and_columns_come_from_mixins_and_parent_models() -> None:
+    index = build({"app/models.py": MODELS})
+    task = index.model("Task")
+    assert task.relationships.keys() == {"created_by", "assignee"}
+    assert task.relationships["created_by"].lazy == "joined"
+    assert task.relationships["assignee"].target == "User"
+    bug = index.model("Bug")
+    assert bug.table == "tasks"  # single-table inheritance
+    assert {n: r.lazy for n, r in bug.relationships.items()} == {
+        "created_by": "joined", "assignee": "select", "fixer": "selectin"
+    }
+    assert bug.primary_key == ("id",) and "kind" in bug.columns
+    chore = index.model("Chore")  # declares nothing itself: still a model
+    assert chore is not None and chore.relationships.keys() == {"created_by", "assignee"}
+
+
+def test_a_parent_imported_through_a_package_reexport() -> None:
+    index = build(
+        {
+            "app/models/__init__.py": "from app.models.base import Task\n",
+            "app/models/base.py": MODELS,
+            "app/bugs.py": """
+                from sqlalchemy.orm import Mapped, relationship
+                from app.models import Task
+
+                class Incident(Task):
+                    responder: Mapped["User"] = relationship(lazy="raise")
+            """,
+        }
+    )
+    incident = index.model("Incident")
+    assert incident.relationships.keys() == {"created_by", "assignee", "responder"}
+
+
+def test_look_alikes_are_not_models() -> None:
+    index = build(
+        {
+            "app/models.py": MODELS,
+            "app/schemas.py": """
+                from pydantic import BaseModel
+
+                class Task(BaseModel):  # same name as the model
+                    id: int
+                    assignee: str | None = None
+
+                class TaskOut(Task):
+                    pass
+            """,
+            "app/graph.py": """
+                from app.graphlib import relationship, Column
+
+                class Edge:
+                    link = relationship("Node", lazy="joined")
+                    weight = Column(int)
+            """,
+        }
+    )
+    assert index.model("Task").path == "app/models.py"  # the pydantic Task is no model
+    assert index.model("TaskOut") is None
+    assert index.model("Edge") is None  # an application's own `relationship` helper
+    assert "Edge" not in index.models and "Bug" in index.models
+
+
+def test_a_base_name_declared_twice_is_not_guessed() -> None:
+    index = build(
+        {
+            "a/m.py": """
+                from sqlalchemy.orm import Mapped, relationship
+                class Mixin:
+                    owner: Mapped["User"] = relationship(lazy="joined")
+            """,
+            "b/m.py": """
+                from sqlalchemy.orm import Mapped, relationship
+                class Mixin:
+                    owner: Mapped["User"] = relationship()
+            """,
+            "c/m.py": """
+                from sqlalchemy.orm import Mapped, mapped_column
+                from mixins import *
+
+                class Thing(Base, Mixin):
+                    __tablename__ = "things"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+            """,
+        }
+    )
+    assert "owner" not in index.model("Thing").relationships
+
+
+def test_classic_columns_and_sqlmodel_relationship_kwargs() -> None:
+    index = build(
+        {
+            "app/legacy.py": """
+                import sqlalchemy as sa
+                from sqlalchemy import orm
+                from sqlalchemy.ext.declarative import declarative_base
+
+                Base = declarative_base()
+
+                class Order(Base):
+                    __tablename__ = "orders"
+                    id = sa.Column(sa.Integer, primary_key=True)
+                    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"), index=True)
+                    customer = orm.relationship("Customer", lazy=False)
+                    lines = orm.relationship("Line", lazy=True)
+            """,
+            "app/heroes.py": """
+                from sqlmodel import Field, Relationship, SQLModel
+
+                class Team(SQLModel, table=True):
+                    id: int | None = Field(default=None, primary_key=True)
+                    heroes: list["Hero"] = Relationship(
+                        back_populates="team", sa_relationship_kwargs={"lazy": "subquery"}
+                    )
+            """,
+        }
+    )
+    order = index.model("Order")
+    assert order.columns["customer_id"].foreign_key == "customers.id" and order.columns["customer_id"].index
+    assert order.relationships["customer"].lazy == "joined"  # lazy=False
+    assert order.relationships["lines"].lazy == "select"  # lazy=True
+    assert index.relationship("Team", "heroes").lazy == "subquery"
+    assert index.relationship("Team", "heroes").target == "Hero"
