@@ -116,9 +116,14 @@ def test_a_broken_configuration_is_one_line_naming_the_key(tmp_path, config, mes
 @pytest.mark.parametrize("args", [["--only", "nope"], ["--exclude", "nope"]])
 def test_unknown_codemod_ids_on_the_command_line(tmp_path, args) -> None:
     repo = make_repo(tmp_path / "r", {"db.py": ENGINE})
-    result = run_cli("apply", str(repo), *args)
+    before = snapshot(repo)
+    for command in (["apply"], ["apply", "--dry-run"], ["scan"]):
+        result = run_cli(*command, str(repo), *args)
+        assert result.exit_code == 2 and "unknown codemod id 'nope'" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    result = run_cli("revert", str(repo), "nope")
     assert result.exit_code == 2 and "unknown codemod id 'nope'" in result.stderr
-    assert run_cli("revert", str(repo), "nope").exit_code == 2
+    assert snapshot(repo) == before
 
 
 def test_a_missing_directory_is_one_line(tmp_path) -> None:
