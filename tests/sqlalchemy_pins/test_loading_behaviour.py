@@ -212,3 +212,165 @@ def test_a_requery_returns_the_object_already_held(sync_db) -> None:
         session.flush()
         again = session.execute(select(Owner).where(Owner.id == owner.id)).scalar_one_or_none()
         assert again is owner
+
+
+# --- the same claims in async code (aiosqlite): an unloaded attribute raises instead of loading
+
+
+def _async_case(tmp_path, body, expire_on_commit: bool = True) -> object:
+    """Run ``body(factory, counter)`` against a seeded aiosqlite file database."""
+
+    async def scenario():
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/async.db")
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        factory = async_sessionmaker(engine, expire_on_commit=expire_on_commit)
+        async with factory() as session:
+            session.add(Owner(id=1, name="ada"))
+            session.add_all([cls(id=1, owner_id=1) for cls in ITEMS.values()])
+            await session.commit()
+        try:
+            return await body(factory, Counter(engine.sync_engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(scenario())
+
+
+def _read_without_io(obj, counter: Counter) -> bool:
+    """True when reading ``obj.owner`` needs no statement; False when it would need one
+    (async code raises MissingGreenlet instead of lazy loading)."""
+    counter.count = 0
+    try:
+        _ = obj.owner
+    except (MissingGreenlet, StatementError) as exc:
+        assert "greenlet" in str(exc)
+        return False
+    assert counter.count == 0
+    return True
+
+
+@pytest.mark.parametrize("lazy", STRATEGIES)
+def test_async_refresh_naming_the_relationship_loads_it(tmp_path, lazy) -> None:
+    async def body(factory, counter):
+        async with factory() as session:
+            item = await session.get(ITEMS[lazy], 1)
+            session.expire(item)
+            await session.refresh(item, attribute_names=["owner"])
+            return _read_without_io(item, counter)
+
+    assert _async_case(tmp_path, body) is True
+
+
+@pytest.mark.parametrize("lazy", STRATEGIES)
+def test_async_plain_refresh_loads_eager_strategies_only(tmp_path, lazy) -> None:
+    async def body(factory, counter):
+        async with factory() as session:
+            item = await session.get(ITEMS[lazy], 1)
+            session.expire(item)
+            await session.refresh(item)
+            return _read_without_io(item, counter)
+
+    assert _async_case(tmp_path, body) is (lazy != "select")
+
+
+@pytest.mark.parametrize("lazy", STRATEGIES)
+def test_async_select_results_load_eager_strategies_only(tmp_path, lazy) -> None:
+    async def body(factory, counter):
+        async with factory() as session:
+            item = (await session.execute(select(ITEMS[lazy]))).scalar_one()
+            return _read_without_io(item, counter)
+
+    assert _async_case(tmp_path, body) is (lazy != "select")
+
+
+@pytest.mark.parametrize("option", [selectinload, joinedload])
+def test_async_loader_options_load_a_lazy_select_relationship(tmp_path, option) -> None:
+    cls = ITEMS["select"]
+
+    async def body(factory, counter):
+        async with factory() as session:
+            item = (await session.execute(select(cls).options(option(cls.owner)))).scalar_one()
+            return _read_without_io(item, counter)
+
+    assert _async_case(tmp_path, body) is True
+
+
+@pytest.mark.parametrize("expire_on_commit", [True, False])
+def test_async_commit_expires_loaded_relationships_unless_disabled(tmp_path, expire_on_commit) -> None:
+    cls = ITEMS["selectin"]
+
+    async def body(factory, counter):
+        async with factory() as session:
+            item = await session.get(cls, 1)
+            assert _read_without_io(item, counter)
+            await session.commit()
+            return _read_without_io(item, counter)
+
+    assert _async_case(tmp_path, body, expire_on_commit) is (not expire_on_commit)
+
+
+@pytest.mark.parametrize("expire", ["expire", "expire_all"])
+def test_async_expire_unloads(tmp_path, expire) -> None:
+    cls = ITEMS["selectin"]
+
+    async def body(factory, counter):
+        async with factory() as session:
+            item = await session.get(cls, 1)
+            getattr(session, expire)(*([item] if expire == "expire" else []))
+            return _read_without_io(item, counter)
+
+    assert _async_case(tmp_path, body) is False
+
+
+# --- what else the codemod's flow check assumes
+
+
+@pytest.mark.parametrize("lazy", STRATEGIES)
+def test_a_query_reloads_an_expired_relationship_of_an_object_already_held(sync_db, lazy) -> None:
+    """An object already in the identity map gets its unloaded eager relationships
+    populated by a new `select(M)`; a lazy="select" one stays unloaded."""
+    engine, counter = sync_db
+    cls = ITEMS[lazy]
+    with Session(engine) as session:
+        item = session.get(cls, 1)
+        _ = item.owner
+        session.expire(item, ["owner"])
+        again = session.execute(select(cls)).scalar_one()
+        assert again is item
+        assert loaded(item, "owner") is (lazy != "select")
+
+
+@pytest.mark.parametrize("option", [selectinload, joinedload])
+def test_a_loader_option_reloads_an_expired_relationship_of_an_object_already_held(sync_db, option) -> None:
+    engine, _ = sync_db
+    cls = ITEMS["select"]
+    with Session(engine) as session:
+        item = session.get(cls, 1)
+        _ = item.owner
+        session.expire(item, ["owner"])
+        session.execute(select(cls).options(option(cls.owner))).scalar_one()
+        assert loaded(item, "owner")
+
+
+def test_leaving_a_begin_block_commits_and_expires(sync_db) -> None:
+    """`with session.begin():` commits on exit: an expiring commit the code never spells."""
+    engine, counter = sync_db
+    cls = ITEMS["selectin"]
+    with sessionmaker(engine)() as session:
+        with session.begin():
+            item = session.get(cls, 1)
+            assert loaded(item, "owner")
+        assert not loaded(item, "owner")
+        counter.count = 0
+        _ = item.owner
+        assert counter.count >= 1
+
+
+def test_rollback_expires(sync_db) -> None:
+    engine, _ = sync_db
+    cls = ITEMS["selectin"]
+    with Session(engine) as session:
+        item = session.get(cls, 1)
+        session.rollback()
+        assert not loaded(item, "owner")
