@@ -92,6 +92,15 @@ class RepoIndex:
             self._models[name] = found[0] if len(found) == 1 else None
         return self._models[name]
 
+    def model_for(self, qualname: str) -> ModelInfo | None:
+        """The model a qualified name (as an import spells it, e.g. `app.models.Task`)
+        refers to: a class of that name elsewhere does not answer for it."""
+        info = self._declared_class(qualname, 0)
+        if info is None:
+            return None
+        resolved = self._with_bases(info, 0)
+        return resolved if resolved.mapped else None
+
     def _resolved_classes(self, name: str, depth: int) -> list[ModelInfo]:
         declared = [f.classes[name] for f in self.facts.values() if name in f.classes]
         return [self._with_bases(info, depth) for info in declared]

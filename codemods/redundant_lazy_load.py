@@ -32,8 +32,10 @@ case with real SQLAlchemy and counted statements. SQLAlchemy loads a `lazy="sele
 relationship named in `refresh(attribute_names=...)` only from 2.0.4 on: where the
 project's requirements do not guarantee 2.0.4+, that case is an unsafe fix. Nothing between
 the proof and the statement may reassign the object, expire it (`expire`, `expire_all`,
-`rollback`), commit on a session that expires on commit, or pass the session to another
-function (which could do either).
+`rollback`), commit on a session that expires on commit (a `with session.begin():` block
+commits on exit), or pass the session to another function (which could do either). Only
+proven relationships count: `_ = task.title` of a column, or of an object whose model is
+not known, is left alone.
 """
 
 from __future__ import annotations
@@ -41,14 +43,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
+import libcst.matchers as m
 
 from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.orm_flow import (
     EAGER_STRATEGIES,
     EXPIRING_METHODS,
     RESULT_METHODS,
+    SELECT_FUNCTIONS,
     assigned_names,
-    calls_passing,
     execute_call,
     method_calls,
     name_of,
@@ -58,6 +61,9 @@ from optimize.codemods.orm_flow import (
 )
 
 REFRESH_NAMES_MIN_VERSION = (2, 0, 4)
+# Calls that show their receiver is a session (its commits and hand-offs then count).
+_SESSION_METHODS = {"refresh", "commit", "flush", "execute", "scalars", "rollback", "expire", "expire_all", "begin"}
+_MID_TRY = "a try statement's handler, else or finally block may start anywhere in its body"
 _LOAD_WORDS = ("load", "lazy", "relationship", "trigger", "eager", "prefetch", "populate")
 
 
@@ -74,11 +80,17 @@ class State:
     models: dict[str, str] = field(default_factory=dict)  # variable -> model class
     loaded: dict[str, dict[str, Proof]] = field(default_factory=dict)  # variable -> attr -> proof
     results: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # result var -> (model, options)
-    lost: dict[str, str] = field(default_factory=dict)  # variable -> why its proof no longer holds
+    # variable -> (why its proof no longer holds, the model it held then)
+    lost: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    refreshed: set[str] = field(default_factory=set)  # variables a refresh() was the last proof for
 
     def copy(self) -> "State":
         return State(
-            dict(self.models), {k: dict(v) for k, v in self.loaded.items()}, dict(self.results), dict(self.lost)
+            dict(self.models),
+            {k: dict(v) for k, v in self.loaded.items()},
+            dict(self.results),
+            dict(self.lost),
+            set(self.refreshed),
         )
 
     def forget(self, names: set[str]) -> None:
@@ -86,6 +98,7 @@ class State:
             self.models.pop(name, None)
             self.loaded.pop(name, None)
             self.results.pop(name, None)
+            self.refreshed.discard(name)
 
 
 class RedundantLazyLoad(Codemod):
@@ -105,6 +118,9 @@ class RedundantLazyLoad(Codemod):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._sessions = session_dependencies(self, node)
+        for receiver, method, _ in method_calls(node.body):  # `db.refresh(...)`: db is a session
+            if method in _SESSION_METHODS and receiver != "?":
+                self._sessions.setdefault(receiver, None)
         state = State()
         for param in node.params.params:
             if param.annotation is not None:
@@ -146,7 +162,16 @@ class RedundantLazyLoad(Codemod):
             self._run(statement.body.body, state.copy())
         elif isinstance(statement, cst.Try):
             self._run(statement.body.body, state.copy())
-            # Handlers, else and finally may start anywhere in the try body: nothing is known.
+            # Handlers, else and finally may start anywhere in the try body: what was loaded
+            # before it may be gone, so they are judged with nothing loaded.
+            unknown = State(
+                models=dict(state.models), lost={v: (_MID_TRY, state.models.get(v)) for v in state.loaded}
+            )
+            blocks = [h.body for h in statement.handlers] + [
+                b.body for b in (statement.orelse, statement.finalbody) if b is not None
+            ]
+            for block in blocks:
+                self._run(block.body, unknown.copy())
         self._apply_invalidation(state, invalid)
 
     def _invalidated(self, node: cst.CSTNode) -> tuple[set[str], str | None]:
@@ -155,10 +180,11 @@ class RedundantLazyLoad(Codemod):
         for receiver, method, _ in method_calls(node):
             if method in EXPIRING_METHODS:
                 why = f"{receiver}.{method}() in between unloads it"
-            elif method == "commit" and self._commit_expires(receiver):
-                why = f"{receiver}.commit() in between expires it (the session may expire on commit)"
-        for call in calls_passing(node, set(self._sessions)):
-            if why is None and any(self._commit_expires(s) for s in self._sessions):
+            elif method in {"commit", "begin"} and self._commit_expires(receiver):
+                spelled = "commit()" if method == "commit" else "begin() block (it commits on exit)"
+                why = f"{receiver}.{spelled} in between expires it (the session may expire on commit)"
+        for session, call in _calls_passing(node, set(self._sessions)):
+            if why is None and self._commit_expires(session):
                 why = f"the session is passed to {name_of(call.func) or 'a call'}() in between, which may commit or expire"
         return assigned_names(node), why
 
@@ -166,29 +192,58 @@ class RedundantLazyLoad(Codemod):
         names, why = invalid
         for name in names:
             if name in state.loaded:
-                state.lost[name] = f"{name} is reassigned in between"
+                state.lost[name] = (f"{name} is reassigned in between", state.models.get(name))
         state.forget(names)
         if why:
             for name in state.loaded:
-                state.lost[name] = why
+                state.lost[name] = (why, state.models.get(name))
             state.loaded.clear()
+            state.refreshed.clear()
 
     def _commit_expires(self, receiver: str) -> bool:
         dependency = self._sessions.get(receiver)
         return self.index.expires_on_commit(dependency)
 
     def _model_name(self, node: cst.BaseExpression) -> str | None:
+        """The model class ``node`` names, checked through imports: an unrelated class with
+        a model's name is not that model."""
         name = name_of(node)
         if name is None:
             return None
         short = name.rsplit(".", 1)[-1]
-        return short if self.index.model(short) is not None else None
+        model = self.index.model(short)
+        if model is None:
+            return None
+        qualified = self.qualified_names(node)
+        if qualified and not any(
+            (found := self.index.model_for(q)) is not None and (found.path, found.line) == (model.path, model.line)
+            for q in qualified
+        ):
+            return None
+        return short
+
+    def _query_model(self, statement: cst.BaseExpression) -> tuple[str, set[str]] | None:
+        """(model, relationships its loader options load) for a `select(M)...` statement."""
+        select = read_select(self, statement)
+        if select is None:
+            return None
+        node = statement
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not self.refers_to(
+            node.func, SELECT_FUNCTIONS
+        ):
+            node = node.func.value
+        if not (isinstance(node, cst.Call) and node.args) or self._model_name(node.args[0].value) != select.model:
+            return None
+        return select.model, select.options
 
     def _simple(self, line: cst.SimpleStatementLine, small: cst.BaseSmallStatement, state: State) -> None:
         trigger = _trigger(small)
         if trigger is not None and len(line.body) == 1:
             self._judge(line, trigger, state)
             return
+        used = _bound_read(small)
+        if used is not None and len(line.body) == 1:
+            self._judge_used(line, used, state)
         value = getattr(small, "value", None)
         # Proofs: refresh calls.
         if isinstance(small, cst.Expr):
@@ -209,11 +264,17 @@ class RedundantLazyLoad(Codemod):
 
     def _bind(self, name: str, value: cst.BaseExpression, state: State) -> None:
         inner = unwrap_await(value)
-        executed = execute_call(inner)
+        scalar = _scalar_call(inner)
+        if scalar is not None:  # `obj = await db.scalar(select(M))`
+            query = self._query_model(scalar)
+            if query is not None:
+                self._loaded_by_query(name, *query, state)
+            return
+        executed = execute_call(inner) or _scalars_call(inner)
         if executed is not None:
-            select = read_select(self, executed[1])
-            if select is not None and self.index.model(select.model):
-                state.results[name] = (select.model, select.options)
+            query = self._query_model(executed[1])
+            if query is not None:
+                state.results[name] = query
             return
         if isinstance(inner, cst.Call):
             callee = inner.func
@@ -232,11 +293,11 @@ class RedundantLazyLoad(Codemod):
                     model, options = state.results[source.value]
                     self._loaded_by_query(name, model, options, state)
                     return
-                executed = execute_call(source)
+                executed = execute_call(source) or _scalars_call(source)
                 if executed is not None:
-                    select = read_select(self, executed[1])
-                    if select is not None and self.index.model(select.model):
-                        self._loaded_by_query(name, select.model, select.options, state)
+                    query = self._query_model(executed[1])
+                    if query is not None:
+                        self._loaded_by_query(name, *query, state)
                         return
             # obj = await db.get(Model, pk): the model is known, nothing more is proven.
             if isinstance(callee, cst.Attribute) and callee.attr.value == "get" and inner.args:
@@ -254,6 +315,8 @@ class RedundantLazyLoad(Codemod):
             if spec.lazy in EAGER_STRATEGIES and rel not in loaded:
                 loaded[rel] = Proof(SAFE, f"{model}.{rel} is lazy={spec.lazy!r}: loaded with the query")
         state.loaded[name] = loaded
+        state.lost.pop(name, None)
+        state.refreshed.discard(name)
 
     def _refresh(self, call: cst.BaseExpression, state: State) -> None:
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "refresh"):
@@ -272,6 +335,7 @@ class RedundantLazyLoad(Codemod):
             names = _string_list(names_arg.value)
             if names is None:
                 state.loaded.pop(target, None)
+                state.refreshed.discard(target)
                 return
             for attr in names:
                 spec = info.relationships.get(attr) if info else None
@@ -290,22 +354,26 @@ class RedundantLazyLoad(Codemod):
                 if spec.lazy in EAGER_STRATEGIES:
                     loaded[rel] = Proof(SAFE, f"{model}.{rel} is lazy={spec.lazy!r}: a plain refresh() loads it")
         state.loaded[target] = loaded
+        state.lost.pop(target, None)
+        state.refreshed.add(target)
 
     def _judge(self, line: cst.SimpleStatementLine, trigger: tuple[str, str], state: State) -> None:
         obj, attr = trigger
         proof = state.loaded.get(obj, {}).get(attr)
-        model = state.models.get(obj)
+        lost_why, lost_model = state.lost.get(obj, (None, None))
+        model = state.models.get(obj) or lost_model
         spec = self.index.relationship(model, attr) if model else None
+        if spec is None:
+            return  # a column, or an object whose model is unknown: not a relationship load
         if proof is None:
-            if spec is not None or obj in state.loaded or obj in state.lost:
-                if obj in state.lost:
-                    why = f"{obj}.{attr} is not shown to be loaded: {state.lost[obj]}"
-                elif spec is not None:
-                    why = f"relationship {model}.{attr} uses lazy={spec.lazy!r} and nothing before it loads it"
-                else:
-                    why = f"{obj}.{attr} is not shown to be loaded by what precedes it"
-                if self.allowed(line):
-                    self.refuse(line, f"skipped: {why}")
+            if lost_why:
+                why = f"{obj}.{attr} is not shown to be loaded: {lost_why}"
+            elif obj in state.refreshed:
+                why = f"relationship {model}.{attr} uses lazy={spec.lazy!r} and is not named in the refresh"
+            else:
+                why = f"relationship {model}.{attr} uses lazy={spec.lazy!r} and nothing before it loads it"
+            if self.allowed(line):
+                self.refuse(line, f"skipped: {why}")
             return
         if spec is not None and spec.lazy in {"dynamic", "write_only"}:
             if self.allowed(line):
@@ -317,6 +385,17 @@ class RedundantLazyLoad(Codemod):
             return
         self._remove[id(line)] = proof
         self.record(line, f"removed `{obj}.{attr}` trigger: {proof.why}", tier=proof.tier)
+
+    def _judge_used(self, line: cst.SimpleStatementLine, used: tuple[str, str, str], state: State) -> None:
+        name, obj, attr = used
+        model = state.models.get(obj)
+        if model and self.index.relationship(model, attr) and attr in state.loaded.get(obj, {}):
+            if self.allowed(line):
+                self.refuse(
+                    line,
+                    f"skipped: the value is used ({name} = {obj}.{attr}); only `_ = {obj}.{attr}` "
+                    f"or a bare `{obj}.{attr}` is a load trigger",
+                )
 
     # --- the rewrite -------------------------------------------------------------------------
 
@@ -342,6 +421,57 @@ def _trigger(small: cst.BaseSmallStatement) -> tuple[str, str] | None:
     if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and not value.lpar:
         return value.value.value, value.attr.value
     return None
+
+
+def _bound_read(small: cst.BaseSmallStatement) -> tuple[str, str, str] | None:
+    """(name, variable, attribute) for `name = var.attr` with a name other than `_`."""
+    if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+        return None
+    target, value = small.targets[0].target, small.value
+    if (
+        isinstance(target, cst.Name)
+        and target.value != "_"
+        and isinstance(value, cst.Attribute)
+        and isinstance(value.value, cst.Name)
+    ):
+        return target.value, value.value.value, value.attr.value
+    return None
+
+
+def _session_call(node: cst.BaseExpression, methods: set[str]) -> cst.BaseExpression | None:
+    node = unwrap_await(node)
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in methods
+        and node.args
+        and node.args[0].keyword is None
+    ):
+        return node.args[0].value
+    return None
+
+
+def _scalar_call(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The statement of `session.scalar(stmt)` (one object back)."""
+    return _session_call(node, {"scalar"})
+
+
+def _scalars_call(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """(session, statement) of `session.scalars(stmt)`, shaped like `execute_call`'s answer."""
+    statement = _session_call(node, {"scalars"})
+    return None if statement is None else (unwrap_await(node).func.value, statement)
+
+
+def _calls_passing(node: cst.CSTNode, sessions: set[str]) -> list[tuple[str, cst.Call]]:
+    """(session, call) for calls inside ``node`` given a session (`audit(db)`, `log(self.db)`)."""
+    hits = []
+    for call in m.findall(node, m.Call()):
+        for arg in call.args:
+            passed = name_of(arg.value)
+            if passed in sessions:
+                hits.append((passed, call))
+                break
+    return hits
 
 
 def m_name(node: cst.CSTNode, name: str) -> bool:
@@ -438,7 +568,12 @@ EXAMPLES = [
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         before="""
-            async def create_task(db, task):
+            from app.models import Task
+
+            async def create_task(db, payload):
+                task = Task(**payload)
+                db.add(task)
+                await db.commit()
                 await db.refresh(task, attribute_names=["task_status", "assignee", "reporter", "project"])
 
                 # Load assignee/reporter relationships for WebSocket broadcast and response
@@ -449,7 +584,12 @@ EXAMPLES = [
                 await notify(task)
         """,
         after="""
-            async def create_task(db, task):
+            from app.models import Task
+
+            async def create_task(db, payload):
+                task = Task(**payload)
+                db.add(task)
+                await db.commit()
                 await db.refresh(task, attribute_names=["task_status", "assignee", "reporter", "project"])
 
                 # Broadcast task creation to project room for real-time updates
@@ -510,13 +650,17 @@ EXAMPLES = [
         files={**FILES, **SESSION},
         requirements=NEW_SQLALCHEMY,
         before="""
-            async def save(db, task):
+            from app.models import Task
+
+            async def save(db, task: Task):
                 await db.refresh(task, attribute_names=["assignee"])
                 await db.commit()
                 _ = task.assignee
         """,
         after="""
-            async def save(db, task):
+            from app.models import Task
+
+            async def save(db, task: Task):
                 await db.refresh(task, attribute_names=["assignee"])
                 await db.commit()
         """,
@@ -525,13 +669,17 @@ EXAMPLES = [
         name="version not guaranteed: an unsafe-tier change",
         files=FILES,
         before="""
-            async def create_task(db, task):
+            from app.models import Task
+
+            async def create_task(db, task: Task):
                 await db.refresh(task, attribute_names=["assignee"])
                 _ = task.assignee
                 return task
         """,
         after="""
-            async def create_task(db, task):
+            from app.models import Task
+
+            async def create_task(db, task: Task):
                 await db.refresh(task, attribute_names=["assignee"])
                 return task
         """,
@@ -547,14 +695,16 @@ EXAMPLES = [
                 _ = task.assignee  # load before the session closes
                 return task
         """,
-        reason="lazy='select'",
+        reason="relationship Task.assignee uses lazy='select' and is not named in the refresh",
     ),
     Keep(
         name="commit on an expiring session in between",
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         code="""
-            async def save(db, task):
+            from app.models import Task
+
+            async def save(db, task: Task):
                 await db.refresh(task, attribute_names=["assignee"])
                 await db.commit()
                 _ = task.assignee
@@ -566,7 +716,9 @@ EXAMPLES = [
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         code="""
-            def f(session, task):
+            from app.models import Task
+
+            def f(session, task: Task):
                 session.refresh(task, ["assignee"])
                 session.expire(task)
                 _ = task.assignee
@@ -578,29 +730,37 @@ EXAMPLES = [
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         code="""
-            def f(session, task, other):
+            from app.models import Task
+
+            def f(session, task: Task, other):
                 session.refresh(task, attribute_names=["assignee"])
                 task = other
                 _ = task.assignee
         """,
+        reason="task is reassigned in between",
     ),
     Keep(
         name="the value is used",
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         code="""
-            def f(session, task):
+            from app.models import Task
+
+            def f(session, task: Task):
                 session.refresh(task, attribute_names=["assignee"])
                 assignee = task.assignee
                 return assignee
         """,
+        reason="the value is used",
     ),
     Keep(
         name="inside a loop that commits on an expiring session",
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         code="""
-            async def f(db, task, items):
+            from app.models import Task
+
+            async def f(db, task: Task, items):
                 await db.refresh(task, attribute_names=["assignee"])
                 for item in items:
                     _ = task.assignee
@@ -613,13 +773,16 @@ EXAMPLES = [
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         code="""
-            def f(session, task):
+            from app.models import Task
+
+            def f(session, task: Task):
                 session.refresh(task, attribute_names=["assignee"])
                 try:
                     work()
                 except ValueError:
                     _ = task.assignee
         """,
+        reason="handler",
     ),
     Keep(
         name="session handed to another function in between",
@@ -627,20 +790,218 @@ EXAMPLES = [
         requirements=NEW_SQLALCHEMY,
         code="""
             from sqlalchemy.ext.asyncio import AsyncSession
+            from app.models import Task
 
-            async def f(db: AsyncSession, task):
+            async def f(db: AsyncSession, task: Task):
                 await db.refresh(task, attribute_names=["assignee"])
                 await audit(db)
                 _ = task.assignee
         """,
         reason="not shown to be loaded",
     ),
+    Rewrite(
+        name="scalars() result: a selectin relationship is loaded with the query",
+        files=FILES,
+        before="""
+            from sqlalchemy import select
+            from app.models import Task
+
+            async def first_task(db):
+                task = (await db.scalars(select(Task).order_by(Task.id))).first()
+                _ = task.reporter  # eager load reporter
+                return task
+        """,
+        after="""
+            from sqlalchemy import select
+            from app.models import Task
+
+            async def first_task(db):
+                task = (await db.scalars(select(Task).order_by(Task.id))).first()
+                return task
+        """,
+    ),
+    Rewrite(
+        name="classic Column model, aliased relationship, joinedload through sa.orm",
+        files={
+            "app/legacy.py": """
+                import sqlalchemy as sa
+                from sqlalchemy.orm import declarative_base, relationship as rel
+
+                Base = declarative_base()
+
+                class Order(Base):
+                    __tablename__ = "orders"
+                    id = sa.Column(sa.Integer, primary_key=True)
+                    customer_id = sa.Column(sa.ForeignKey("customers.id"))
+                    customer = rel("Customer")
+            """
+        },
+        before="""
+            import sqlalchemy as sa
+            from app.legacy import Order
+
+            def load(session, order_id):
+                order = session.execute(
+                    sa.select(Order).where(Order.id == order_id).options(sa.orm.joinedload(Order.customer))
+                ).scalar_one()
+                # Prefetch the customer
+                _ = order.customer
+                return order
+        """,
+        after="""
+            import sqlalchemy as sa
+            from app.legacy import Order
+
+            def load(session, order_id):
+                order = session.execute(
+                    sa.select(Order).where(Order.id == order_id).options(sa.orm.joinedload(Order.customer))
+                ).scalar_one()
+                return order
+        """,
+    ),
+    Rewrite(
+        name="SQLModel Relationship(sa_relationship_kwargs={'lazy': 'selectin'}), plain refresh",
+        files={
+            "app/heroes.py": """
+                from sqlmodel import Field, Relationship, SQLModel
+
+                class Team(SQLModel, table=True):
+                    id: int | None = Field(default=None, primary_key=True)
+
+                class Hero(SQLModel, table=True):
+                    id: int | None = Field(default=None, primary_key=True)
+                    team_id: int | None = Field(default=None, foreign_key="team.id")
+                    team: Team | None = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+            """
+        },
+        before="""
+            from app.heroes import Hero
+
+            def create_hero(session, name):
+                hero = Hero(name=name)
+                session.add(hero)
+                session.commit()
+                session.refresh(hero)
+                hero.team
+                return hero
+        """,
+        after="""
+            from app.heroes import Hero
+
+            def create_hero(session, name):
+                hero = Hero(name=name)
+                session.add(hero)
+                session.commit()
+                session.refresh(hero)
+                return hero
+        """,
+    ),
+    Rewrite(
+        name="a relationship declared on a mixin",
+        files={
+            "app/models.py": MODELS,
+            "app/notes.py": """
+                from sqlalchemy.orm import Mapped, mapped_column, relationship
+                from app.models import Base, User
+
+                class Authored:
+                    author: Mapped[User] = relationship(lazy="joined")
+
+                class Note(Base, Authored):
+                    __tablename__ = "notes"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+            """,
+        },
+        before="""
+            from app.notes import Note
+
+            def reload(session, note: Note):
+                session.refresh(note)
+                _ = note.author
+        """,
+        after="""
+            from app.notes import Note
+
+            def reload(session, note: Note):
+                session.refresh(note)
+        """,
+    ),
+    Keep(
+        name="a plain column read is no relationship load: left alone silently",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from app.models import Task
+
+            def f(session, task: Task):
+                session.refresh(task, attribute_names=["assignee_id"])
+                _ = task.assignee_id
+        """,
+    ),
+    Keep(
+        name="leaving a begin() block commits",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from app.models import Task
+
+            async def f(db, task: Task):
+                await db.refresh(task, attribute_names=["assignee"])
+                async with db.begin():
+                    db.add(task)
+                _ = task.assignee
+        """,
+        reason="begin() block (it commits on exit)",
+    ),
+    Keep(
+        name="an untyped session handed to another function",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from app.models import Task
+
+            async def f(db, task: Task):
+                await db.refresh(task, attribute_names=["assignee"])
+                await record_activity(db, task.id)
+                _ = task.assignee
+        """,
+        reason="the session is passed to record_activity()",
+    ),
+    Keep(
+        name="the refresh is in one branch, the trigger after it",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from app.models import Task
+
+            def f(session, task: Task, stale):
+                if stale:
+                    session.refresh(task, attribute_names=["assignee"])
+                _ = task.assignee
+        """,
+        reason="nothing before it loads it",
+    ),
+    Keep(
+        name="a lazy='dynamic' relationship",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from app.models import Task
+
+            def f(session, task: Task):
+                session.refresh(task, attribute_names=["watchers"])
+                _ = task.watchers
+        """,
+        reason="lazy='dynamic'",
+    ),
     Keep(
         name="suppressed",
         files=FILES,
         requirements=NEW_SQLALCHEMY,
         code="""
-            def f(session, task):
+            from app.models import Task
+
+            def f(session, task: Task):
                 session.refresh(task, attribute_names=["assignee"])
                 _ = task.assignee  # optimize: ignore[redundant-lazy-load]
         """,

@@ -165,3 +165,17 @@ def test_classic_columns_and_sqlmodel_relationship_kwargs() -> None:
     assert order.relationships["lines"].lazy == "select"  # lazy=True
     assert index.relationship("Team", "heroes").lazy == "subquery"
     assert index.relationship("Team", "heroes").target == "Hero"
+
+
+def test_model_for_a_qualified_name() -> None:
+    index = build(
+        {
+            "app/models/__init__.py": "from app.models.base import Task\n",
+            "app/models/base.py": MODELS,
+            "app/cache.py": "class Task:\n    assignee = None\n",
+        }
+    )
+    assert index.model_for("app.models.Task").path == "app/models/base.py"  # through the re-export
+    assert index.model_for("app.models.base.Bug").relationships["fixer"].lazy == "selectin"
+    assert index.model_for("app.cache.Task") is None
+    assert index.model_for("elsewhere.Task") is None
