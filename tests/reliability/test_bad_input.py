@@ -263,3 +263,26 @@ def test_a_file_the_parser_cannot_reproduce_is_left_alone(tmp_path) -> None:
     assert "mac.py: not reproduced byte for byte" in result.output.replace("\n  ", " ")
     assert (repo / "mac.py").read_bytes() == content
     assert "pool_pre_ping=True" in (repo / "db.py").read_text()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x0c\n" + ENGINE.encode() + b"\x0c\ndef f():\n    pass\n",
+        "# a \u2028 separator\n".encode() + ENGINE.encode() + "s = 'a\u2028b'\n".encode(),
+        b"x = 1\r\ny = 2\r" + ENGINE.encode().replace(b"\n", b"\r\n"),
+        b"# coding: cp1252\n" + ENGINE.encode() + b"s = '\x80'\n",
+        b"from sqlalchemy import create_engine\nengine = \\\n    create_engine(url)\n",
+        b"from sqlalchemy import create_engine; engine = create_engine(url); x = 1\n",
+        ENGINE.encode() + b"x = 1   ",
+        ENGINE.encode() + b"try:\n    pass\nexcept* ValueError:\n    pass\nmatch x:\n    case [1, *r]:\n        pass\n",
+    ],
+    ids=["form-feed", "unicode-line-separator", "lone-cr", "cp1252", "backslash", "semicolons", "trailing-spaces", "except-star-match"],
+)
+def test_odd_but_valid_layouts_change_only_the_call(tmp_path, content) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": content})
+    git(repo, "config", "core.autocrlf", "false")
+    apply_ok(repo)
+    assert (repo / "db.py").read_bytes() == content.replace(
+        b"create_engine(url)", b"create_engine(url, pool_pre_ping=True)"
+    )
