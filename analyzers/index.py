@@ -13,6 +13,7 @@ import ast
 import fnmatch
 import hashlib
 import io
+import re
 import tokenize
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -45,10 +46,25 @@ class RepoIndex:
     sqlalchemy_min: tuple[int, ...] | None = None
     unparsable: dict[str, str] = field(default_factory=dict)  # path -> why
     _models: dict[str, ModelInfo | None] = field(default_factory=dict, repr=False, compare=False)
+    # Lookup tables and answers, built on first use: a repository (or a site-packages) can
+    # hold tens of thousands of functions, and the codemods ask about the same names often.
+    _tables: "_Tables | None" = field(default=None, repr=False, compare=False)
+    _answers: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> "RepoIndex":
         return cls()
+
+    @property
+    def tables(self) -> "_Tables":
+        if self._tables is None:
+            self._tables = _Tables.of(self.facts)
+        return self._tables
+
+    def _files_of_module(self, module: str) -> list[FileFacts]:
+        """Files whose module name ends with ``module`` (see `_suffix_match`)."""
+        candidates = self.tables.files_by_last.get(module.rpartition(".")[2], ())
+        return [f for f in candidates if _suffix_match(f.module, module)]
 
     @classmethod
     def build(
@@ -81,7 +97,7 @@ class RepoIndex:
 
     @property
     def models(self) -> dict[str, ModelInfo]:
-        names = {n for f in self.facts.values() for n in f.classes}
+        names = set(self.tables.classes)
         return {n: m for n in sorted(names) if (m := self.model(n)) is not None}
 
     def model(self, name: str) -> ModelInfo | None:
@@ -91,6 +107,26 @@ class RepoIndex:
             found = [m for m in self._resolved_classes(name, 0) if m.mapped]
             self._models[name] = found[0] if len(found) == 1 else None
         return self._models[name]
+
+    def may_name_model(self, source: bytes) -> bool:
+        """False only when ``source`` cannot name any model class of the repository: none
+        of their names occurs in it as a word. Non-ASCII text is always answered True,
+        since an identifier's bytes there need not match its normalised name."""
+        pattern = self._answers.get(("model-pattern",), ...)
+        if pattern is ...:
+            names = sorted(self.models)
+            if not names:
+                pattern = None
+            elif all(n.isascii() for n in names):
+                pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b")
+            else:
+                pattern = True
+            self._answers[("model-pattern",)] = pattern
+        if pattern is None:
+            return False
+        if pattern is True or not source.isascii():
+            return True
+        return pattern.search(source) is not None
 
     def model_for(self, qualname: str) -> ModelInfo | None:
         """The model a qualified name (as an import spells it, e.g. `app.models.Task`)
@@ -102,7 +138,7 @@ class RepoIndex:
         return resolved if resolved.mapped else None
 
     def _resolved_classes(self, name: str, depth: int) -> list[ModelInfo]:
-        declared = [f.classes[name] for f in self.facts.values() if name in f.classes]
+        declared = self.tables.classes.get(name, [])
         return [self._with_bases(info, depth) for info in declared]
 
     def _with_bases(self, info: ModelInfo, depth: int) -> ModelInfo:
@@ -118,12 +154,10 @@ class RepoIndex:
         (no import says where it is from) only when one class in the repository has it."""
         module, _, name = qualname.rpartition(".")
         if not module:
-            found = [f.classes[name] for f in self.facts.values() if name in f.classes]
+            found = self.tables.classes.get(name, [])
             return found[0] if len(found) == 1 else None
         found = []
-        for f in self.facts.values():
-            if not _suffix_match(f.module, module):
-                continue
+        for f in self._files_of_module(module):
             if name in f.classes:
                 found.append(f.classes[name])
             elif name in f.imports and depth < _MAX_BASES:
@@ -139,7 +173,7 @@ class RepoIndex:
 
     @property
     def session_factories(self) -> list[SessionFactory]:
-        return [s for f in self.facts.values() for s in f.session_factories]
+        return self.tables.session_factories
 
     def expire_on_commit_disabled(self) -> bool:
         """True only when there is a session factory and every one sets
@@ -176,9 +210,15 @@ class RepoIndex:
     def function(self, qualname: str) -> FunctionInfo | None:
         """A function or method by a qualified name as an import would spell it; methods of
         module-level instances resolve through the instance's class."""
-        found = [
-            fn for f in self.facts.values() for q, fn in f.functions.items() if _suffix_match(q, qualname)
-        ]
+        key = ("function", qualname)
+        if key not in self._answers:
+            self._answers[key] = None  # a cycle through instances resolves to nothing
+            self._answers[key] = self._function(qualname)
+        return self._answers[key]  # type: ignore[return-value]
+
+    def _function(self, qualname: str) -> FunctionInfo | None:
+        candidates = self.tables.functions_by_last.get(qualname.rpartition(".")[2], ())
+        found = [fn for q, fn in candidates if _suffix_match(q, qualname)]
         if len(found) == 1:
             return found[0]
         if found:
@@ -187,8 +227,8 @@ class RepoIndex:
         module, _, instance = owner.rpartition(".")
         if not module:
             return None
-        for f in self.facts.values():
-            if _suffix_match(f.module, module) and instance in f.instances:
+        for f in self._files_of_module(module):
+            if instance in f.instances:
                 cls = f.instances[instance]
                 return self.function(f"{cls}.{method}")
         return None
@@ -210,13 +250,19 @@ class RepoIndex:
         return self._reason(function, set())
 
     def _reason(self, function: FunctionInfo, seen: set[str]) -> str | None:
-        if self._writer(function, set()):
+        key = ("writes", function.qualname)
+        if key not in self._answers:
+            self._answers[key] = self._writer(function, set())
+        if self._answers[key]:
             return None
         return self._sender(function, seen)
 
     def _callees(self, function: FunctionInfo) -> list[FunctionInfo]:
-        found = (self.function(c) for c in sorted(function.calls))
-        return [f for f in found if f is not None and f.qualname != function.qualname]
+        key = ("callees", function.qualname, id(function))
+        if key not in self._answers:
+            found = (self.function(c) for c in sorted(function.calls))
+            self._answers[key] = [f for f in found if f is not None and f.qualname != function.qualname]
+        return self._answers[key]  # type: ignore[return-value]
 
     def _writer(self, function: FunctionInfo, seen: set[str]) -> bool:
         """Whether the function writes to the database, itself or through what it calls."""
@@ -241,15 +287,42 @@ class RepoIndex:
 
     @property
     def settings_fields(self) -> list[SettingsField]:
-        return [s for f in self.facts.values() for s in f.settings_fields]
+        return self.tables.settings_fields
 
     def class_fields(self, class_name: str) -> dict[str, ClassField]:
-        return {
-            c.name: c for f in self.facts.values() for c in f.class_fields if c.cls == class_name
-        }
+        return {c.name: c for c in self.tables.fields_by_class.get(class_name, ())}
 
     def classes_with_field(self, name: str) -> list[ClassField]:
-        return [c for f in self.facts.values() for c in f.class_fields if c.name == name]
+        return list(self.tables.fields_by_name.get(name, ()))
+
+
+@dataclass
+class _Tables:
+    """The index's facts grouped by the names they are looked up by."""
+
+    functions_by_last: dict[str, list[tuple[str, FunctionInfo]]]
+    files_by_last: dict[str, list[FileFacts]]
+    classes: dict[str, list[ModelInfo]]
+    session_factories: list[SessionFactory]
+    settings_fields: list[SettingsField]
+    fields_by_class: dict[str, list[ClassField]]
+    fields_by_name: dict[str, list[ClassField]]
+
+    @classmethod
+    def of(cls, facts: Mapping[str, FileFacts]) -> "_Tables":
+        tables = cls({}, {}, {}, [], [], {}, {})
+        for f in facts.values():
+            tables.files_by_last.setdefault(f.module.rpartition(".")[2], []).append(f)
+            for q, fn in f.functions.items():
+                tables.functions_by_last.setdefault(q.rpartition(".")[2], []).append((q, fn))
+            for name, info in f.classes.items():
+                tables.classes.setdefault(name, []).append(info)
+            tables.session_factories.extend(f.session_factories)
+            tables.settings_fields.extend(f.settings_fields)
+            for c in f.class_fields:
+                tables.fields_by_class.setdefault(c.cls, []).append(c)
+                tables.fields_by_name.setdefault(c.name, []).append(c)
+        return tables
 
 
 def _why_unparsable(source: bytes, exc: SyntaxError) -> str:

@@ -8,6 +8,8 @@ engine, the CLI, the docs and the generated tests read:
 - ``SAFETY``: ``"safe"`` or ``"unsafe"`` (unsafe codemods need ``--unsafe-fixes``).
 - ``CONDITIONS``: one line of safety conditions for ``optimize list``.
 - ``TRIGGERS``: byte strings a file must contain to be worth parsing for it.
+- ``NEEDS_MODEL``: every case it can rewrite or report names a mapped model class, so a
+  file that names none of the repository's models is not parsed for it.
 - ``OPTIONS``: per-codemod options and their defaults (``[tool.optimize.<id>]``).
 - ``EXAMPLES``: `Rewrite` and `Keep` cases, from which one test per case is generated.
 
@@ -113,6 +115,8 @@ class Codemod(VisitorBasedCodemodCommand):
     TRIGGERS: ClassVar[tuple[bytes, ...]] = ()
     # A second cheap filter: when set, the file must also contain one of these.
     ALSO: ClassVar[tuple[bytes, ...]] = ()
+    # Set when every case the codemod rewrites or reports names a model class in the file.
+    NEEDS_MODEL: ClassVar[bool] = False
     OPTIONS: ClassVar[Mapping[str, Any]] = {}
     EXAMPLES: ClassVar[Sequence[Rewrite | Keep]] = ()
 
@@ -147,6 +151,15 @@ class Codemod(VisitorBasedCodemodCommand):
         if cls.TRIGGERS and not any(t in source for t in cls.TRIGGERS):
             return False
         return not cls.ALSO or any(t in source for t in cls.ALSO)
+
+    @classmethod
+    def applies(cls, source: bytes, index: Any) -> bool:
+        """`wants`, then what the repository index can tell without parsing the file
+        (a gate like Ruff's "was this module imported"): parsing and name resolution cost
+        far more than these checks."""
+        if not cls.wants(source):
+            return False
+        return not cls.NEEDS_MODEL or index.may_name_model(source)
 
     @property
     def path(self) -> str:

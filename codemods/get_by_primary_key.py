@@ -49,6 +49,7 @@ class GetByPrimaryKey(Codemod):
     DESCRIPTION = "Replace select-by-primary-key with Session.get."
     TRIGGERS = (b"select(",)
     ALSO = (b"scalar", b".first(")
+    NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "no round trip when the session already holds the row"
 
     def __init__(self, *args, **kwargs) -> None:

@@ -82,6 +82,7 @@ class InMemoryRequery(Codemod):
     DESCRIPTION = "Replace a re-query of an in-memory object by the object."
     TRIGGERS = (b"select(", b".get(")
     ALSO = (b"ession",)  # a Session / AsyncSession / session in sight
+    NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "one SELECT fewer per call of the rewritten function"
 
     def __init__(self, *args, **kwargs) -> None:

@@ -108,6 +108,7 @@ class RedundantLazyLoad(Codemod):
     DESCRIPTION = "Remove `_ = obj.relationship` statements whose relationship is already loaded."
     TRIGGERS = (b"refresh(", b"select(")
     ALSO = (b"refresh(", b"_ = ", b"options(")
+    NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "no hidden lazy load on the rewritten path"
 
     def __init__(self, *args, **kwargs) -> None:

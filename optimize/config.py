@@ -5,6 +5,7 @@
 disable = ["pool-overflow"]        # or enable = [...] to run only those
 exclude = ["migrations/**"]        # globs, relative to the repository root
 max-file-size = 1_000_000          # bytes; larger files are skipped with a notice
+jobs = 4                           # processes that plan files (default: one per CPU)
 
 [tool.optimize.pool-overflow]      # per-codemod options
 target = 30
@@ -21,7 +22,7 @@ from typing import Any
 
 from optimize.errors import ConfigError
 
-_TOP_KEYS = {"enable", "disable", "exclude", "max-file-size"}
+_TOP_KEYS = {"enable", "disable", "exclude", "jobs", "max-file-size"}
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Config:
     disable: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     max_file_size: int = 1_000_000
+    jobs: int | None = None  # None: one per available CPU
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     uses_black: bool = False
 
@@ -99,6 +101,10 @@ def load_config(root: Path) -> Config:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError("[tool.optimize] max-file-size: expected a positive integer")
             config.max_file_size = value
+        elif key == "jobs":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError("[tool.optimize] jobs: expected a positive integer")
+            config.jobs = value
         else:
             raise ConfigError(
                 f"[tool.optimize] {key}: unknown key (known: {', '.join(sorted(_TOP_KEYS))}, or a codemod id)"

@@ -8,8 +8,13 @@ with their rationale, and the refusals. Nothing here writes a file or touches gi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import multiprocessing
 import os
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
@@ -100,7 +105,7 @@ def _compiles(data: bytes, path: str) -> str | None:
     return None
 
 
-def _cannot_create(root: Path, rel: str, current: dict[str, bytes]) -> str | None:
+def _cannot_create(root: Path, rel: str, current: Iterable[str]) -> str | None:
     """Why a codemod may not add the file ``rel`` (None when it may).
 
     A file already read is reused. Anything else already on disk at that path (a file that
@@ -127,6 +132,162 @@ def _syntax_skip(path: str, exc: Exception) -> Skip:
     return Skip(path, f"cannot be parsed: {type(exc).__name__}")
 
 
+@dataclass
+class _Step:
+    """What one codemod did to one file: the unit a worker hands back."""
+
+    edit: FileEdit | None = None
+    changes: list[Change] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    created: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class _FilePlan:
+    """Every selected codemod's step on one file, in codemod order (None: not run)."""
+
+    steps: list[_Step | None]
+    skip: tuple[int, Skip] | None = None  # (codemod position, why) when it cannot be parsed
+    parsed: bool = False
+
+
+@dataclass
+class _Run:
+    """What every file's planning shares; workers inherit it when they are forked."""
+
+    root: Path
+    codemods: list[type[Codemod]]
+    config: Config
+    index: RepoIndex
+    unsafe_allowed: bool
+    known: frozenset[str]  # paths read by discovery (a codemod may reuse, never overwrite)
+
+
+def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan:
+    """Run codemods ``first``.. over one file, each on the previous one's output."""
+    result = _FilePlan([None] * len(run.codemods))
+    tree: cst.Module | None = None
+    wrapper: MetadataWrapper | None = None
+    for position in range(first, len(run.codemods)):
+        codemod = run.codemods[position]
+        if not codemod.applies(source, run.index):
+            continue
+        if tree is None:
+            try:
+                tree = cst.parse_module(source)
+            except Exception as exc:  # LibCST raises several types for bad input
+                result.skip = (position, _syntax_skip(path, exc))
+                return result
+            if tree.bytes != source:
+                # e.g. a file with old Mac line endings loses its last one: a rewrite
+                # would change bytes outside the edit, so the file is left alone.
+                result.skip = (position, Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
+                return result
+            result.parsed = True
+            # A fresh parse has no shared nodes, so the wrapper need not copy it.
+            wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        if wrapper is None:
+            wrapper = MetadataWrapper(tree)
+        tree = wrapper.module
+        step = result.steps[position] = _Step()
+        try:
+            done = run_codemod(
+                codemod, tree, path, index=run.index, options=run.config.options.get(codemod.ID, {}),
+                unsafe_allowed=run.unsafe_allowed, wrapper=wrapper,
+            )
+        except Exception as exc:  # a codemod bug must not stop the run or lose a file
+            step.refusals.append(
+                Refusal(codemod.ID, path, 0, f"skipped: internal error {type(exc).__name__}: {exc}")
+            )
+            continue
+        step.refusals.extend(done.refusals)
+        new_source = done.tree.bytes if done.tree.code != tree.code else source
+        if new_source == source:
+            continue
+        problem = _compiles(new_source, path)
+        if problem is not None:
+            step.refusals.append(
+                Refusal(codemod.ID, path, 0, f"skipped: the rewrite would not compile ({problem}); file left unchanged")
+            )
+            continue
+        blocked = next(
+            (why for why in (_cannot_create(run.root, p, run.known) for p in done.created_files) if why), None
+        )
+        if blocked is not None:
+            step.refusals.append(Refusal(codemod.ID, path, 0, f"skipped: {blocked}; file left unchanged"))
+            continue
+        if run.config.uses_black:
+            new_source = black_reformat(run.root, source, new_source)
+        tree = done.tree if new_source == done.tree.bytes else cst.parse_module(new_source)
+        wrapper = None  # the new tree may share nodes with the old one: metadata anew
+        step.edit = FileEdit(path, source, new_source)
+        step.changes.extend(done.changes)
+        step.created = {p: text.encode() for p, text in done.created_files.items()}
+        source = new_source
+    return result
+
+
+# Set in a forked worker before it plans any file (see `_parallel`).
+_WORKER_RUN: _Run | None = None
+
+
+def _worker_start(run: _Run) -> None:
+    global _WORKER_RUN
+    _WORKER_RUN = run
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _worker_plan(item: tuple[str, bytes]) -> _FilePlan:
+    assert _WORKER_RUN is not None
+    return _plan_file(_WORKER_RUN, *item)
+
+
+def _default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# Below this much source to parse, starting processes costs more than it saves.
+_PARALLEL_MIN_BYTES = 256_000
+
+
+def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> list[_FilePlan]:
+    jobs = _default_jobs() if jobs is None else jobs
+    if (
+        jobs > 1
+        and len(items) > 1
+        and sum(len(source) for _, source in items) >= _PARALLEL_MIN_BYTES
+        and "fork" in multiprocessing.get_all_start_methods()
+        and sys.platform == "linux"
+    ):
+        return _parallel(run, items, jobs)
+    return [_plan_file(run, path, source) for path, source in items]
+
+
+def _parallel(run: _Run, items: list[tuple[str, bytes]], jobs: int) -> list[_FilePlan]:
+    """Plan files in forked worker processes (they inherit the index instead of receiving
+    it); the biggest files go first so that no worker is left with a long tail."""
+    order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
+    results: list[_FilePlan | None] = [None] * len(items)
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(items)), mp_context=context, initializer=_worker_start, initargs=(run,)
+    )
+    try:
+        futures = {pool.submit(_worker_plan, items[i]): i for i in order}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                break  # a worker died (out of memory, killed): the rest is planned here
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [r if r is not None else _plan_file(run, *items[i]) for i, r in enumerate(results)]
+
+
 def plan(
     root: Path,
     codemods: list[type[Codemod]],
@@ -136,11 +297,14 @@ def plan(
     unsafe_allowed: bool | None = None,
     index_cache: dict | None = None,
     overrides: dict[str, bytes] | None = None,
+    jobs: int | None = None,
 ) -> Plan:
     """Compute every codemod's edits without writing anything.
 
     ``unsafe_allowed`` lets safe codemods make their unsafe-tier changes; by default
-    that follows whether any unsafe codemod was selected.
+    that follows whether any unsafe codemod was selected. ``jobs`` is the number of
+    processes that parse and rewrite files (default: ``jobs`` from the configuration, else
+    one per available CPU); the plan is the same whatever it is.
     """
     root = root.resolve()
     files, skips = discover(root, config, tracked_only=tracked_only)
@@ -150,79 +314,49 @@ def plan(
     current.update(overrides or {})  # contents chosen earlier in the run (interactive review)
     index = RepoIndex.build(current, project_files(root), cache=index_cache)
     # Files Python cannot parse are reported once and never handed to a codemod.
-    unparsable_by_index = dict(index.unparsable)
-    trees: dict[str, cst.Module] = {}
-    wrappers: dict[str, MetadataWrapper] = {}
-    unparsable: set[str] = set(unparsable_by_index)
-    skips.extend(Skip(path, reason) for path, reason in sorted(unparsable_by_index.items()))
+    skips.extend(Skip(path, reason) for path, reason in sorted(index.unparsable.items()))
+    run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current))
+    items = [
+        (path, source)
+        for path, source in current.items()
+        if path not in index.unparsable and any(c.applies(source, index) for c in run.codemods)
+    ]
+    planned = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
+    return _merge(run, current, planned, skips, files_scanned=len(files))
+
+
+def _merge(
+    run: _Run, current: dict[str, bytes], planned: dict[str, _FilePlan], skips: list[Skip], files_scanned: int
+) -> Plan:
+    """Put per-file steps into codemod order: one outcome per codemod, with the files in
+    discovery order, then the files earlier codemods created (which later ones also see)."""
+    originals = [path for path in current if path in planned]
+    created: list[tuple[int, str]] = []  # (creating codemod position, path), in creation order
     outcomes: list[Outcome] = []
-    for codemod in codemods:
+    parse_skips: list[Skip] = []
+    for position, codemod in enumerate(run.codemods):
         outcome = Outcome(codemod)
-        options = config.options.get(codemod.ID, {})
-        for path in list(current):
-            source = current[path]
-            if path in unparsable or not codemod.wants(source):
+        for path in [*originals, *(path for k, path in created if k < position)]:
+            file_plan = planned.get(path)
+            if file_plan is None:  # created by an earlier codemod: planned from here on
+                file_plan = planned[path] = _plan_file(run, path, current[path], position)
+            if file_plan.skip is not None and file_plan.skip[0] == position:
+                parse_skips.append(file_plan.skip[1])
+            step = file_plan.steps[position]
+            if step is None:
                 continue
-            tree = trees.get(path)
-            if tree is None:
-                try:
-                    tree = cst.parse_module(source)
-                except Exception as exc:  # LibCST raises several types for bad input
-                    unparsable.add(path)
-                    skips.append(_syntax_skip(path, exc))
-                    continue
-                if tree.bytes != source:
-                    # e.g. a file with old Mac line endings loses its last one: a rewrite
-                    # would change bytes outside the edit, so the file is left alone.
-                    unparsable.add(path)
-                    skips.append(Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
-                    continue
-                trees[path] = tree
-                # A fresh parse has no shared nodes, so the wrapper need not copy it.
-                wrappers[path] = MetadataWrapper(tree, unsafe_skip_copy=True)
-            wrapper = wrappers.get(path)
-            if wrapper is None:
-                wrapper = wrappers[path] = MetadataWrapper(tree)
-            tree = wrapper.module
-            try:
-                result = run_codemod(
-                    codemod, tree, path, index=index, options=options,
-                    unsafe_allowed=unsafe_allowed, wrapper=wrapper,
-                )
-            except Exception as exc:  # a codemod bug must not stop the run or lose a file
-                outcome.refusals.append(
-                    Refusal(codemod.ID, path, 0, f"skipped: internal error {type(exc).__name__}: {exc}")
-                )
+            outcome.refusals.extend(step.refusals)
+            if step.edit is None:
                 continue
-            outcome.refusals.extend(result.refusals)
-            new_source = result.tree.bytes if result.tree.code != tree.code else source
-            if new_source == source:
-                continue
-            problem = _compiles(new_source, path)
-            if problem is not None:
-                outcome.refusals.append(
-                    Refusal(codemod.ID, path, 0, f"skipped: the rewrite would not compile ({problem}); file left unchanged")
-                )
-                continue
-            blocked = next(
-                (why for why in (_cannot_create(root, p, current) for p in result.created_files) if why), None
-            )
-            if blocked is not None:
-                outcome.refusals.append(Refusal(codemod.ID, path, 0, f"skipped: {blocked}; file left unchanged"))
-                continue
-            if config.uses_black:
-                new_source = black_reformat(root, source, new_source)
-            new_tree = result.tree if new_source == result.tree.bytes else cst.parse_module(new_source)
-            trees[path] = new_tree
-            wrappers.pop(path, None)
-            current[path] = new_source
-            outcome.edits.append(FileEdit(path, source, new_source))
-            outcome.changes.extend(result.changes)
-            for new_path, text in result.created_files.items():
-                data = text.encode()
+            current[path] = step.edit.after
+            outcome.edits.append(step.edit)
+            outcome.changes.extend(step.changes)
+            for new_path, data in step.created.items():
                 if new_path in current:
                     continue  # never overwrite: the helper already exists
                 current[new_path] = data
+                created.append((position, new_path))
                 outcome.edits.append(FileEdit(new_path, None, data))
         outcomes.append(outcome)
-    return Plan(root, outcomes, skips, files_scanned=len(files), files_parsed=len(trees))
+    parsed = sum(1 for file_plan in planned.values() if file_plan.parsed)
+    return Plan(run.root, outcomes, [*skips, *parse_skips], files_scanned=files_scanned, files_parsed=parsed)
