@@ -8,12 +8,8 @@ with their rationale, and the refusals. Nothing here writes a file or touches gi
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -29,6 +25,7 @@ from optimize.errors import OptimizeError
 from optimize.files import Skip, discover, project_files
 from optimize.formatting import black_reformat
 from optimize.transform import run_codemod
+from optimize.workers import map_in_workers
 
 
 @dataclass(frozen=True)
@@ -227,19 +224,9 @@ def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan
     return result
 
 
-# Set in a forked worker before it plans any file (see `_parallel`).
-_WORKER_RUN: _Run | None = None
-
-
-def _worker_start(run: _Run) -> None:
-    global _WORKER_RUN
-    _WORKER_RUN = run
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-
-
-def _worker_plan(item: tuple[str, bytes]) -> _FilePlan:
-    assert _WORKER_RUN is not None
-    return _plan_file(_WORKER_RUN, *item)
+def plan_one_file(run: _Run, item: tuple[str, bytes]) -> _FilePlan:
+    """A worker's unit of work (see `optimize.workers`)."""
+    return _plan_file(run, *item)
 
 
 def _default_jobs() -> int:
@@ -254,38 +241,20 @@ _PARALLEL_MIN_BYTES = 256_000
 
 
 def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> list[_FilePlan]:
+    """Every file's plan: in worker processes when there is enough to do, the biggest
+    files first so that no worker is left with a long tail; the answers are the same."""
     jobs = _default_jobs() if jobs is None else jobs
-    if (
-        jobs > 1
-        and len(items) > 1
-        and sum(len(source) for _, source in items) >= _PARALLEL_MIN_BYTES
-        and "fork" in multiprocessing.get_all_start_methods()
-        and sys.platform == "linux"
-    ):
-        return _parallel(run, items, jobs)
-    return [_plan_file(run, path, source) for path, source in items]
-
-
-def _parallel(run: _Run, items: list[tuple[str, bytes]], jobs: int) -> list[_FilePlan]:
-    """Plan files in forked worker processes (they inherit the index instead of receiving
-    it); the biggest files go first so that no worker is left with a long tail."""
-    order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
-    results: list[_FilePlan | None] = [None] * len(items)
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(items)), mp_context=context, initializer=_worker_start, initargs=(run,)
-    )
-    try:
-        futures = {pool.submit(_worker_plan, items[i]): i for i in order}
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                results[i] = future.result()
-            except BrokenProcessPool:
-                break  # a worker died (out of memory, killed): the rest is planned here
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return [r if r is not None else _plan_file(run, *items[i]) for i, r in enumerate(results)]
+    answers: list[_FilePlan | None] = [None] * len(items)
+    if jobs > 1 and len(items) > 1 and sum(len(source) for _, source in items) >= _PARALLEL_MIN_BYTES:
+        try:
+            shared = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, AttributeError, TypeError, RecursionError):
+            shared = None  # e.g. a codemod class defined inside a function: plan here
+        if shared is not None:
+            order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
+            for i, answer in zip(order, map_in_workers(shared, [items[i] for i in order], jobs)):
+                answers[i] = answer
+    return [a if a is not None else _plan_file(run, *items[i]) for i, a in enumerate(answers)]
 
 
 def plan(
@@ -298,13 +267,15 @@ def plan(
     index_cache: dict | None = None,
     overrides: dict[str, bytes] | None = None,
     jobs: int | None = None,
+    only_paths: Iterable[str] | None = None,
 ) -> Plan:
     """Compute every codemod's edits without writing anything.
 
     ``unsafe_allowed`` lets safe codemods make their unsafe-tier changes; by default
     that follows whether any unsafe codemod was selected. ``jobs`` is the number of
     processes that parse and rewrite files (default: ``jobs`` from the configuration, else
-    one per available CPU); the plan is the same whatever it is.
+    one per available CPU); the plan is the same whatever it is. ``only_paths`` limits the
+    files codemods run on (the index still reads every file).
     """
     root = root.resolve()
     files, skips = discover(root, config, tracked_only=tracked_only)
@@ -316,10 +287,13 @@ def plan(
     # Files Python cannot parse are reported once and never handed to a codemod.
     skips.extend(Skip(path, reason) for path, reason in sorted(index.unparsable.items()))
     run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current))
+    chosen = None if only_paths is None else set(only_paths)
     items = [
         (path, source)
         for path, source in current.items()
-        if path not in index.unparsable and any(c.applies(source, index) for c in run.codemods)
+        if (chosen is None or path in chosen)
+        and path not in index.unparsable
+        and any(c.applies(source, index) for c in run.codemods)
     ]
     planned = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
     return _merge(run, current, planned, skips, files_scanned=len(files))

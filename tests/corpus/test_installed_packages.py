@@ -1,121 +1,98 @@
-"""Every codemod over real code no one here wrote: the installed sqlalchemy, fastapi,
-starlette, pydantic, libcst, black, rich, typer, click, httpx and sqlglot.
+"""Every codemod over every Python file of the installed dependencies: thousands of real
+files no one here wrote (the site-packages of the interpreter running the tests).
 
-Guarantees checked: no codemod crashes (no "internal error" refusal); every rewritten file
-parses and compiles; a second pass over the rewritten files changes nothing; every file no
-codemod rewrote is byte-identical to the installed one.
-
-LibCST is pure Python, so running every codemod over every file of these packages would
-take many minutes. Every file is copied and indexed, and every file no codemod's byte
-prefilter wants goes through discovery and the index; of the files some codemod wants, a
-fixed sample per package is planned (ordered by a hash of the path, up to a byte budget),
-the rest is excluded. The sample is the same on every machine and every run.
+The files are copied into a git repository and go through `apply --unsafe-fixes` as a user
+would run it. Guarantees checked: no codemod crashes (no "internal error" refusal); every
+rewritten file parses and compiles; every file no codemod rewrote is byte-identical to the
+installed one; a second pass over the rewritten files changes nothing; `revert --all`
+restores every byte. The counts (files, rewrites, refusals and skips by reason) are printed
+and written to `corpus-summary.txt` in the test's directory.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import shutil
+import sysconfig
 from collections import Counter
 from pathlib import Path
 
 import libcst as cst
 import pytest
 
+from optimize import runner
 from optimize.codemods.registry import REGISTRY
-from optimize.config import Config
 from optimize.engine import plan
-
-PACKAGES = (
-    "sqlalchemy", "fastapi", "starlette", "pydantic", "libcst", "black", "rich", "typer",
-    "click", "httpx", "sqlglot",
-)
-# Bytes of prefilter-matching source planned per package: the whole test takes about
-# 90 s on one core.
-BUDGET = 250_000
+from optimize.files import discover
+from tests.gitrepo import git, make_repo
 
 
-def _wanted(data: bytes) -> bool:
-    return any(codemod.wants(data) for codemod in REGISTRY)
-
-
-def _sample(package_dir: Path, prefix: str) -> tuple[list[str], list[str]]:
-    """(planned wanted files, excluded wanted files), repository-relative."""
-    wanted = [p for p in package_dir.rglob("*.py") if _wanted(p.read_bytes())]
-    wanted.sort(key=lambda p: hashlib.sha1(p.relative_to(package_dir).as_posix().encode()).hexdigest())
-    kept, dropped, used = [], [], 0
-    for path in wanted:
-        rel = f"{prefix}/{path.relative_to(package_dir).as_posix()}"
-        size = path.stat().st_size
-        if used + size <= BUDGET or not kept:
-            kept.append(rel)
-            used += size
-        else:
-            dropped.append(rel)
-    return kept, dropped
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> tuple[Path, dict[str, Path], list[str], list[str]]:
-    root = tmp_path_factory.mktemp("corpus")
-    origins: dict[str, Path] = {}
-    kept: list[str] = []
-    excluded: list[str] = []
-    for name in PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        source = Path(spec.submodule_search_locations[0])
-        shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc"))
-        origins[name] = source
-        k, d = _sample(root / name, name)
-        kept += k
-        excluded += d
-    return root, origins, kept, excluded
+def _installed_python_files() -> dict[str, Path]:
+    """Repository path -> installed file, for every `.py` file of site-packages."""
+    found: dict[str, Path] = {}
+    for key in ("purelib", "platlib"):
+        base = Path(sysconfig.get_paths()[key])
+        for path in sorted(base.rglob("*.py")):
+            if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
+                continue
+            found.setdefault(path.relative_to(base).as_posix(), path)
+    return found
 
 
 @pytest.mark.slow
-def test_every_codemod_over_installed_packages(corpus, tmp_path: Path) -> None:
-    root, origins, kept, excluded = corpus
-    assert len(origins) == len(PACKAGES), f"missing packages: {set(PACKAGES) - set(origins)}"
-    config = Config(exclude=excluded)
-    result = plan(root, list(REGISTRY), config, unsafe_allowed=True)
+def test_every_codemod_over_installed_packages(tmp_path: Path) -> None:
+    installed = _installed_python_files()
+    assert len(installed) > 2000, f"only {len(installed)} installed Python files"
+    repo = tmp_path / "deps"
+    repo.mkdir()
+    original: dict[str, bytes] = {}
+    for rel, source in installed.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, repo / rel)
+        original[rel] = (repo / rel).read_bytes()
+    make_repo(repo, {})
+    base = git(repo, "rev-parse", "HEAD").strip()
 
-    internal = [r for r in result.refusals if "internal error" in r.reason]
+    target = runner.Target.open(repo, need_repo=True)
+    result = runner.apply(target, runner.Selection(unsafe_fixes=True), no_verify=True)
+    planned = result.plan
+
+    internal = [r for r in planned.refusals if "internal error" in r.reason]
     assert not internal, internal[:5]
+    assert not result.dropped, result.dropped
 
-    final: dict[str, bytes] = {}
-    for outcome in result.outcomes:
-        for edit in outcome.edits:
-            cst.parse_module(edit.after)
-            compile(edit.after, edit.path, "exec", dont_inherit=True)
-            final[edit.path] = edit.after
+    # Every rewritten file parses and compiles, and is what landed.
+    assert git(repo, "status", "--porcelain") == ""
+    changed = set(git(repo, "diff", "--name-only", base, "HEAD").split("\n")) - {""}
+    final = {e.path: e.after for o in planned.outcomes for e in o.edits}
+    assert changed == set(final)
+    for rel, data in final.items():
+        cst.parse_module(data)
+        compile(data, rel, "exec", dont_inherit=True)
+        assert (repo / rel).read_bytes() == data, rel
 
-    # Files no codemod rewrote are exactly the installed ones (nothing was written).
-    for name, source in origins.items():
-        for path in (root / name).rglob("*.py"):
-            rel = path.relative_to(root).as_posix()
-            if rel not in final:
-                assert path.read_bytes() == (source / path.relative_to(root / name)).read_bytes(), rel
+    # Files no codemod rewrote are exactly the installed ones.
+    for rel, data in original.items():
+        if rel not in changed:
+            assert (repo / rel).read_bytes() == data, rel
 
-    # Idempotent: with the rewrites in place, a second pass changes nothing.
-    if final:
-        for rel, data in final.items():
-            (root / rel).write_bytes(data)
-        again = plan(root, list(REGISTRY), config, unsafe_allowed=True)
-        assert not [(o.codemod.ID, e.path) for o in again.outcomes for e in o.edits]
+    # Idempotent: a second pass over the rewritten files (the index reads them all) is empty.
+    again = plan(repo, list(REGISTRY), target.config, unsafe_allowed=True, only_paths=changed)
+    assert not [(o.codemod.ID, e.path) for o in again.outcomes for e in o.edits]
 
-    total = sum(1 for name in origins for _ in (root / name).rglob("*.py"))
-    rewrites = Counter(c.codemod for o in result.outcomes for c in o.changes)
-    refusals = Counter(f"{r.codemod}: {r.reason[:70]}" for r in result.refusals)
-    skips = Counter(s.reason.split(":")[0] for s in result.skips)
+    if changed:
+        runner.revert(target, [], all_=True, no_verify=True)
+        assert git(repo, "diff", base, "HEAD") == ""
+
+    discovered, _ = discover(repo, target.config, tracked_only=True)
+    rewrites = Counter(c.codemod for o in planned.outcomes for c in o.changes)
+    refusals = Counter(f"{r.codemod}: {r.reason[:80]}" for r in planned.refusals)
+    skips = Counter(s.reason.split(":")[0] for s in planned.skips)
     lines = [
-        f"packages: {', '.join(origins)}",
-        f"python files: {total}; discovered {result.files_scanned}; "
-        f"parsed by LibCST {result.files_parsed}; planned prefilter matches {len(kept)}, "
-        f"sampled out {len(excluded)}",
-        f"rewrites: {sum(rewrites.values())} {dict(rewrites)} in {len(final)} files",
+        f"python files installed: {len(installed)}; discovered {planned.files_scanned} "
+        f"(the rest sit in directories a run never enters, e.g. build/, env/); "
+        f"parsed by LibCST {planned.files_parsed}",
+        f"rewrites: {sum(rewrites.values())} {dict(rewrites)} in {len(changed)} files",
+        *(f"  {c.codemod} {c.path}:{c.line} {c.rationale}" for o in planned.outcomes for c in o.changes),
         f"refusals: {sum(refusals.values())}",
         *(f"  {n} x {reason}" for reason, n in refusals.most_common()),
         f"skips: {sum(skips.values())} {dict(skips)}",
@@ -123,4 +100,4 @@ def test_every_codemod_over_installed_packages(corpus, tmp_path: Path) -> None:
     summary = "\n".join(lines)
     (tmp_path / "corpus-summary.txt").write_text(summary + "\n")
     print(summary)
-    assert result.files_scanned > 800
+    assert planned.files_scanned == len(discovered) > 2000

@@ -1,0 +1,123 @@
+"""Planning files in worker processes: fresh `python -m optimize.workers` interpreters fed
+pickled work over their standard input and output.
+
+Why not `multiprocessing`: forked from the caller, a worker shares the caller's heap and
+pays for copying every page its allocator touches (measured: more than the work itself
+when the caller is a test runner); started with "spawn" or "forkserver", it re-runs the
+caller's main script. A worker here imports `optimize` and nothing else.
+
+The protocol: one frame with the pickled run, then one frame per file and one answer
+frame per file. A frame is an 8-byte little-endian length and that many bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from collections import deque
+from typing import Any, BinaryIO, Callable, Sequence
+
+_HEADER = struct.Struct("<Q")
+
+
+def _write_frame(stream: BinaryIO, data: bytes) -> None:
+    stream.write(_HEADER.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def _read_frame(stream: BinaryIO) -> bytes:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return data
+
+
+def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int) -> list[Any | None]:
+    """Each item's answer from `_serve` (None where no worker could give one: the caller
+    plans those itself). Items are handed out in the order given, one at a time."""
+    results: list[Any | None] = [None] * len(items)
+    queue = deque(range(len(items)))
+    lock = threading.Lock()
+    processes: list[subprocess.Popen] = []
+    stopping = threading.Event()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+    def drive() -> None:
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "optimize.workers"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            )
+        except OSError:
+            return
+        with lock:
+            processes.append(process)
+        try:
+            _write_frame(process.stdin, shared)
+            while not stopping.is_set():
+                with lock:
+                    if not queue:
+                        break
+                    i = queue.popleft()
+                _write_frame(process.stdin, pickle.dumps(items[i], protocol=pickle.HIGHEST_PROTOCOL))
+                results[i] = pickle.loads(_read_frame(process.stdout))
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+            pass  # the worker is gone: whatever it held is planned by the caller
+        finally:
+            _close(process)
+
+    threads = [threading.Thread(target=drive, daemon=True) for _ in range(min(jobs, len(items)))]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C: stop the workers before giving up
+        stopping.set()
+        with lock:
+            for process in processes:
+                process.kill()
+        raise
+    return results
+
+
+def _close(process: subprocess.Popen) -> None:
+    try:
+        process.stdin.close()
+    except OSError:
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+def _serve(plan_one: Callable[[Any, Any], Any]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # the pipe carries answers only
+    shared = pickle.loads(_read_frame(requests))
+    while True:
+        try:
+            item = pickle.loads(_read_frame(requests))
+        except EOFError:
+            return
+        _write_frame(answers, pickle.dumps(plan_one(shared, item), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    from optimize.engine import plan_one_file
+
+    _serve(plan_one_file)

@@ -1,0 +1,143 @@
+"""What lets a run scale to thousands of files without changing its answer: planning in
+worker processes, and the repository index's model-name gate for the ORM codemods."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from optimize import engine
+from optimize.analyzers.index import RepoIndex
+from optimize.codemods.registry import REGISTRY, by_id
+from optimize.config import Config, load_config
+from optimize.errors import ConfigError
+from optimize.workers import map_in_workers
+from tests.fixture_app import copy_fixture
+
+
+def _summary(result: engine.Plan) -> tuple:
+    return (
+        [
+            (o.codemod.ID, [(e.path, e.before, e.after) for e in o.edits], o.changes, o.refusals)
+            for o in result.outcomes
+        ],
+        result.skips,
+        result.files_scanned,
+        result.files_parsed,
+    )
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    root = copy_fixture(tmp_path / "app")
+    # A file no codemod can parse and one that is not reproduced byte for byte: their skips
+    # must come out the same from the workers.
+    (root / "broken.py").write_bytes(b"def f(:\n    create_engine('x')\n")
+    (root / "old_mac.py").write_bytes(b"from sqlalchemy import create_engine\rengine = create_engine('x')\r")
+    return root
+
+
+def test_workers_give_the_same_plan(app: Path, monkeypatch) -> None:
+    codemods = list(REGISTRY)
+    alone = engine.plan(app, codemods, Config(), unsafe_allowed=True, jobs=1)
+    monkeypatch.setattr(engine, "_PARALLEL_MIN_BYTES", 0)
+    answered: list = []
+
+    def recorded(*args):
+        answers = map_in_workers(*args)
+        answered.extend(answers)
+        return answers
+
+    monkeypatch.setattr(engine, "map_in_workers", recorded)
+    together = engine.plan(app, codemods, Config(), unsafe_allowed=True, jobs=2)
+    assert _summary(together) == _summary(alone)
+    assert len(answered) > 10 and None not in answered  # the workers did the planning
+    # The example app makes every codemod rewrite something, the helper module included.
+    assert all(o.edits for o in alone.outcomes)
+    assert any(e.before is None for o in alone.outcomes for e in o.edits)
+
+
+def test_a_worker_that_dies_leaves_its_files_to_the_caller() -> None:
+    # Nothing a worker can unpickle: every worker exits at once.
+    assert map_in_workers(b"not a pickle", [("a.py", b"x = 1\n")] * 3, 2) == [None, None, None]
+
+
+def test_a_script_without_a_main_guard_runs_once(app: Path, tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        from optimize import engine
+        from optimize.codemods.registry import REGISTRY
+        from optimize.config import Config
+        engine._PARALLEL_MIN_BYTES = 0
+        print("started", flush=True)
+        result = engine.plan(Path({str(app)!r}), list(REGISTRY), Config(), jobs=2, unsafe_allowed=True)
+        print("edits", sum(len(o.edits) for o in result.outcomes), flush=True)
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("started") == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_only_paths_limits_the_files_planned(app: Path) -> None:
+    result = engine.plan(app, [by_id()["pool-pre-ping"]], Config(), only_paths=["taskboard/routers/tasks.py"])
+    assert not [e for o in result.outcomes for e in o.edits]
+    everything = engine.plan(app, [by_id()["pool-pre-ping"]], Config())
+    assert [e for o in everything.outcomes for e in o.edits]
+
+
+def _index(models: str) -> RepoIndex:
+    return RepoIndex.build({"app/models.py": models.encode()})
+
+
+MODELS = """
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+class Base(DeclarativeBase):
+    pass
+
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (b"task = await db.get(Task, 1)\n", True),
+        (b"from app import models\nx = models.Task\n", True),
+        (b"# Task in a comment is enough to parse\n", True),
+        (b"task = await db.get(TaskList, 1)\n", False),  # another word
+        (b"x = my_Task\n", False),
+        (b"x = d.get(1)\n", False),
+        ("t\u00e2che = Task\n".encode(), True),  # non-ASCII text: always parsed
+    ],
+)
+def test_model_name_gate(source: bytes, expected: bool) -> None:
+    assert _index(MODELS).may_name_model(source) is expected
+
+
+def test_no_models_no_orm_codemod_parses() -> None:
+    index = _index("x = 1\n")
+    source = b"async def f(db, t):\n    q = await db.get(Task, t.task_id)\n    _ = q.owner\n"
+    orm = [c for c in REGISTRY if c.NEEDS_MODEL]
+    assert {c.ID for c in orm} == {"redundant-lazy-load", "in-memory-requery", "get-by-primary-key"}
+    assert not [c for c in orm if c.applies(source, index)]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "true", '"2"'])
+def test_jobs_must_be_a_positive_integer(tmp_path: Path, value: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.optimize]\njobs = {value}\n")
+    with pytest.raises(ConfigError, match=r"jobs: expected a positive integer"):
+        load_config(tmp_path)
+
+
+def test_jobs_is_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.optimize]\njobs = 3\n")
+    assert load_config(tmp_path).jobs == 3
