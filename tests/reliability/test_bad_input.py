@@ -286,3 +286,57 @@ def test_odd_but_valid_layouts_change_only_the_call(tmp_path, content) -> None:
     assert (repo / "db.py").read_bytes() == content.replace(
         b"create_engine(url)", b"create_engine(url, pool_pre_ping=True)"
     )
+
+
+_UNREADABLE_DRIVER = """
+import os, sys
+from pathlib import Path
+from optimize import files
+from optimize.cli import main
+
+repo = Path(sys.argv[1])
+real = files.git.list_files
+
+def listing(root, untracked=True):
+    found = real(root, untracked)
+    os.chmod(repo / "gone.py", 0)  # made unreadable between discovery and reading
+    return found
+
+files.git.list_files = listing
+sys.argv = ["optimize", "apply", str(repo), "--dry-run"]
+main()
+"""
+
+
+def test_a_file_made_unreadable_during_the_run_is_reported(tmp_path) -> None:
+    """Permission bits do not stop root, so as root the run goes as the `nobody` user."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="optimize-unreadable-"))
+    try:
+        repo = make_repo(base / "r", {"db.py": ENGINE, "gone.py": ENGINE})
+        driver = base / "driver.py"
+        driver.write_text(_UNREADABLE_DRIVER)
+        command = [sys.executable, str(driver), str(repo)]
+        env = {**os.environ, "HOME": str(base), "COLUMNS": "200"}
+        if os.geteuid() == 0:
+            if shutil.which("setpriv") is None:
+                pytest.skip("running as root without setpriv: cannot take permissions away from root")
+            base.chmod(0o755)
+            for path in [base, *base.rglob("*")]:
+                os.chown(path, 65534, 65534, follow_symlinks=False)
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+            probe = subprocess.run([*command[:4], sys.executable, "-c", "import optimize"], capture_output=True)
+            if probe.returncode != 0:
+                pytest.skip("the interpreter cannot be run as the nobody user here")
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        assert "Traceback" not in output
+        assert "gone.py: unreadable: Permission denied" in " ".join(output.split())
+        assert "+engine = create_engine(url, pool_pre_ping=True)" in output
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
