@@ -141,3 +141,47 @@ def test_jobs_must_be_a_positive_integer(tmp_path: Path, value: str) -> None:
 def test_jobs_is_read(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.optimize]\njobs = 3\n")
     assert load_config(tmp_path).jobs == 3
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_ctrl_c_during_planning_stops_the_workers(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import signal
+    import time
+    import uuid
+
+    import sqlalchemy
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(sqlalchemy.__file__).parent, corpus / "sqlalchemy",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc"))
+    marker = f"OPTIMIZE_TEST_RUN={uuid.uuid4()}"
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "optimize.cli", "scan", str(corpus)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:  # the run and its workers
+        time.sleep(0.2)
+    assert len(_processes_with(marker)) >= 3, "no workers started"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip() == "interrupted: nothing was changed"
+    time.sleep(0.5)
+    assert _processes_with(marker) == []
