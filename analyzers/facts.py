@@ -54,10 +54,16 @@ class FunctionInfo:
     is_async: bool
     calls: set[str] = field(default_factory=set)  # resolved dotted names of callees
     sends: list[str] = field(default_factory=list)  # e.g. "websocket.send_json"
+    receives: list[str] = field(default_factory=list)  # e.g. "conn.websocket.receive_text"
     writes: list[str] = field(default_factory=list)  # e.g. "db.commit"
 
 
 SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast", "send"}
+# Waiting for input (Starlette's WebSocket, streams): a function that does is a listener
+# that must run while its caller holds the connection, never a broadcast.
+RECEIVE_METHODS = {
+    "receive", "receive_text", "receive_json", "receive_bytes", "iter_text", "iter_json", "iter_bytes",
+}
 # Always a database write; `add`/`delete`/`merge` only on a receiver that is also flushed
 # or committed in the function (sets have `.add` too).
 WRITE_METHODS = {"commit", "flush", "add_all", "bulk_save_objects"}
@@ -226,6 +232,8 @@ class _FunctionScanner(ast.NodeVisitor):
             receiver = dotted(node.func.value) or "?"
             if method in SEND_METHODS:
                 self.info.sends.append(f"{receiver}.{method}")
+            if method in RECEIVE_METHODS:
+                self.info.receives.append(f"{receiver}.{method}")
             if method in WRITE_METHODS:
                 self.info.writes.append(f"{receiver}.{method}")
             elif method in SESSION_WRITE_METHODS:

@@ -253,9 +253,25 @@ class RepoIndex:
         key = ("writes", function.qualname)
         if key not in self._answers:
             self._answers[key] = self._writer(function, set())
-        if self._answers[key]:
+        if self._answers[key] or self.receiving(function):
             return None
         return self._sender(function, seen)
+
+    def receiving(self, function: FunctionInfo) -> str | None:
+        """The receive call (e.g. `conn.websocket.receive_text`) by which the function, or
+        what it calls, waits for input; None when it never does."""
+        key = ("receives", function.qualname)
+        if key not in self._answers:
+            self._answers[key] = self._receiver(function, set())
+        return self._answers[key]  # type: ignore[return-value]
+
+    def _receiver(self, function: FunctionInfo, seen: set[str]) -> str | None:
+        if function.qualname in seen:
+            return None
+        seen.add(function.qualname)
+        if function.receives:
+            return function.receives[0]
+        return next((r for c in self._callees(function) if (r := self._receiver(c, seen))), None)
 
     def _callees(self, function: FunctionInfo) -> list[FunctionInfo]:
         key = ("callees", function.qualname, id(function))

@@ -181,6 +181,13 @@ class FireAndForgetBroadcast(Codemod):
             if known is not None and self.index._sender(known, set()) and self.index._writer(known, set()):
                 if self.allowed(statement):
                     self.refuse(statement, f"skipped: {short} also writes to the database, so it is not a broadcast")
+            elif known is not None and self.index._sender(known, set()) and (received := self.index.receiving(known)):
+                if self.allowed(statement):
+                    self.refuse(
+                        statement,
+                        f"skipped: {short} waits for input ({received}): a listener that must run "
+                        "while the connection is held, not a broadcast",
+                    )
             return
         if not self.allowed(statement):
             return
@@ -350,6 +357,33 @@ EXAMPLES = [
                 await record_activity(db, project_id, "renamed")
         """,
         reason="writes to the database",
+    ),
+    Keep(
+        name="a receive loop that relays to others is a listener, not a broadcast",
+        files={
+            **APP,
+            "app/hub.py": """
+                class Hub:
+                    def __init__(self):
+                        self.connections = []
+
+                    async def listen(self, conn):
+                        while True:
+                            message = await conn.websocket.receive_text()
+                            for other in self.connections:
+                                await other.websocket.send_text(message)
+
+                hub = Hub()
+            """,
+        },
+        code="""
+            from app.hub import hub
+
+            @router.websocket("/ws/{room}")
+            async def room_socket(room, conn):
+                await hub.listen(conn)
+        """,
+        reason="waits for input (conn.websocket.receive_text)",
     ),
     Keep(
         name="errors handled by try/except",
