@@ -71,8 +71,8 @@ def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int) -> list[Any |
                     i = queue.popleft()
                 _write_frame(process.stdin, pickle.dumps(items[i], protocol=pickle.HIGHEST_PROTOCOL))
                 results[i] = pickle.loads(_read_frame(process.stdout))
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError):
-            pass  # the worker is gone: whatever it held is planned by the caller
+        except Exception:  # noqa: BLE001 - any failure here means the worker is gone
+            pass  # whatever it held is planned by the caller
         finally:
             _close(process)
 
