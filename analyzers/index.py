@@ -112,21 +112,26 @@ class RepoIndex:
         """False only when ``source`` cannot name any model class of the repository: none
         of their names occurs in it as a word. Non-ASCII text is always answered True,
         since an identifier's bytes there need not match its normalised name."""
-        pattern = self._answers.get(("model-pattern",), ...)
-        if pattern is ...:
-            names = sorted(self.models)
-            if not names:
-                pattern = None
-            elif all(n.isascii() for n in names):
-                pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b")
-            else:
-                pattern = True
-            self._answers[("model-pattern",)] = pattern
+        pattern = self._memo_model_pattern()
         if pattern is None:
             return False
         if pattern is True or not source.isascii():
             return True
         return pattern.search(source) is not None
+
+    def _memo_model_pattern(self) -> "re.Pattern[bytes] | bool | None":
+        """None: no models; True: a model name is not ASCII (every file may name it)."""
+        key = ("model-pattern",)
+        if key not in self._answers:
+            names = sorted(self.models)
+            if not names:
+                self._answers[key] = None
+            elif all(n.isascii() for n in names):
+                words = b"|".join(re.escape(n.encode()) for n in names)
+                self._answers[key] = re.compile(rb"\b(?:" + words + rb")\b")
+            else:
+                self._answers[key] = True
+        return self._answers[key]  # type: ignore[return-value]
 
     def model_for(self, qualname: str) -> ModelInfo | None:
         """The model a qualified name (as an import spells it, e.g. `app.models.Task`)
@@ -250,20 +255,34 @@ class RepoIndex:
         return self._reason(function, set())
 
     def _reason(self, function: FunctionInfo, seen: set[str]) -> str | None:
-        key = ("writes", function.qualname)
-        if key not in self._answers:
-            self._answers[key] = self._writer(function, set())
-        if self._answers[key] or self.receiving(function):
+        if self.disqualified(function):
             return None
         return self._sender(function, seen)
 
-    def receiving(self, function: FunctionInfo) -> str | None:
-        """The receive call (e.g. `conn.websocket.receive_text`) by which the function, or
-        what it calls, waits for input; None when it never does."""
-        key = ("receives", function.qualname)
+    def disqualified(self, function: FunctionInfo) -> str | None:
+        """Why ``function`` is not a broadcast even if it sends (None when nothing stops
+        it): it writes to the database, or it waits for input, itself or through what it
+        calls. A function that receives is a listener that must run while its caller
+        holds the connection."""
+        if self._memo("writes", function, lambda: self._writer(function, set())):
+            return "also writes to the database, so it is not a broadcast"
+        received = self._memo("receives", function, lambda: self._receiver(function, set()))
+        if received:
+            return (
+                f"waits for input ({received}): a listener that must run while the "
+                "connection is held, not a broadcast"
+            )
+        return None
+
+    def sender(self, function: FunctionInfo) -> str | None:
+        """How ``function`` sends (itself or through what it calls), or None."""
+        return self._sender(function, set())
+
+    def _memo(self, kind: str, function: FunctionInfo, compute):
+        key = (kind, function.path, function.qualname)
         if key not in self._answers:
-            self._answers[key] = self._receiver(function, set())
-        return self._answers[key]  # type: ignore[return-value]
+            self._answers[key] = compute()
+        return self._answers[key]
 
     def _receiver(self, function: FunctionInfo, seen: set[str]) -> str | None:
         if function.qualname in seen:
@@ -274,11 +293,11 @@ class RepoIndex:
         return next((r for c in self._callees(function) if (r := self._receiver(c, seen))), None)
 
     def _callees(self, function: FunctionInfo) -> list[FunctionInfo]:
-        key = ("callees", function.qualname, id(function))
-        if key not in self._answers:
+        def compute() -> list[FunctionInfo]:
             found = (self.function(c) for c in sorted(function.calls))
-            self._answers[key] = [f for f in found if f is not None and f.qualname != function.qualname]
-        return self._answers[key]  # type: ignore[return-value]
+            return [f for f in found if f is not None and f.qualname != function.qualname]
+
+        return self._memo("callees", function, compute)
 
     def _writer(self, function: FunctionInfo, seen: set[str]) -> bool:
         """Whether the function writes to the database, itself or through what it calls."""

@@ -178,16 +178,9 @@ class FireAndForgetBroadcast(Codemod):
         short = callee.rsplit(".", 1)[-1]
         if reason is None:
             known = self.index.function(callee)
-            if known is not None and self.index._sender(known, set()) and self.index._writer(known, set()):
-                if self.allowed(statement):
-                    self.refuse(statement, f"skipped: {short} also writes to the database, so it is not a broadcast")
-            elif known is not None and self.index._sender(known, set()) and (received := self.index.receiving(known)):
-                if self.allowed(statement):
-                    self.refuse(
-                        statement,
-                        f"skipped: {short} waits for input ({received}): a listener that must run "
-                        "while the connection is held, not a broadcast",
-                    )
+            why = known is not None and self.index.sender(known) and self.index.disqualified(known)
+            if why and self.allowed(statement):
+                self.refuse(statement, f"skipped: {short} {why}")
             return
         if not self.allowed(statement):
             return

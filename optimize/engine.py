@@ -150,7 +150,7 @@ class _FilePlan:
 
 @dataclass
 class _Run:
-    """What every file's planning shares; workers inherit it when they are forked."""
+    """What every file's planning shares; pickled once for the worker processes."""
 
     root: Path
     codemods: list[type[Codemod]]

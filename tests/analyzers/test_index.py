@@ -218,3 +218,28 @@ def test_facts_are_cached_by_content() -> None:
     assert second.facts["app/m.py"] is first.facts["app/m.py"]
     assert second.facts["app/n.py"] is not first.facts["app/n.py"]
     assert len(cache) == 3
+
+
+def test_a_sender_that_waits_for_input_is_a_listener_not_a_broadcast() -> None:
+    index = build(
+        {
+            "svc/hub.py": """
+                async def pump(conn, others):
+                    async for message in conn.websocket.iter_text():
+                        for other in others:
+                            await other.send_text(message)
+
+                async def listen(conn, others):
+                    await pump(conn, others)
+
+                async def announce(others, message):
+                    for other in others:
+                        await other.send_text(message)
+            """
+        }
+    )
+    listen = index.function("svc.hub.listen")
+    assert index.sender(listen)
+    assert "waits for input (conn.websocket.iter_text)" in index.disqualified(listen)
+    assert not index.is_broadcast("svc.hub.listen") and not index.is_broadcast("svc.hub.pump")
+    assert index.is_broadcast("svc.hub.announce") and index.disqualified(index.function("svc.hub.announce")) is None
