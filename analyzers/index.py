@@ -31,6 +31,8 @@ from optimize.analyzers.versions import sqlalchemy_minimum
 
 DEFAULT_BROADCAST_PATTERNS = ("broadcast*", "emit_*", "*_broadcast")
 _MAX_BASES = 10  # inheritance depth followed
+# Why a valid file nested beyond the interpreter's recursion limit is left out of the run.
+TOO_DEEP = "too deeply nested to analyse: skipped"
 
 
 def _suffix_match(full: str, wanted: str) -> bool:
@@ -81,15 +83,11 @@ class RepoIndex:
         for path, source in files.items():
             key = hashlib.sha1(path.encode() + b"\0" + source).hexdigest()
             if key not in cache:
-                try:
-                    tree = ast.parse(source)
-                except SyntaxError as exc:
-                    unparsable[path] = _why_unparsable(source, exc)
+                found = _analyse(path, source)
+                if isinstance(found, str):
+                    unparsable[path] = found
                     continue
-                except (ValueError, MemoryError, RecursionError) as exc:
-                    unparsable[path] = f"cannot be parsed: {type(exc).__name__}"
-                    continue
-                cache[key] = collect_file_facts(path, tree)
+                cache[key] = found
             facts[path] = cache[key]
         return cls(facts=facts, sqlalchemy_min=sqlalchemy_minimum(project_files or {}), unparsable=unparsable)
 
@@ -358,6 +356,37 @@ class _Tables:
                 tables.fields_by_class.setdefault(c.cls, []).append(c)
                 tables.fields_by_name.setdefault(c.name, []).append(c)
         return tables
+
+
+def _analyse(path: str, source: bytes) -> FileFacts | str:
+    """One file's facts, or why it has none."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return _why_unparsable(source, exc)
+    except RecursionError:
+        return TOO_DEEP
+    except (ValueError, MemoryError) as exc:
+        return f"cannot be parsed: {type(exc).__name__}"
+    try:
+        return collect_file_facts(path, tree)
+    except RecursionError:
+        # Valid code can nest deeper (a long elif chain, chained calls) than the `ast`
+        # visitors, which recurse once per level, can follow.
+        return TOO_DEEP
+
+
+def nested_too_deeply(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a RecursionError: LibCST's
+    metadata providers can turn one into a KeyError on their way out."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RecursionError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _why_unparsable(source: bytes, exc: SyntaxError) -> str:

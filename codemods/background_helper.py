@@ -9,6 +9,7 @@ at shutdown.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import libcst as cst
@@ -61,38 +62,64 @@ async def drain_background(timeout: float | None = None) -> None:
 REFERENCE_SET = "_background_tasks"
 
 
-def helper_location(codemod: Codemod) -> tuple[str, str] | None:
-    """(module to import from, repository path of the helper) for the file being rewritten:
-    `background_tasks.py` in its top-level package. None outside a package or when a file of
-    that name exists but is not the helper."""
+@dataclass(frozen=True)
+class HelperPlace:
+    """Where the helper module lives and how the file being rewritten imports it:
+    `from <"." * level><module> import spawn_background`."""
+
+    path: str  # repository path of the helper
+    module: str
+    level: int = 0  # leading dots of a relative import (0: absolute)
+
+
+_ROOT = PurePosixPath(".")
+
+
+def _top_package(directory: PurePosixPath, packages: set[PurePosixPath]) -> PurePosixPath:
+    """The outermost package holding ``directory`` that the run can see. Each step drops
+    one path component, so the walk ends at the target directory (`.`) at the latest:
+    `PurePosixPath(".").parent` is `.` again."""
+    top = directory
+    while top != _ROOT and top.parent in packages:
+        top = top.parent
+    return top
+
+
+def helper_location(codemod: Codemod) -> HelperPlace | None:
+    """Where the file being rewritten finds `spawn_background`: `background_tasks.py` in
+    its top-level package. None outside a package or when a file of that name exists but
+    is not the helper.
+
+    When the target directory is itself a package (it holds `__init__.py`), its import
+    name lies outside what the run reads: the helper goes in the target directory and is
+    imported relatively, which resolves to that file whatever the package is called."""
     packages = {PurePosixPath(p).parent for p in codemod.index.facts if PurePosixPath(p).name == "__init__.py"}
     directory = PurePosixPath(codemod.path).parent
     if directory not in packages:
         return None
-    top = directory
-    while top.parent in packages:
-        top = top.parent
+    top = _top_package(directory, packages)
     helper = (top / HELPER_FILE).as_posix()
-    module = f"{top.name}.{HELPER_FILE[:-3]}"  # the top-level package imports by its own name
     facts = codemod.index.facts.get(helper)
     if facts is not None and not any(q.endswith("." + HELPER_FUNCTION) for q in facts.functions):
         return None
-    return module, helper
+    if top == _ROOT:
+        return HelperPlace(helper, HELPER_FILE[:-3], level=len(directory.parts) + 1)
+    # A top-level package imports by its own name.
+    return HelperPlace(helper, f"{top.name}.{HELPER_FILE[:-3]}")
 
 
 def use_helper(codemod: Codemod) -> str | None:
     """Arrange for `spawn_background` to be importable in the current module: create the
     helper module if the repository lacks it and add the import. Returns the local name,
     or None when no helper can be placed (the caller falls back to the create_task style)."""
-    location = helper_location(codemod)
-    if location is None:
+    place = helper_location(codemod)
+    if place is None:
         return None
-    module, path = location
-    if path not in codemod.index.facts:
-        codemod.create_file(path, HELPER_SOURCE)
-    if codemod.context.full_module_name == module:
+    if place.path not in codemod.index.facts:
+        codemod.create_file(place.path, HELPER_SOURCE)
+    if codemod.path == place.path:
         return HELPER_FUNCTION
-    AddImportsVisitor.add_needed_import(codemod.context, module, HELPER_FUNCTION)
+    AddImportsVisitor.add_needed_import(codemod.context, place.module, HELPER_FUNCTION, relative=place.level)
     return HELPER_FUNCTION
 
 

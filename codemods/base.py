@@ -11,6 +11,8 @@ engine, the CLI, the docs and the generated tests read:
 - ``NEEDS_MODEL``: every case it can rewrite or report names a mapped model class, so a
   file that names none of the repository's models is not parsed for it.
 - ``OPTIONS``: per-codemod options and their defaults (``[tool.optimize.<id>]``).
+- ``OPTION_CHECKS``: for each option, what a configured value must be beyond its type
+  (choices, bounds, parsable code; see `optimize.codemods.options`).
 - ``EXAMPLES``: `Rewrite` and `Keep` cases, from which one test per case is generated.
 
 A codemod never touches files or git: it turns a module into a module and records a
@@ -22,7 +24,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
@@ -118,6 +120,7 @@ class Codemod(VisitorBasedCodemodCommand):
     # Set when every case the codemod rewrites or reports names a model class in the file.
     NEEDS_MODEL: ClassVar[bool] = False
     OPTIONS: ClassVar[Mapping[str, Any]] = {}
+    OPTION_CHECKS: ClassVar[Mapping[str, Callable[[Any], str | None]]] = {}
     EXAMPLES: ClassVar[Sequence[Rewrite | Keep]] = ()
 
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider)

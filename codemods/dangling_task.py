@@ -27,7 +27,10 @@ Safe: the coroutine runs exactly as before, now referenced until done and with i
 logged. `name=` is kept. Task groups (`tg.create_task`), assigned, awaited, returned or
 passed tasks are not dropped and are left alone; other keyword arguments (`context=`) are
 reported. With the option `style = "create_task"` the call stays `asyncio.create_task`,
-assigned and added to a module-level set that keeps it until done.
+assigned and added to a module-level set that keeps it until done. The helper goes in the
+file's top-level package; when the directory the run targets is itself a package, whose
+import name the run cannot see, it goes there and is imported relatively
+(`from .background_tasks import spawn_background`), which resolves whatever that name is.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from optimize.codemods.background_helper import (
     use_helper,
 )
 from optimize.codemods.base import Codemod, Keep, Rewrite
+from optimize.codemods.options import one_of
 from optimize.codemods.orm_flow import name_of
 
 SPAWNERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"}
@@ -55,6 +59,7 @@ class DanglingTask(Codemod):
     DESCRIPTION = "Rewrite dropped asyncio tasks to a helper that keeps them and logs errors."
     TRIGGERS = (b"create_task", b"ensure_future")
     OPTIONS = {"style": "helper"}
+    OPTION_CHECKS = {"style": one_of("helper", "create_task")}
     EFFECT = "background tasks can no longer vanish mid-flight or lose their exceptions"
 
     def __init__(self, *args, **kwargs) -> None:

@@ -62,6 +62,7 @@ from libcst.metadata import GlobalScope, ParentNodeProvider, ScopeProvider
 
 from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import Codemod, Keep, Rewrite, dotted_chain
+from optimize.codemods.options import expression_or_empty, non_empty_strings
 
 APP_CLASSES = {
     "fastapi.FastAPI",
@@ -96,6 +97,8 @@ class DebugMiddleware(Codemod):
         "middleware_patterns": ["*Debug*", "*Profil*", "*Timing*", "*Timer*", "*QueryLogger*", "*ProcessTime*"],
         "debug_flag": "",
     }
+    # The flag is inserted as `if <debug_flag>:`; a typo would fail in every file.
+    OPTION_CHECKS = {"middleware_patterns": non_empty_strings, "debug_flag": expression_or_empty}
     METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, ScopeProvider)
     EFFECT = "the middleware no longer runs on every production request"
 

@@ -50,6 +50,7 @@ from optimize.codemods.background_helper import (
     use_helper,
 )
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
+from optimize.codemods.options import non_empty_strings, one_of
 from optimize.codemods.orm_flow import name_of, session_dependencies, unwrap_await
 
 REQUEST_TYPES = {
@@ -101,6 +102,7 @@ class FireAndForgetBroadcast(Codemod):
     TRIGGERS = (b"await",)
     ALSO = (b".post(", b".put(", b".patch(", b".delete(", b".get(", b".websocket(", b".api_route(", b".route(")  # route decorators
     OPTIONS = {"style": "helper", "patterns": list(DEFAULT_BROADCAST_PATTERNS)}
+    OPTION_CHECKS = {"style": one_of("helper", "create_task"), "patterns": non_empty_strings}
     EFFECT = "the response no longer waits for every websocket client"
 
     def __init__(self, *args, **kwargs) -> None:

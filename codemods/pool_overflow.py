@@ -56,6 +56,7 @@ from optimize.codemods.engines import (
     keyword,
     url_literal,
 )
+from optimize.codemods.options import int_between
 
 # `max_overflow`, `DB_MAX_OVERFLOW`, `db_max_overflow`, but not `max_overflowing_items`.
 _FIELD = re.compile(r"^(?:[a-z0-9]+_)*max_overflow$", re.IGNORECASE)
@@ -80,6 +81,14 @@ class PoolOverflow(Codemod):
     DESCRIPTION = "Raise max_overflow to a target on engines and settings fields."
     TRIGGERS = (b"max_overflow", b"MAX_OVERFLOW", b"create_engine", b"create_async_engine")
     OPTIONS = {"target": 20}
+    # An engine without max_overflow gets `max_overflow=<target>`: a target at or below
+    # SQLAlchemy's default would lower it. Above the upper bound no database serves the
+    # connections, so the value is a slip rather than a setting.
+    OPTION_CHECKS = {
+        "target": int_between(
+            DEFAULT_MAX_OVERFLOW + 1, 10_000, f" (above SQLAlchemy's default of {DEFAULT_MAX_OVERFLOW})"
+        ),
+    }
     EFFECT = "bursts of up to pool_size + target concurrent requests no longer queue for a connection"
 
     def __init__(self, *args, **kwargs) -> None:

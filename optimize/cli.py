@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from contextlib import contextmanager
@@ -13,7 +14,9 @@ from git.exc import GitCommandNotFound
 from rich.console import Console
 
 from optimize import __version__, runner
+from optimize import git as gitops
 from optimize.codemods.registry import REGISTRY
+from optimize.engine import Plan
 from optimize.errors import OptimizeError
 from optimize.reports import table
 
@@ -36,32 +39,53 @@ def _ids(values: Optional[list[str]]) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
+def _what_changed() -> str:
+    """What a run stopped midway left behind: once a branch has moved, "nothing was
+    changed" is false."""
+    moved = gitops.moved_refs()
+    if not moved:
+        return "nothing was changed"
+    where = moved[-1].removeprefix("refs/heads/")
+    return f"the commits had landed on {where} (`optimize log` lists them, `optimize revert --all` undoes them)"
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     """Turn every failure into one line on stderr and exit code 2: never a traceback."""
+    gitops.forget_moves()
     try:
         yield
     except OptimizeError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(exc.exit_code)
     except KeyboardInterrupt:
-        err.print("interrupted: nothing was changed")
+        err.print(f"interrupted: {_what_changed()}", markup=False)
         raise typer.Exit(130)
     except (typer.Exit, typer.Abort):
         raise
-    except (GitCommandNotFound, FileNotFoundError) as exc:
-        if not isinstance(exc, GitCommandNotFound) and "'git'" not in str(exc):
-            raise
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            if isinstance(exc, FileNotFoundError) and "'git'" in str(exc):
+                err.print("error: git is not installed or not on PATH", markup=False)
+                raise typer.Exit(2)
+            _internal_error(exc)
+        err.print(f"error: no space left on device ({exc.filename or 'writing'}): {_what_changed()}", markup=False)
+        raise typer.Exit(2)
+    except GitCommandNotFound:
         err.print("error: git is not installed or not on PATH", markup=False)
         raise typer.Exit(2)
     except Exception as exc:  # a bug: still one line, with a way to see the details
-        if os.environ.get("OPTIMIZE_DEBUG"):
-            raise
-        err.print(
-            f"error: internal error {type(exc).__name__}: {exc} (set OPTIMIZE_DEBUG=1 for details)",
-            markup=False,
-        )
-        raise typer.Exit(2)
+        _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> None:
+    if os.environ.get("OPTIMIZE_DEBUG"):
+        raise exc
+    err.print(
+        f"error: internal error {type(exc).__name__}: {exc} (set OPTIMIZE_DEBUG=1 for details)",
+        markup=False,
+    )
+    raise typer.Exit(2)
 
 
 def _version(value: bool) -> None:
@@ -129,22 +153,10 @@ def apply(
     with _errors():
         selection = runner.Selection(_ids(only), _ids(exclude), unsafe_fixes)
         if interactive:
-            from optimize.interactive import review
-
-            target = runner.Target.open(path, need_repo=True)
-            from optimize import git as gitops
-
-            gitops.check_ready(target.repo, author=author)
-            outcomes, notes = review(target, selection, out)
-            for note in notes:
-                out.print(note, markup=False)
-            landed, dropped = runner.apply_reviewed(target, outcomes, no_verify=no_verify, author=author)
-            for commit in landed:
-                out.print(f"{commit.sha[:10]} {commit.key}", markup=False)
-            for commit in dropped:
-                out.print(f"dropped {commit.key}: {commit.reason}", markup=False)
-            if not landed:
-                out.print("No commit created.")
+            _apply_interactive(
+                path, selection, dry_run=dry_run, diff=diff, no_verify=no_verify, author=author,
+                verify=verify, verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline,
+            )
             return
         if dry_run or diff:
             target = runner.Target.open(path, need_repo=False)
@@ -169,6 +181,47 @@ def apply(
         table.applied(out, result)
         if result.landed and target.repo.head.is_detached:
             out.print("HEAD is detached: the commits are on no branch; `git switch -c <name>` keeps them.")
+        if result.dropped and not result.landed:
+            raise typer.Exit(1)
+
+
+def _apply_interactive(path: Path, selection, *, dry_run: bool, diff: bool, verify, verify_timeout, allow_failing_baseline, no_verify: bool, author) -> None:
+    """`apply -i`: review every change; commit the accepted ones, or with --dry-run or
+    --diff only show them (then the working tree is read, and nothing is committed)."""
+    from optimize.interactive import review
+    from optimize.review import plan_patch, show_plan
+
+    if dry_run or diff:
+        target = runner.Target.open(path, need_repo=False)
+        # With --diff the patch is the output: the questions go to stderr.
+        outcomes, notes = review(target, selection, err if diff else out)
+        for note in notes:
+            err.print(note, markup=False)
+        if diff:
+            sys.stdout.buffer.write(plan_patch(outcomes, target.prefix))
+            sys.stdout.flush()
+        else:
+            show_plan(out, Plan(target.root, outcomes, []), target.prefix)
+            out.print("Dry run: nothing was committed.")
+        return
+    target, committed = runner.begin_writing(runner.Target.open(path, need_repo=True), author=author)
+    verifier = (
+        runner.verification(target, committed, verify, verify_timeout, allow_failing_baseline) if verify else None
+    )
+    outcomes, notes = review(target, selection, out, committed=committed)
+    for note in notes:
+        out.print(note, markup=False)
+    landed, dropped = runner.apply_reviewed(
+        target, committed, outcomes, no_verify=no_verify, author=author, verifier=verifier
+    )
+    for commit in landed:
+        out.print(f"{commit.sha[:10]} {commit.key}", markup=False)
+    for commit in dropped:
+        out.print(f"dropped {commit.key}: {commit.reason}", markup=False)
+    if not landed:
+        out.print("No commit created.")
+        if dropped:
+            raise typer.Exit(1)
 
 
 @app.command()

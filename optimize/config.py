@@ -18,11 +18,17 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimize.errors import ConfigError
 
+if TYPE_CHECKING:
+    from optimize.codemods.base import Codemod
+
 _TOP_KEYS = {"enable", "disable", "exclude", "jobs", "max-file-size"}
+# Each job is a process holding the whole repository index: far more than the machine has
+# cores is a typo, not a setting.
+MAX_JOBS = 256
 
 
 @dataclass
@@ -58,14 +64,42 @@ def _option_type_error(default: Any, value: Any) -> str | None:
     return None
 
 
-def load_config(root: Path) -> Config:
+def _codemod_options(key: str, value: Any, codemod: type[Codemod]) -> dict[str, Any]:
+    """``[tool.optimize.<key>]``, checked against the codemod's ``OPTIONS`` (names and
+    types) and ``OPTION_CHECKS`` (choices, bounds, parsable code), so that a bad value is
+    this one error, not a surprise in every file."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"[tool.optimize] {key}: expected a table of options")
+    known = codemod.OPTIONS
+    for opt, opt_value in value.items():
+        if opt not in known:
+            raise ConfigError(
+                f"[tool.optimize.{key}] {opt}: unknown option"
+                + (f" (known: {', '.join(sorted(known))})" if known else " (it takes none)")
+            )
+        expected = _option_type_error(known[opt], opt_value)
+        if expected:
+            raise ConfigError(f"[tool.optimize.{key}] {opt}: expected {expected}")
+        check = codemod.OPTION_CHECKS.get(opt)
+        problem = check(opt_value) if check is not None else None
+        if problem:
+            raise ConfigError(f"[tool.optimize.{key}] {opt}: {problem}")
+    return dict(value)
+
+
+def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool = False) -> Config:
+    """The configuration in ``root``'s pyproject.toml; with ``from_commit``, the one in
+    the recorded commit (``committed``: its bytes, None when the commit has none)."""
     from optimize.codemods.registry import by_id
 
     pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
+    if not from_commit and not pyproject.is_file():
+        return Config()
+    if from_commit and committed is None:
         return Config()
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        text = committed.decode("utf-8") if from_commit else pyproject.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise ConfigError(f"pyproject.toml: cannot be read: {exc}") from None
     tool = data.get("tool", {})
@@ -78,19 +112,7 @@ def load_config(root: Path) -> Config:
     codemods = by_id()
     for key, value in section.items():
         if key in codemods:
-            if not isinstance(value, dict):
-                raise ConfigError(f"[tool.optimize] {key}: expected a table of options")
-            known = codemods[key].OPTIONS
-            for opt, opt_value in value.items():
-                if opt not in known:
-                    raise ConfigError(
-                        f"[tool.optimize.{key}] {opt}: unknown option"
-                        + (f" (known: {', '.join(sorted(known))})" if known else " (it takes none)")
-                    )
-                expected = _option_type_error(known[opt], opt_value)
-                if expected:
-                    raise ConfigError(f"[tool.optimize.{key}] {opt}: expected {expected}")
-            config.options[key] = dict(value)
+            config.options[key] = _codemod_options(key, value, codemods[key])
         elif key == "enable":
             config.enable = _string_list(value, key)
         elif key == "disable":
@@ -102,8 +124,8 @@ def load_config(root: Path) -> Config:
                 raise ConfigError("[tool.optimize] max-file-size: expected a positive integer")
             config.max_file_size = value
         elif key == "jobs":
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError("[tool.optimize] jobs: expected a positive integer")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_JOBS:
+                raise ConfigError(f"[tool.optimize] jobs: expected a positive integer up to {MAX_JOBS}")
             config.jobs = value
         else:
             raise ConfigError(

@@ -17,12 +17,12 @@ from typing import Iterable
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.index import TOO_DEEP, RepoIndex, nested_too_deeply
 from optimize.codemods.base import SAFE, Change, Codemod, Refusal
 from optimize.codemods.registry import REGISTRY, by_id
 from optimize.config import Config
 from optimize.errors import OptimizeError
-from optimize.files import Skip, discover, project_files
+from optimize.files import CommittedTree, Skip, discover, project_files
 from optimize.formatting import black_reformat
 from optimize.transform import run_codemod
 from optimize.workers import map_in_workers
@@ -102,28 +102,32 @@ def _compiles(data: bytes, path: str) -> str | None:
     return None
 
 
-def _cannot_create(root: Path, rel: str, current: Iterable[str]) -> str | None:
+def _cannot_create(
+    root: Path, rel: str, current: Iterable[str], committed: CommittedTree | None = None
+) -> str | None:
     """Why a codemod may not add the file ``rel`` (None when it may).
 
-    A file already read is reused. Anything else already on disk at that path (a file that
-    was skipped, a symlink, even a dangling one) is never overwritten, and a new file never
-    lands outside the repository or behind a symlinked directory: writing there would edit
-    whatever the link points to."""
+    A file already read is reused. Anything else already at that path, in the recorded
+    commit or on disk (a file that was skipped, a symlink, even a dangling one), is never
+    overwritten, and a new file never lands outside the repository or behind a symlinked
+    directory: writing there would edit whatever the link points to."""
     if rel in current:
         return None
     pure = PurePosixPath(rel)
     if pure.is_absolute() or ".." in pure.parts or not pure.parts:
         return f"would create {rel}, outside the repository"
     for depth in range(1, len(pure.parts) + 1):
-        here = root.joinpath(*pure.parts[:depth])
-        if here.is_symlink():
-            return f"would create {rel} through the symlink {PurePosixPath(*pure.parts[:depth])}"
-    if os.path.lexists(root / rel):
+        here = PurePosixPath(*pure.parts[:depth])
+        if root.joinpath(here).is_symlink() or (committed is not None and committed.is_symlink(here.as_posix())):
+            return f"would create {rel} through the symlink {here}"
+    if os.path.lexists(root / rel) or (committed is not None and rel in committed.entries):
         return f"would create {rel}, which exists but was not read"
     return None
 
 
 def _syntax_skip(path: str, exc: Exception) -> Skip:
+    if nested_too_deeply(exc):
+        return Skip(path, TOO_DEEP)
     if isinstance(exc, cst.ParserSyntaxError):
         return Skip(path, f"syntax error at line {exc.raw_line}: not parsed")
     return Skip(path, f"cannot be parsed: {type(exc).__name__}")
@@ -158,10 +162,24 @@ class _Run:
     index: RepoIndex
     unsafe_allowed: bool
     known: frozenset[str]  # paths read by discovery (a codemod may reuse, never overwrite)
+    committed: CommittedTree | None = None  # the recorded commit, for a run that writes
 
 
 def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan:
-    """Run codemods ``first``.. over one file, each on the previous one's output."""
+    """Run codemods ``first``.. over one file, each on the previous one's output.
+
+    LibCST's code generation, metadata and visitors recurse once per nesting level: a
+    valid file nested deeper than the recursion limit allows (a long elif chain, chained
+    calls) is skipped whole, whichever step ran out, and the run goes on."""
+    try:
+        return _plan_codemods(run, path, source, first)
+    except Exception as exc:  # only the recursion case is handled here
+        if not nested_too_deeply(exc):
+            raise
+        return _FilePlan([None] * len(run.codemods), skip=(first, Skip(path, TOO_DEEP)))
+
+
+def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan:
     result = _FilePlan([None] * len(run.codemods))
     tree: cst.Module | None = None
     wrapper: MetadataWrapper | None = None
@@ -193,6 +211,8 @@ def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan
                 unsafe_allowed=run.unsafe_allowed, wrapper=wrapper,
             )
         except Exception as exc:  # a codemod bug must not stop the run or lose a file
+            if nested_too_deeply(exc):
+                raise  # the file, not the codemod: `_plan_file` skips it
             step.refusals.append(
                 Refusal(codemod.ID, path, 0, f"skipped: internal error {type(exc).__name__}: {exc}")
             )
@@ -208,7 +228,7 @@ def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan
             )
             continue
         blocked = next(
-            (why for why in (_cannot_create(run.root, p, run.known) for p in done.created_files) if why), None
+            (why for why in (_cannot_create(run.root, p, run.known, run.committed) for p in done.created_files) if why), None
         )
         if blocked is not None:
             step.refusals.append(Refusal(codemod.ID, path, 0, f"skipped: {blocked}; file left unchanged"))
@@ -268,6 +288,7 @@ def plan(
     overrides: dict[str, bytes] | None = None,
     jobs: int | None = None,
     only_paths: Iterable[str] | None = None,
+    committed: CommittedTree | None = None,
 ) -> Plan:
     """Compute every codemod's edits without writing anything.
 
@@ -275,18 +296,19 @@ def plan(
     that follows whether any unsafe codemod was selected. ``jobs`` is the number of
     processes that parse and rewrite files (default: ``jobs`` from the configuration, else
     one per available CPU); the plan is the same whatever it is. ``only_paths`` limits the
-    files codemods run on (the index still reads every file).
+    files codemods run on (the index still reads every file). With ``committed`` (a run
+    that writes), every file is read from the recorded commit, not the working tree.
     """
     root = root.resolve()
-    files, skips = discover(root, config, tracked_only=tracked_only)
+    files, skips = discover(root, config, tracked_only=tracked_only, committed=committed)
     if unsafe_allowed is None:
         unsafe_allowed = any(c.SAFETY != SAFE for c in codemods)
     current: dict[str, bytes] = {f.path: f.data for f in files}
     current.update(overrides or {})  # contents chosen earlier in the run (interactive review)
-    index = RepoIndex.build(current, project_files(root), cache=index_cache)
+    index = RepoIndex.build(current, project_files(root, committed), cache=index_cache)
     # Files Python cannot parse are reported once and never handed to a codemod.
     skips.extend(Skip(path, reason) for path, reason in sorted(index.unparsable.items()))
-    run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current))
+    run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current), committed)
     chosen = None if only_paths is None else set(only_paths)
     items = [
         (path, source)

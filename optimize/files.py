@@ -1,10 +1,12 @@
 """Discovery: which files of the target a run may read.
 
-In a git repository: the files git would track (tracked, plus untracked-not-ignored for
-read-only runs). Elsewhere: a walk of the directory. Either way, never anything under
-`.git`, a virtual environment, `node_modules`, or generated or oversized code, and never a
-symlink (a link could point outside the repository, and writing through one would edit
-its target).
+A run that writes (`apply`, `pr`) reads the files of the commit it recorded at the start,
+from git's blobs: never the working tree, so nothing the user did not commit is read. A
+read-only run (`scan`, `--dry-run`) reads the working tree: in a git repository the files
+git would track (tracked plus untracked-not-ignored), elsewhere a walk of the directory.
+Either way, never anything under `.git`, a virtual environment, `node_modules`, or
+generated or oversized code, and never a symlink (a link could point outside the
+repository, and writing through one would edit its target).
 """
 
 from __future__ import annotations
@@ -72,23 +74,109 @@ def _matches(path: str, patterns: list[str]) -> bool:
     )
 
 
+def _candidate(path: str, config: Config, in_skipped_dir) -> Skip | bool:
+    """Whether ``path`` is a Python file to read (True), not one at all (False), or one
+    skipped for its name (the Skip)."""
+    if not path.endswith(".py") or in_skipped_dir(path) or _matches(path, config.exclude):
+        return False
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # git hands such names over with surrogate escapes
+        return Skip(path.encode("utf-8", "replace").decode(), "file name is not valid UTF-8")
+    return True
+
+
+def _content_skip(path: str, data: bytes) -> Skip | None:
+    if b"\0" in data:
+        return Skip(path, "binary content")
+    head = b"\n".join(data.splitlines()[:5]).lower()
+    if any(marker in head for marker in _GENERATED_MARKERS):
+        return Skip(path, "generated code")
+    return None
+
+
+@dataclass(frozen=True)
+class CommittedTree:
+    """The recorded commit's tree as seen from the target directory: every entry's mode,
+    keyed by its path relative to the target (a run that writes decides from this what
+    exists, never from the working tree)."""
+
+    snapshot: git.Snapshot
+    prefix: str  # the target relative to the repository top, "" or ending in "/"
+    entries: dict[str, git.TreeEntry]
+
+    @classmethod
+    def read(cls, snapshot: git.Snapshot, prefix: str) -> "CommittedTree":
+        entries = {
+            e.path[len(prefix):]: e for e in git.tree_entries(snapshot.top, snapshot.base)
+            if e.path.startswith(prefix)
+        }
+        return cls(snapshot, prefix, entries)
+
+    def is_symlink(self, path: str) -> bool:
+        entry = self.entries.get(path)
+        return entry is not None and entry.mode == "120000"
+
+    def blobs(self, paths: list[str]) -> dict[str, bytes]:
+        shas = {p: self.entries[p].sha for p in paths}
+        found = git.read_blobs(self.snapshot.top, sorted(set(shas.values())))
+        return {p: found[sha] for p, sha in shas.items()}
+
+    def in_skipped_dir(self, path: str) -> bool:
+        parts = path.split("/")[:-1]
+        return any(
+            part in _SKIP_DIRS or "/".join(parts[: i + 1]) + "/pyvenv.cfg" in self.entries
+            for i, part in enumerate(parts)
+        )
+
+
+def discover_committed(tree: CommittedTree, config: Config) -> tuple[list[SourceFile], list[Skip]]:
+    """Python files of the recorded commit under the target, and the ones skipped."""
+    wanted: list[str] = []
+    skips: list[Skip] = []
+    for path in sorted(tree.entries):
+        verdict = _candidate(path, config, tree.in_skipped_dir)
+        if verdict is False:
+            continue
+        if isinstance(verdict, Skip):
+            skips.append(verdict)
+            continue
+        entry = tree.entries[path]
+        if entry.mode == "120000":
+            skips.append(Skip(path, "symlink (not followed)"))
+        elif not entry.mode.startswith("100"):
+            skips.append(Skip(path, "not a regular file"))
+        elif entry.size > config.max_file_size:
+            skips.append(Skip(path, f"larger than max-file-size ({entry.size} > {config.max_file_size} bytes)"))
+        else:
+            wanted.append(path)
+    files: list[SourceFile] = []
+    for path, data in tree.blobs(wanted).items():
+        skip = _content_skip(path, data)
+        if skip is not None:
+            skips.append(skip)
+        else:
+            files.append(SourceFile(path, data))
+    return files, skips
+
+
 def discover(
-    root: Path, config: Config, *, tracked_only: bool = False
+    root: Path, config: Config, *, tracked_only: bool = False, committed: CommittedTree | None = None
 ) -> tuple[list[SourceFile], list[Skip]]:
-    """Python files to consider, and the ones skipped with the reason."""
+    """Python files to consider, and the ones skipped with the reason (from the recorded
+    commit when ``committed`` is given, else from the working tree)."""
+    if committed is not None:
+        return discover_committed(committed, config)
     root = root.resolve()
     paths = git.list_files(root, untracked=not tracked_only) if git.is_repo(root) else _walk(root)
     files: list[SourceFile] = []
     skips: list[Skip] = []
     for path in sorted(set(paths)):
-        if not path.endswith(".py") or _excluded_dir(path, root):
+        verdict = _candidate(path, config, lambda p: _excluded_dir(p, root))
+        if verdict is False:
             continue
-        if _matches(path, config.exclude):
-            continue
-        try:
-            path.encode("utf-8")
-        except UnicodeEncodeError:  # git hands such names over with surrogate escapes
-            skips.append(Skip(path.encode("utf-8", "replace").decode(), "file name is not valid UTF-8"))
+        if isinstance(verdict, Skip):
+            skips.append(verdict)
             continue
         full = root / path
         try:
@@ -109,19 +197,27 @@ def discover(
         except OSError as exc:
             skips.append(Skip(path, f"unreadable: {exc.strerror or exc}"))
             continue
-        if b"\0" in data:
-            skips.append(Skip(path, "binary content"))
-            continue
-        head = b"\n".join(data.splitlines()[:5]).lower()
-        if any(marker in head for marker in _GENERATED_MARKERS):
-            skips.append(Skip(path, "generated code"))
+        skip = _content_skip(path, data)
+        if skip is not None:
+            skips.append(skip)
             continue
         files.append(SourceFile(path, data))
     return files, skips
 
 
-def project_files(root: Path) -> dict[str, bytes]:
-    """Dependency declarations at the root, for the repository index."""
+def _is_project_file(name: str) -> bool:
+    return name in PROJECT_FILES or (name.startswith("requirements") and name.endswith(".txt"))
+
+
+def project_files(root: Path, committed: CommittedTree | None = None) -> dict[str, bytes]:
+    """Dependency declarations at the root, for the repository index (from the recorded
+    commit when ``committed`` is given)."""
+    if committed is not None:
+        names = sorted(
+            p for p, e in committed.entries.items()
+            if "/" not in p and _is_project_file(p) and e.mode.startswith("100")
+        )
+        return committed.blobs(names)
     out: dict[str, bytes] = {}
     candidates = list(PROJECT_FILES) + sorted(
         p.name for p in root.glob("requirements*.txt") if p.name not in PROJECT_FILES

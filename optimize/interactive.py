@@ -40,9 +40,10 @@ def _build(old, new, ops, accepted: set[int]) -> bytes:
 
 
 def review(
-    target, selection, console: Console, answers: TextIO | None = None
+    target, selection, console: Console, answers: TextIO | None = None, committed=None
 ) -> tuple[list[Outcome], list[str]]:
-    """Ask about every change; return the accepted outcomes (one per codemod) and notes."""
+    """Ask about every change; return the accepted outcomes (one per codemod) and notes.
+    ``committed``: the recorded commit the files are read from (for a run that commits)."""
     answers = answers if answers is not None else sys.stdin  # read at call time: tests swap it
     codemods = select_codemods(target.config, selection.only, selection.exclude, selection.unsafe_fixes)
     overrides: dict[str, bytes] = {}
@@ -54,6 +55,7 @@ def review(
             result = plan(
                 target.root, [codemod], target.config, tracked_only=True,
                 unsafe_allowed=selection.unsafe_fixes or bool(selection.only), overrides=overrides,
+                committed=committed,
             )
             outcome = result.outcomes[0]
             if not outcome.edits:
@@ -72,7 +74,7 @@ def review(
                         if mode is None:
                             why = [c for c in outcome.changes if c.path == edit.path and i1 < c.line <= max(i2, i1 + 1) + 2]
                             piece = FileEdit(edit.path, b"".join(old[i1:i2]), b"".join(new[j1:j2]))
-                            console.print(f"[bold]{codemod.ID}[/] {edit.path}:{i1 + 1}")
+                            console.print(f"{codemod.ID} {edit.path}:{i1 + 1}", markup=False, style="bold")
                             for change in why:
                                 console.print(f"  {change.rationale}", markup=False)
                             console.print(file_patch(piece, target.prefix).decode("utf-8", "replace"), markup=False, highlight=False)
@@ -112,7 +114,7 @@ def review(
 
 def _ask(console: Console, answers: TextIO, prompt: str) -> str:
     while True:
-        console.print(prompt, end="")
+        console.print(prompt, end="", markup=False, highlight=False)  # "[a,s,...]" is not markup
         line = answers.readline()
         if not line:
             return "q"

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimize import git
-from optimize.errors import OptimizeError
+from optimize.errors import GitError, OptimizeError
 from optimize.reports.pr_body import pr_body, pr_title
-from optimize.runner import Selection, Target, commit_specs, make_plan
+from optimize.runner import Selection, Target, begin_writing, commit_specs, make_plan
+from optimize.runner import verification as start_verification
 
 _SECRETS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN")
 
@@ -58,25 +59,28 @@ def create_pr(
     allow_failing_baseline: bool = False,
 ) -> PrResult:
     repo = target.repo
-    git.check_ready(repo, author=author)
+    # The branch is built from the commit HEAD is at now, read from git's blobs: a local
+    # edit (even one git status hides, as skip-worktree does) is never pushed.
+    target, committed = begin_writing(target, author=author)
     branch = branch or default_branch(repo)
+    git.check_branch_name(repo, branch)
     current = None if repo.head.is_detached else repo.active_branch.name
     if branch == current:
         raise OptimizeError(f"--branch {branch} is the checked-out branch: choose another name")
     if push and remote not in [r.name for r in repo.remotes]:
         raise OptimizeError(f"no remote named {remote!r}: add it, pass --remote, or use --no-push")
+    # Checked before any work, so that a teammate's branch is refused at once; the lease
+    # then makes every update conditional on the branch still being where it was checked.
+    lease = git.claim_branch(repo, branch, committed.snapshot.base, remote if push else None)
     verifier, verification = None, None
     if verify:
-        from optimize.verify import Verification, log_path
-
-        check = Verification(verify, verify_timeout, log_path(repo), target.prefix)
-        check.baseline(repo, allow_failing_baseline)
-        verifier = check.verifier()
-    plan = make_plan(target, selection, tracked_only=True)
+        verifier = start_verification(target, committed, verify, verify_timeout, allow_failing_baseline)
+    plan = make_plan(target, selection, committed=committed)
     if not plan.changed:
         raise OptimizeError("nothing to change: no pull request created")
     head, landed, dropped = git.build_commits(
-        repo, commit_specs(target, plan.changed), no_verify=no_verify, author=author, verifier=verifier
+        repo, commit_specs(target, plan.changed), base=committed.snapshot.base, no_verify=no_verify,
+        author=author, verifier=verifier,
     )
     if not landed:
         raise OptimizeError("every commit was dropped: " + "; ".join(f"{d.key}: {d.reason}" for d in dropped))
@@ -84,13 +88,13 @@ def create_pr(
         verification = f"`{verify}` passed after every kept commit" + (
             f"; dropped: {', '.join(d.key for d in dropped)}" if dropped else ""
         )
-    repo.git.branch("-f", branch, head)
+    git.set_branch(repo, lease, head)
     pushed = False
     if push:
         try:
-            repo.git.push("--force-with-lease", remote, f"{branch}:{branch}")
-        except Exception as exc:
-            raise OptimizeError(f"push to {remote} failed: {_scrub(str(exc).splitlines()[-1])}") from None
+            git.push_branch(repo, lease, head)
+        except GitError as exc:
+            raise OptimizeError(f"push to {remote} failed: {exc}; {_where_commits_are(lease)}") from None
         pushed = True
     title = pr_title([o for o in plan.changed if o.codemod.ID in {l.key for l in landed}])
     body = pr_body(plan, landed, dropped, target.prefix, verification)
@@ -102,6 +106,14 @@ def create_pr(
     body_file.write_text(f"# {title}\n\n{body}", encoding="utf-8")
     url = open_pull_request(target.root, branch, current or "main", title, body_file) if open_pr else None
     return PrResult(branch, head, landed, dropped, body_file, pushed, url)
+
+
+def _where_commits_are(lease: git.BranchLease) -> str:
+    """After a failed push the commits are only local: say which branch holds them, and
+    whether it is one this run made (so the user knows it exists, to push or delete)."""
+    if lease.local is None:
+        return f"the commits are on local branch {lease.name}, created by this run"
+    return f"the commits are on local branch {lease.name}, which was at {lease.local[:10]} before this run"
 
 
 def open_pull_request(cwd: Path, branch: str, base: str, title: str, body_file: Path) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from optimize import git
 from optimize.config import Config, load_config
 from optimize.engine import Outcome, Plan, plan, select_codemods
 from optimize.errors import OptimizeError
+from optimize.files import CommittedTree
 from optimize.messages import commit_message
 
 
@@ -45,13 +46,29 @@ class Target:
         return cls(root, load_config(root), repo, prefix)
 
 
-def make_plan(target: Target, selection: Selection, *, tracked_only: bool = False) -> Plan:
+def begin_writing(target: Target, *, author: str | None = None) -> tuple[Target, CommittedTree]:
+    """Start a run that commits: record HEAD once, refuse a repository that is not ready,
+    and read the configuration and the tree from that commit. Everything the run plans,
+    builds and lands afterwards goes from this one commit."""
+    snapshot = git.Snapshot.take(target.repo)
+    git.check_ready(target.repo, author=author)
+    committed = CommittedTree.read(snapshot, target.prefix)
+    has_pyproject = "pyproject.toml" in committed.entries and not committed.is_symlink("pyproject.toml")
+    pyproject = committed.blobs(["pyproject.toml"])["pyproject.toml"] if has_pyproject else None
+    config = load_config(target.root, pyproject, from_commit=True)
+    return replace(target, config=config), committed
+
+
+def make_plan(
+    target: Target, selection: Selection, *, tracked_only: bool = False, committed: CommittedTree | None = None
+) -> Plan:
     codemods = select_codemods(
         target.config, selection.only, selection.exclude, selection.unsafe_fixes
     )
     unsafe_allowed = selection.unsafe_fixes or bool(selection.only)
     return plan(
-        target.root, codemods, target.config, tracked_only=tracked_only, unsafe_allowed=unsafe_allowed
+        target.root, codemods, target.config, tracked_only=tracked_only, unsafe_allowed=unsafe_allowed,
+        committed=committed,
     )
 
 
@@ -88,24 +105,22 @@ def apply(
     verify_timeout: float = 600,
     allow_failing_baseline: bool = False,
 ) -> ApplyResult:
-    """Plan on the committed files, then land one commit per codemod atomically.
+    """Plan on the files of the commit HEAD is at when the run starts, then land one commit
+    per codemod atomically on that commit.
 
     With ``verify``, the command runs on the untouched tree first, then after each commit;
     a commit that makes it fail is dropped."""
     repo = target.repo
-    git.check_ready(repo, author=author)
+    target, committed = begin_writing(target, author=author)
     if verify:
-        from optimize.verify import Verification, log_path
-
-        check = Verification(verify, verify_timeout, log_path(repo), target.prefix)
-        check.baseline(repo, allow_failing_baseline)
-        verifier = check.verifier()
-    result = make_plan(target, selection, tracked_only=True)
+        verifier = verification(target, committed, verify, verify_timeout, allow_failing_baseline)
+    result = make_plan(target, selection, committed=committed)
     outcomes = result.changed
     if not outcomes:
         return ApplyResult(result, [], [])
     landed, dropped = git.land(
         repo,
+        committed.snapshot,
         commit_specs(target, outcomes),
         no_verify=no_verify,
         author=author,
@@ -115,12 +130,30 @@ def apply(
     return ApplyResult(result, landed, dropped)
 
 
-def apply_reviewed(target: Target, outcomes: list[Outcome], *, no_verify: bool = False, author: str | None = None):
-    """Land outcomes chosen by interactive review: one commit per codemod, atomically."""
-    git.check_ready(target.repo, author=author)
+def verification(
+    target: Target, committed: CommittedTree, command: str, timeout: float, allow_failing_baseline: bool
+):
+    """``--verify``: run the command on the recorded commit first (a failing baseline
+    stops the run), and return the check to run after each commit."""
+    from optimize.verify import Verification, log_path
+
+    check = Verification(command, timeout, log_path(target.repo), target.prefix)
+    check.baseline(target.repo, allow_failing_baseline, base=committed.snapshot.base)
+    return check.verifier()
+
+
+def apply_reviewed(
+    target: Target, committed: CommittedTree, outcomes: list[Outcome], *, no_verify: bool = False,
+    author: str | None = None, verifier=None,
+):
+    """Land outcomes chosen by interactive review (planned on ``committed``): one commit
+    per codemod, atomically."""
     if not outcomes:
         return [], []
-    return git.land(target.repo, commit_specs(target, outcomes), no_verify=no_verify, author=author)
+    return git.land(
+        target.repo, committed.snapshot, commit_specs(target, outcomes), no_verify=no_verify, author=author,
+        verifier=verifier,
+    )
 
 
 def log(target: Target) -> list[git.LoggedCommit]:
@@ -132,6 +165,7 @@ def revert(
 ) -> list[git.LoggedCommit]:
     """Revert the live optimisation commits of ``ids`` (or all), newest first."""
     repo = target.repo
+    snapshot = git.Snapshot.take(repo)
     git.check_ready(repo, author=author)
     live = [c for c in git.optimisation_commits(repo) if c.reverted_by is None]
     if all_:
@@ -139,13 +173,30 @@ def revert(
     else:
         from optimize.codemods.registry import by_id
 
-        unknown = [i for i in ids if i not in by_id() and i not in {c.codemod for c in live}]
+        unknown = [i for i in ids if i not in by_id() and not any(i in c.codemods for c in live)]
         if unknown:
             raise OptimizeError(f"unknown codemod id {unknown[0]!r} (see `optimize list`)")
-        chosen = [c for c in live if c.codemod in ids]
+        chosen = commits_to_revert(live, ids)
     if not chosen:
         return []
-    base = repo.head.commit.hexsha
-    head = git.build_reverts(repo, chosen, no_verify=no_verify, author=author)
-    git.move_branch(repo, base, head)
+    head = git.build_reverts(repo, chosen, no_verify=no_verify, author=author, base=snapshot.base)
+    git.move_branch(repo, snapshot, head)
+    return chosen
+
+
+def commits_to_revert(live: list[git.LoggedCommit], ids: list[str]) -> list[git.LoggedCommit]:
+    """The live commits that carry the codemods ``ids``. A commit that carries several (a
+    squash merge) can only be reverted whole, so naming some of them is refused: reverting
+    it would also undo the codemods not named."""
+    chosen = []
+    for commit in live:
+        named = [c for c in commit.codemods if c in ids]
+        if not named:
+            continue
+        if len(named) < len(commit.codemods):
+            raise OptimizeError(
+                f"commit {commit.sha[:10]} carries {', '.join(commit.codemods)} together (a squash merge): "
+                f"name all of them to revert it: optimize revert {' '.join(commit.codemods)}"
+            )
+        chosen.append(commit)
     return chosen

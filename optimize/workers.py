@@ -114,7 +114,18 @@ def _serve(plan_one: Callable[[Any, Any], Any]) -> None:
             item = pickle.loads(_read_frame(requests))
         except EOFError:
             return
-        _write_frame(answers, pickle.dumps(plan_one(shared, item), protocol=pickle.HIGHEST_PROTOCOL))
+        _write_frame(answers, _answer(plan_one, shared, item))
+
+
+def _answer(plan_one: Callable[[Any, Any], Any], shared: Any, item: Any) -> bytes:
+    """The pickled answer for one item; None when planning or pickling it fails (e.g. a
+    RecursionError on a deeply nested file): the caller plans that item itself and reports
+    what went wrong, and this worker stays for the next item instead of dying with the
+    items queued behind it."""
+    try:
+        return pickle.dumps(plan_one(shared, item), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - whatever it is, the caller sees it again
+        return pickle.dumps(None, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 if __name__ == "__main__":

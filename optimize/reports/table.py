@@ -85,7 +85,10 @@ def applied(console: Console, result) -> None:
     refused = len(result.plan.refusals)
     if refused:
         console.print(f"{refused} locations left alone: `optimize scan` lists them with the reasons.")
-    console.print("Undo with `optimize revert <id>` or `optimize revert --all`.")
+    if result.landed:
+        console.print("Undo with `optimize revert <id>` or `optimize revert --all`.")
+    else:
+        console.print("No commit created: every commit was dropped (see the reasons above); nothing was changed.")
 
 
 def log(console: Console, commits) -> None:
@@ -106,4 +109,6 @@ def reverted(console: Console, commits) -> None:
         console.print("Nothing to revert.")
         return
     for c in commits:
-        console.print(f"reverted {c.sha[:10]} {c.subject}", markup=False)
+        # A squash merge's subject rarely names its codemods: say which were undone.
+        undone = f" ({c.codemod})" if len(c.codemods) > 1 else ""
+        console.print(f"reverted {c.sha[:10]} {c.subject}{undone}", markup=False)

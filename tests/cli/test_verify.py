@@ -39,7 +39,9 @@ def test_a_failing_baseline_stops_the_run(tmp_path) -> None:
     assert "fails on the untouched tree" in result.stderr
     assert snapshot(repo)["files"] == before["files"] and snapshot(repo)["head"] == before["head"]
     allowed = run_cli("apply", str(repo), "--verify", "exit 3", "--allow-failing-baseline")
-    assert allowed.exit_code == 0 and "--verify failed" in allowed.output
+    # Every commit then fails the check too: all are dropped, and a run that lands nothing exits 1.
+    assert allowed.exit_code == 1 and "--verify failed" in allowed.output
+    assert snapshot(repo)["head"] == before["head"]
 
 
 def test_a_hanging_check_times_out(tmp_path) -> None:

@@ -144,8 +144,9 @@ def test_commit_hooks_run_and_a_failing_hook_drops_the_codemod(tmp_path) -> None
     _hook(repo, f"touch {marker}\nexit 1\n")
     before = snapshot(repo)
     result = run_cli("apply", str(repo))
-    assert result.exit_code == 0
+    assert result.exit_code == 1, result.output  # every commit dropped: not a success
     assert marker.exists() and "dropped pool-pre-ping" in result.output
+    assert "every commit was dropped" in result.output and "Undo with" not in result.output
     assert snapshot(repo) == before
     result = run_cli("apply", str(repo), "--no-verify")
     assert result.exit_code == 0 and "pool_pre_ping=True" in (repo / "db.py").read_text()
@@ -180,8 +181,8 @@ def test_commit_signing_without_a_key_drops_cleanly(tmp_path) -> None:
     git(repo, "config", "gpg.program", str(tmp_path / "no-such-gpg"))
     before = snapshot(repo)
     result = run_cli("apply", str(repo))
-    assert result.exit_code == 0 and "Traceback" not in result.output
-    assert "dropped pool-pre-ping: commit failed" in result.output
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "dropped pool-pre-ping: commit failed" in result.output and "every commit was dropped" in result.output
     assert snapshot(repo) == before
 
 
