@@ -1,16 +1,20 @@
 """Facts gathered from one module's `ast`: the unit the repository index caches.
 
 Names are resolved through the module's own imports, so a call written `manager.broadcast(...)`
-after `from app.ws import manager` is recorded as `app.ws.manager.broadcast`.
+after `from app.ws import manager` is recorded as `app.ws.manager.broadcast`. The facts of a
+file depend on nothing but its path and text: its own definitions and the targets of its
+relative imports are named by path (`src/app/models.py` defines `src.app.models.Task`;
+`from .db import Base` there is `src.app.db.Base`), and the index's `ModuleMap` knows each
+file by that name as well as by the names an import spells (`app.models`).
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from optimize.analyzers.models import ModelInfo, model_info
+from optimize.analyzers.modules import path_name, relative_path_name
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,8 @@ class FileFacts:
 
 
 def module_of(path: str) -> str:
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+    """The name the facts give the module at ``path``: its path name (see `modules`)."""
+    return path_name(path)
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -135,9 +137,12 @@ class _Resolver:
         return f"{base}.{rest}" if rest else base
 
 
-def _imports(tree: ast.Module, module: str) -> dict[str, str]:
+def _imports(tree: ast.Module, path: str) -> dict[str, str]:
+    """Local name -> qualified name of every import in the module (also those under
+    `if TYPE_CHECKING:` and inside functions). `import a.b` binds `a`; `import a.b as c`
+    binds `c` to `a.b`; a relative import is named by path from ``path``, and one that
+    climbs above the repository root keeps its dots (it names nothing in the repository)."""
     found: dict[str, str] = {}
-    package = module.rsplit(".", 1)[0] if "." in module else ""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -146,14 +151,13 @@ def _imports(tree: ast.Module, module: str) -> dict[str, str]:
                 else:
                     found[alias.name.split(".")[0]] = alias.name.split(".")[0]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join([*parts, base] if base else parts)
             for alias in node.names:
-                if alias.name != "*":
-                    found[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+                if alias.name == "*":
+                    continue
+                spelled = f"{node.module}.{alias.name}" if node.module else alias.name
+                if node.level:
+                    spelled = relative_path_name(path, node.level, spelled) or "." * node.level + spelled
+                found[alias.asname or alias.name] = spelled
     return found
 
 
@@ -252,7 +256,7 @@ class _FunctionScanner(ast.NodeVisitor):
 
 def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     module = module_of(path)
-    imports = _imports(tree, module)
+    imports = _imports(tree, path)
     local = {
         n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }

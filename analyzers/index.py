@@ -9,12 +9,9 @@ collected here with the standard `ast` module and cached by file content.
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import hashlib
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -26,18 +23,14 @@ from optimize.analyzers.facts import (
     SettingsField,
     collect_file_facts,
 )
+from optimize.analyzers.model_markers import model_marker
 from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged
+from optimize.analyzers.modules import ModuleMap
+from optimize.analyzers.syntax import TOO_DEEP, Unparsable, parse_for_facts
 from optimize.analyzers.versions import sqlalchemy_minimum
 
 DEFAULT_BROADCAST_PATTERNS = ("broadcast*", "emit_*", "*_broadcast")
 _MAX_BASES = 10  # inheritance depth followed
-# Why a valid file nested beyond the interpreter's recursion limit is left out of the run.
-TOO_DEEP = "too deeply nested to analyse: skipped"
-
-
-def _suffix_match(full: str, wanted: str) -> bool:
-    """`fixtures.app.events.x` answers for `app.events.x` (imports name the package root)."""
-    return full == wanted or full.endswith("." + wanted)
 
 
 @dataclass
@@ -51,6 +44,7 @@ class RepoIndex:
     # Lookup tables and answers, built on first use: a repository (or a site-packages) can
     # hold tens of thousands of functions, and the codemods ask about the same names often.
     _tables: "_Tables | None" = field(default=None, repr=False, compare=False)
+    _modules: ModuleMap | None = field(default=None, repr=False, compare=False)
     _answers: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -63,10 +57,47 @@ class RepoIndex:
             self._tables = _Tables.of(self.facts)
         return self._tables
 
-    def _files_of_module(self, module: str) -> list[FileFacts]:
-        """Files whose module name ends with ``module`` (see `_suffix_match`)."""
-        candidates = self.tables.files_by_last.get(module.rpartition(".")[2], ())
-        return [f for f in candidates if _suffix_match(f.module, module)]
+    # --- modules -----------------------------------------------------------------------------
+
+    @property
+    def modules(self) -> ModuleMap:
+        """Module names of the repository's Python files; files that did not parse count
+        too (an `__init__.py` makes its directory a package whatever it holds)."""
+        if self._modules is None:
+            self._modules = ModuleMap.of([*self.facts, *self.unparsable])
+        return self._modules
+
+    def absolute(self, path: str, name: str) -> str | None:
+        """``name`` as written in the file ``path`` (LibCST spells a relative import's
+        name with its dots, `.models.Task`) as an absolute name (`app.models.Task`);
+        an absolute name comes back as it is, None when it climbs above the repository."""
+        return self.modules.absolute(path, name)
+
+    def files_of_module(self, module: str, near: str | None = None) -> list[FileFacts]:
+        """The indexed files ``module`` may be (an import's name or a path name), those
+        under the roots of the file ``near`` first (see `ModuleMap.files`)."""
+        paths = self.modules.files(module, near) or self.modules.fallback_files(module)
+        return [self.facts[p] for p in paths if p in self.facts]
+
+    def _located(self, qualname: str, near: str | None) -> list[tuple[FileFacts, str]]:
+        """(file, name inside it) for a dotted name (see `ModuleMap.locate`)."""
+        return [(self.facts[p], rest) for p, rest in self.modules.locate(qualname, near) if p in self.facts]
+
+    def _definitions(self, qualname: str, near: str | None, depth: int = 0) -> list[tuple[FileFacts, str]]:
+        """(file, name defined there) for what ``qualname`` names, through re-exports:
+        a name a module only imports (`from .task import Task` in `models/__init__.py`)
+        is looked up in the module it comes from, and a name a module defines wins over
+        an import of the same name."""
+        found: list[tuple[FileFacts, str]] = []
+        for facts, rest in self._located(qualname, near):
+            head, _, tail = rest.partition(".")
+            if head in facts.imports and not _defines(facts, head):
+                if depth < _MAX_BASES:
+                    target = facts.imports[head] + (f".{tail}" if tail else "")
+                    found.extend(self._definitions(target, facts.path, depth + 1))
+            else:
+                found.append((facts, rest))
+        return found
 
     @classmethod
     def build(
@@ -131,10 +162,11 @@ class RepoIndex:
                 self._answers[key] = True
         return self._answers[key]  # type: ignore[return-value]
 
-    def model_for(self, qualname: str) -> ModelInfo | None:
-        """The model a qualified name (as an import spells it, e.g. `app.models.Task`)
-        refers to: a class of that name elsewhere does not answer for it."""
-        info = self._declared_class(qualname, 0)
+    def model_for(self, qualname: str, near: str | None = None) -> ModelInfo | None:
+        """The model a qualified name (as an import spells it, e.g. `app.models.Task`, or
+        as a path name) refers to, seen from the file ``near`` when given: a class of that
+        name elsewhere does not answer for it."""
+        info = self._declared_class(qualname, 0, near)
         if info is None:
             return None
         resolved = self._with_bases(info, 0)
@@ -147,26 +179,24 @@ class RepoIndex:
     def _with_bases(self, info: ModelInfo, depth: int) -> ModelInfo:
         bases = []
         for base in info.bases if depth <= _MAX_BASES else ():
-            found = self._declared_class(base, 0)
+            found = self._declared_class(base, 0, info.path)
             if found is not None and found is not info:
                 bases.append(self._with_bases(found, depth + 1))
         return merged(info, bases)
 
-    def _declared_class(self, qualname: str, depth: int) -> ModelInfo | None:
+    def _declared_class(self, qualname: str, depth: int = 0, near: str | None = None) -> ModelInfo | None:
         """The class a qualified base name refers to, through re-exports; a bare name
         (no import says where it is from) only when one class in the repository has it."""
         module, _, name = qualname.rpartition(".")
         if not module:
             found = self.tables.classes.get(name, [])
             return found[0] if len(found) == 1 else None
-        found = []
-        for f in self._files_of_module(module):
-            if name in f.classes:
-                found.append(f.classes[name])
-            elif name in f.imports and depth < _MAX_BASES:
-                found.append(self._declared_class(f.imports[name], depth + 1))
-        found = [c for c in found if c is not None]
-        return found[0] if len(found) == 1 else None
+        classes = {
+            (facts.path, rest): facts.classes[rest]
+            for facts, rest in self._definitions(qualname, near, depth)
+            if rest in facts.classes
+        }
+        return next(iter(classes.values())) if len(classes) == 1 else None
 
     def relationship(self, model: str, attribute: str) -> RelationshipInfo | None:
         info = self.model(model)
@@ -184,20 +214,31 @@ class RepoIndex:
         factories = self.session_factories
         return bool(factories) and all(f.expire_on_commit is False for f in factories)
 
-    def session_factory_for(self, dependency: str) -> SessionFactory | None:
-        """The factory a session dependency (e.g. `app.db.get_db`) or factory name uses."""
-        for factory in self.session_factories:
-            if factory.qualname and _suffix_match(factory.qualname, dependency):
-                return factory
-        function = self.function(dependency)
+    def session_factory_for(self, dependency: str, near: str | None = None) -> SessionFactory | None:
+        """The factory a session dependency (e.g. `app.db.get_db`) or factory name uses,
+        both resolved through imports and re-exports (seen from the file ``near``)."""
+        key = ("session-factory", dependency, near)
+        if key not in self._answers:
+            self._answers[key] = self._session_factory(dependency, near)
+        return self._answers[key]  # type: ignore[return-value]
+
+    def _session_factory(self, dependency: str, near: str | None) -> SessionFactory | None:
+        named = self._factories_named(dependency, near)
+        if len(named) == 1:
+            return named[0]
+        function = self.function(dependency, near)
         if function is None:
             return None
-        used = [
-            factory
-            for factory in self.session_factories
-            if factory.qualname and any(_suffix_match(factory.qualname, c) for c in function.calls)
-        ]
-        return used[0] if len(used) == 1 else None
+        used = {
+            (f.path, f.name): f for call in sorted(function.calls) for f in self._factories_named(call, function.path)
+        }
+        return next(iter(used.values())) if len(used) == 1 else None
+
+    def _factories_named(self, qualname: str, near: str | None) -> list[SessionFactory]:
+        """The named factories ``qualname`` is bound to, through imports and re-exports."""
+        by_name = {(f.path, f.name): f for f in self.session_factories if f.name}
+        found = {(facts.path, rest) for facts, rest in self._definitions(qualname, near)}
+        return [by_name[key] for key in sorted(found) if key in by_name]
 
     def expires_on_commit(self, dependency: str | None) -> bool:
         """Whether a session from ``dependency`` may expire objects on commit (True when
@@ -210,31 +251,27 @@ class RepoIndex:
 
     # --- functions and broadcasts -----------------------------------------------------------
 
-    def function(self, qualname: str) -> FunctionInfo | None:
-        """A function or method by a qualified name as an import would spell it; methods of
-        module-level instances resolve through the instance's class."""
-        key = ("function", qualname)
+    def function(self, qualname: str, near: str | None = None) -> FunctionInfo | None:
+        """A function or method by a qualified name as an import would spell it (or as a
+        path name), seen from the file ``near`` when given; names re-exported by another
+        module are followed, and methods of module-level instances resolve through the
+        instance's class."""
+        key = ("function", qualname, near)
         if key not in self._answers:
             self._answers[key] = None  # a cycle through instances resolves to nothing
-            self._answers[key] = self._function(qualname)
+            self._answers[key] = self._function(qualname, near)
         return self._answers[key]  # type: ignore[return-value]
 
-    def _function(self, qualname: str) -> FunctionInfo | None:
-        candidates = self.tables.functions_by_last.get(qualname.rpartition(".")[2], ())
-        found = [fn for q, fn in candidates if _suffix_match(q, qualname)]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            return None
-        owner, _, method = qualname.rpartition(".")
-        module, _, instance = owner.rpartition(".")
-        if not module:
-            return None
-        for f in self._files_of_module(module):
-            if instance in f.instances:
-                cls = f.instances[instance]
-                return self.function(f"{cls}.{method}")
-        return None
+    def _function(self, qualname: str, near: str | None) -> FunctionInfo | None:
+        found: dict[tuple[str, str], FunctionInfo] = {}
+        for facts, rest in self._definitions(qualname, near):
+            function = facts.functions.get(f"{facts.module}.{rest}") if rest else None
+            instance, _, method = rest.partition(".")
+            if function is None and method and "." not in method and instance in facts.instances:
+                function = self.function(f"{facts.instances[instance]}.{method}", facts.path)
+            if function is not None:
+                found[(function.path, function.qualname)] = function
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def is_broadcast(self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS) -> bool:
         return self.broadcast_reason(qualname, patterns) is not None
@@ -292,7 +329,7 @@ class RepoIndex:
 
     def _callees(self, function: FunctionInfo) -> list[FunctionInfo]:
         def compute() -> list[FunctionInfo]:
-            found = (self.function(c) for c in sorted(function.calls))
+            found = (self.function(c, function.path) for c in sorted(function.calls))
             return [f for f in found if f is not None and f.qualname != function.qualname]
 
         return self._memo("callees", function, compute)
@@ -333,8 +370,6 @@ class RepoIndex:
 class _Tables:
     """The index's facts grouped by the names they are looked up by."""
 
-    functions_by_last: dict[str, list[tuple[str, FunctionInfo]]]
-    files_by_last: dict[str, list[FileFacts]]
     classes: dict[str, list[ModelInfo]]
     session_factories: list[SessionFactory]
     settings_fields: list[SettingsField]
@@ -343,11 +378,8 @@ class _Tables:
 
     @classmethod
     def of(cls, facts: Mapping[str, FileFacts]) -> "_Tables":
-        tables = cls({}, {}, {}, [], [], {}, {})
+        tables = cls({}, [], [], {}, {})
         for f in facts.values():
-            tables.files_by_last.setdefault(f.module.rpartition(".")[2], []).append(f)
-            for q, fn in f.functions.items():
-                tables.functions_by_last.setdefault(q.rpartition(".")[2], []).append((q, fn))
             for name, info in f.classes.items():
                 tables.classes.setdefault(name, []).append(info)
             tables.session_factories.extend(f.session_factories)
@@ -359,44 +391,41 @@ class _Tables:
 
 
 def _analyse(path: str, source: bytes) -> FileFacts | str:
-    """One file's facts, or why it has none."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        return _why_unparsable(source, exc)
-    except RecursionError:
-        return TOO_DEEP
-    except (ValueError, MemoryError) as exc:
-        return f"cannot be parsed: {type(exc).__name__}"
+    """One file's facts, or why it has none. Syntax newer than the running interpreter is
+    read too (see `optimize.analyzers.syntax`)."""
+    tree = parse_for_facts(path, source)
+    if isinstance(tree, Unparsable):
+        return _why_unparsable(source, tree)
     try:
         return collect_file_facts(path, tree)
     except RecursionError:
         # Valid code can nest deeper (a long elif chain, chained calls) than the `ast`
         # visitors, which recurse once per level, can follow.
-        return TOO_DEEP
+        return _why_unparsable(source, Unparsable(TOO_DEEP))
 
 
-def nested_too_deeply(exc: BaseException) -> bool:
-    """Whether ``exc`` is, or was raised while handling, a RecursionError: LibCST's
-    metadata providers can turn one into a KeyError on their way out."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, RecursionError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _why_unparsable(source: bytes, exc: SyntaxError) -> str:
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-        source.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        return "cannot be parsed: not decodable as its declared or default (UTF-8) encoding"
-    return f"syntax error at line {exc.lineno}: not parsed (invalid or Python 2 code)"
+def _why_unparsable(source: bytes, failure: Unparsable) -> str:
+    """Why a file has no facts; for a file that seems to define models, also that the
+    codemods which need the models may miss them (else nothing found would be a mystery)."""
+    marker = model_marker(source)
+    if marker is None:
+        return failure.reason
+    return (
+        f"{failure.reason}; it mentions {marker}, so it may define models, which "
+        "model-dependent codemods will not see"
+    )
 
 
 def _short(qualname: str) -> str:
     return qualname.rsplit(".", 1)[-1]
+
+
+def _defines(facts: FileFacts, name: str) -> bool:
+    """Whether the module itself binds ``name`` at module level to a class, a function,
+    an instance or a session factory (which wins over an import of the same name)."""
+    return (
+        name in facts.classes
+        or f"{facts.module}.{name}" in facts.functions
+        or name in facts.instances
+        or any(f.name == name for f in facts.session_factories)
+    )

@@ -24,6 +24,7 @@ class ColumnInfo:
     index: bool = False
     unique: bool = False
     foreign_key: str | None = None
+    sort_order: bool = False  # `sort_order=` given: the table's column order is not the class's
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def _column(name: str, call: ast.Call | None, annotation: ast.AST | None) -> Col
         index=_true(_kw(call, "index")),
         unique=_true(_kw(call, "unique")),
         foreign_key=foreign_key,
+        sort_order=_kw(call, "sort_order") is not None,
     )
 
 

@@ -152,3 +152,161 @@ def _field_class(index, owner: _Class, field: ClassField) -> _Class | str:
         if found is not None:
             return found
     return f"{owner.name}.{field.name}: class {annotation} is not in the repository"
+
+
+# --- the inverse question: which settings fields the module can read ---------------------
+
+# The pydantic classes whose subclasses read their fields from the environment.
+SETTINGS_BASES = frozenset(
+    {
+        "pydantic_settings.BaseSettings",
+        "pydantic_settings.main.BaseSettings",
+        "pydantic.BaseSettings",
+        "pydantic.env_settings.BaseSettings",
+        "pydantic.v1.BaseSettings",
+        "pydantic.v1.env_settings.BaseSettings",
+    }
+)
+_NESTING = 3  # `settings.api.debug` is two levels; deeper configuration is rare
+
+
+@dataclass(frozen=True)
+class SettingsFlag:
+    """A bool field of a settings object the module can name, and how it reads it."""
+
+    chain: str  # as the module would write it: "settings.api.debug", "get_settings().DEBUG"
+    field: ClassField
+    root: str  # the settings class, qualified: "app.core.config.Settings"
+    attributes: tuple[str, ...]  # ("api", "debug")
+
+    @property
+    def head(self) -> str:
+        """The module-level name the chain starts from (`settings`, `get_settings`)."""
+        return self.chain.split(".", 1)[0].removesuffix("()")
+
+
+def settings_flags(index, path: str, names: frozenset[str] | set[str], source: str | None = None) -> list[SettingsFlag]:
+    """The bool fields named one of ``names`` that the module at ``path`` can read from a
+    settings object it names at module level: an instance of a `BaseSettings` subclass
+    (`settings`, imported or bound in the module) or a function that builds one
+    (`get_settings`, read as `get_settings()`), directly or through nested settings fields
+    (`settings.api.debug`), including fields the class inherits from classes in the
+    repository. A class itself is not a settings object: its attributes are the defaults,
+    not what the environment set."""
+    facts = index.facts.get(path)
+    if facts is None and source is not None:
+        facts = _facts_of(path, source)
+    if facts is None:
+        return []
+    heads: dict[str, str] = dict(facts.imports)
+    heads.update({name: f"{facts.module}.{name}" for name in facts.instances})
+    for qualname in facts.functions:
+        module, _, name = qualname.rpartition(".")
+        if module == facts.module:
+            heads[name] = qualname
+    found: list[SettingsFlag] = []
+    for head, qualified in sorted(heads.items()):
+        bound = _settings_object(index, qualified, 0)
+        if bound is None:
+            continue
+        called, owner = bound
+        text = f"{head}()" if called else head
+        root = f"{owner.facts.module}.{owner.name}"
+        found.extend(_flags_under(index, owner, text, root, (), names, {(owner.facts.path, owner.name)}))
+    return found
+
+
+def _settings_object(index, qualified: str, depth: int) -> tuple[bool, _Class] | None:
+    """(called, settings class) when ``qualified`` names an instance of a settings class
+    (called False) or a function that builds one (called True); None otherwise."""
+    if depth > _MAX_DEPTH:
+        return None
+    module, _, name = qualified.rpartition(".")
+    facts = _module_facts(index, module) if module else None
+    if not isinstance(facts, FileFacts):
+        return None
+    if name in facts.imports:  # re-exported
+        return _settings_object(index, facts.imports[name], depth + 1)
+    if name in facts.classes:
+        return None
+    if name in facts.instances:
+        owner, called = _object_class(index, facts.instances[name], True, depth + 1), False
+    elif f"{facts.module}.{name}" in facts.functions:
+        owner, called = _object_class(index, f"{facts.module}.{name}", True, depth + 1), True
+    else:
+        return None
+    if isinstance(owner, str) or not _is_settings_class(index, owner.facts, owner.name, 0):
+        return None
+    return called, owner
+
+
+def _is_settings_class(index, facts: FileFacts, name: str, depth: int) -> bool:
+    info = facts.classes.get(name)
+    if info is None or depth > _MAX_DEPTH:
+        return False
+    for base in info.bases:
+        if base in SETTINGS_BASES:
+            return True
+        declared = _declared(index, base, depth)
+        if declared is not None and _is_settings_class(index, *declared, depth + 1):
+            return True
+    return False
+
+
+def _declared(index, qualified: str, depth: int) -> tuple[FileFacts, str] | None:
+    """(facts, class name) of the class ``qualified`` names, through re-exports."""
+    module, _, name = qualified.rpartition(".")
+    facts = _module_facts(index, module) if module else None
+    if not isinstance(facts, FileFacts) or depth > _MAX_DEPTH:
+        return None
+    if name in facts.imports:
+        return _declared(index, facts.imports[name], depth + 1)
+    return (facts, name) if name in facts.classes else None
+
+
+def _inherited_fields(index, owner: _Class) -> dict[str, tuple[ClassField, _Class]]:
+    """The class's fields and those of its base classes in the repository, each with the
+    class that defines it; the nearest definition wins, as in Python's attribute lookup
+    (bases in the order written)."""
+    fields: dict[str, tuple[ClassField, _Class]] = {}
+    pending: list[tuple[_Class, int]] = [(owner, 0)]
+    seen: set[tuple[str, str]] = set()
+    while pending:
+        current, depth = pending.pop(0)
+        if (current.facts.path, current.name) in seen or depth > _MAX_DEPTH:
+            continue
+        seen.add((current.facts.path, current.name))
+        for field in current.fields().values():
+            fields.setdefault(field.name, (field, current))
+        info = current.facts.classes.get(current.name)
+        for base in info.bases if info is not None else ():
+            declared = _declared(index, base, 0)
+            if declared is not None:
+                pending.append((_Class(*declared), depth + 1))
+    return fields
+
+
+def _flags_under(
+    index,
+    owner: _Class,
+    chain: str,
+    root: str,
+    attributes: tuple[str, ...],
+    names: frozenset[str] | set[str],
+    seen: set[tuple[str, str]],
+) -> list[SettingsFlag]:
+    found: list[SettingsFlag] = []
+    for name, (field, definer) in sorted(_inherited_fields(index, owner).items()):
+        path = (*attributes, name)
+        if name in names and (field.annotation == "bool" or isinstance(field.value, bool)):
+            found.append(SettingsFlag(f"{chain}.{name}", field, root, path))
+            continue
+        if len(path) >= _NESTING or not field.annotation:
+            continue
+        nested = _field_class(index, definer, field)
+        if isinstance(nested, str) or (nested.facts.path, nested.name) in seen:
+            continue
+        found.extend(
+            _flags_under(index, nested, f"{chain}.{name}", root, path, names, seen | {(nested.facts.path, nested.name)})
+        )
+    return found

@@ -202,11 +202,22 @@ class Codemod(VisitorBasedCodemodCommand):
             return 0
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        """Fully qualified names ``node`` may refer to, resolved through imports."""
+        """Fully qualified names ``node`` may refer to, resolved through imports. A name
+        from a relative import is made absolute against this module's place in the
+        repository (`from .models import Task` in `app/example.py` gives
+        `app.models.Task`, as `from app.models import Task` does)."""
         try:
-            return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+            names = {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
         except KeyError:
             return set()
+        return {self._absolute(name) for name in names}
+
+    def _absolute(self, name: str) -> str:
+        """A relative name as the index resolves it from this module's path; any other
+        name, or one the index cannot place, as LibCST gave it."""
+        if not name.startswith(".") or not self.context.filename:
+            return name
+        return self.index.absolute(self.context.filename, name) or name
 
     def refers_to(self, node: cst.CSTNode, names: Iterable[str]) -> bool:
         return bool(self.qualified_names(node) & set(names))

@@ -44,8 +44,10 @@ def create_app() -> FastAPI:
 Safe when the debug flag is found: the `debug_flag` option; else the one debug setting read
 in the same function, then module (`settings.api.debug`, `settings.DEBUG`,
 `get_settings().debug`, ...) that the repository index resolves to a bool field of a
-settings class; else `app.debug` for an app created with `FastAPI(debug=<expression>)`.
-With none, or two different ones, the codemod reports instead of guessing. The
+settings class; else `app.debug` for an app created with `FastAPI(debug=<expression>)`;
+else the one bool `debug`/`DEBUG` field (nested ones included) of the `BaseSettings`
+instances and `get_settings()`-style functions the module names. With none, or two
+different ones, the codemod reports instead of guessing. The
 middleware's name must match the configured patterns and the receiver must be a FastAPI or
 Starlette application. A registration under `if not <debug flag>:` is refused.
 """
@@ -54,13 +56,20 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import GlobalScope, ParentNodeProvider, ScopeProvider
+from libcst.metadata import (
+    ExpressionContext,
+    ExpressionContextProvider,
+    GlobalScope,
+    ParentNodeProvider,
+    ScopeProvider,
+)
 
-from optimize.analyzers.settings_lookup import resolve_setting
+from optimize.analyzers.settings_lookup import SettingsFlag, resolve_setting, settings_flags
 from optimize.codemods.base import Codemod, Keep, Rewrite, dotted_chain
 from optimize.codemods.options import expression_or_empty, non_empty_strings
 
@@ -81,6 +90,21 @@ def _code(node: cst.CSTNode) -> str:
 
 
 
+@dataclass(frozen=True)
+class _Flag:
+    """The expression a registration is put under, and where it was found when the module
+    did not read it itself (for the rationale)."""
+
+    expression: cst.BaseExpression
+    origin: str = ""
+
+
+def _preferred(flags: list[SettingsFlag]) -> SettingsFlag:
+    """Of the chains that read one field, the instance (`settings.DEBUG`) over a call
+    (`get_settings().DEBUG`), then the first by name."""
+    return min(flags, key=lambda f: ("()" in f.chain, f.chain))
+
+
 def _head(node: cst.BaseExpression) -> cst.Name | None:
     while isinstance(node, (cst.Attribute, cst.Call)):
         node = node.value if isinstance(node, cst.Attribute) else node.func
@@ -99,7 +123,7 @@ class DebugMiddleware(Codemod):
     }
     # The flag is inserted as `if <debug_flag>:`; a typo would fail in every file.
     OPTION_CHECKS = {"middleware_patterns": non_empty_strings, "debug_flag": expression_or_empty}
-    METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, ScopeProvider)
+    METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, ScopeProvider, ExpressionContextProvider)
     EFFECT = "the middleware no longer runs on every production request"
 
     def __init__(self, *args, **kwargs) -> None:
@@ -109,6 +133,7 @@ class DebugMiddleware(Codemod):
         self._apps: dict[str, bool] = {}  # app name -> created with a non-literal debug=
         self._removals: list[tuple[cst.ImportFrom, str]] = []
         self._commas: dict[tuple[str, str], cst.Comma] = {}  # (module, dropped name) -> comma
+        self._scope_flags: list[SettingsFlag] | None = None  # computed on first need
 
     # --- module pre-pass: the app objects and the debug flags in sight ---------------------
 
@@ -118,21 +143,76 @@ class DebugMiddleware(Codemod):
         self._flags = collector.flags
         self._apps = collector.apps
 
-    def _flag_for(self, app_name: str, function: cst.FunctionDef | None) -> cst.BaseExpression | None:
+    def _flag_for(self, app_name: str, function: cst.FunctionDef | None, call: cst.Call) -> _Flag | str:
         """The debug flag: the option; else the one bool `debug` setting read in the
-        function, then in the module; else `app.debug` for an app built with `debug=`."""
+        function, then in the module; else `app.debug` for an app built with `debug=`;
+        else the one bool debug field of the settings objects the module names. A string
+        says why there is none."""
         if self.options["debug_flag"]:
-            return cst.parse_expression(self.options["debug_flag"])
+            return _Flag(cst.parse_expression(self.options["debug_flag"]))
         for scope in ((function,) if function is not None else ()), None:
             nodes = [n for f, n in self._flags if scope is None or f in scope]
             found = {_code(n): n for n in nodes if self._is_debug_setting(n)}
             if len(found) == 1:
-                return next(iter(found.values())).deep_clone()
-            if len(found) > 1:
-                return None  # two different flags: not ours to choose
+                return _Flag(next(iter(found.values())).deep_clone())
+            if len(found) > 1:  # two different flags: not ours to choose
+                return f"two debug settings are read {'in the function' if scope else 'in the module'} ({', '.join(sorted(found))})"
         if self._apps.get(app_name):
-            return cst.parse_expression(f"{app_name}.debug")
-        return None
+            return _Flag(cst.parse_expression(f"{app_name}.debug"))
+        return self._flag_in_scope(call)
+
+    def _flag_in_scope(self, call: cst.Call) -> _Flag | str:
+        """The one bool `debug`/`DEBUG` field of the settings objects (`settings`,
+        `get_settings()`) that the module names and that the registration can see."""
+        if self._scope_flags is None:
+            self._scope_flags = settings_flags(self.index, self.path, DEBUG_FIELDS, self.module.code)
+        flags: dict[tuple[str, tuple[str, ...]], list[SettingsFlag]] = {}
+        for flag in self._scope_flags:
+            if self._visible(flag.head, call):
+                # `settings.DEBUG` and `get_settings().DEBUG` read the same field.
+                flags.setdefault((flag.root, flag.attributes), []).append(flag)
+        if not flags:
+            return "no debug setting found"
+        if len(flags) > 1:
+            chains = sorted(_preferred(group).chain for group in flags.values())
+            return f"ambiguous debug setting ({' or '.join(chains)})"
+        flag = _preferred(next(iter(flags.values())))
+        # A debug attribute the module reads but the index cannot place (`config.DEBUG`)
+        # may be the application's real switch: not ours to overrule.
+        unplaced = sorted(
+            {
+                _code(node)
+                for _, node in self._flags
+                if self.get_metadata(ExpressionContextProvider, node, None) is ExpressionContext.LOAD
+                and not self._is_debug_setting(node)
+            }
+        )
+        if unplaced:
+            return (
+                f"the module reads {', '.join(unplaced)}, which the index cannot tie to a settings "
+                f"class, besides {flag.chain}"
+            )
+        field = flag.field
+        root = flag.root.rsplit(".", 1)[-1]
+        return _Flag(
+            cst.parse_expression(flag.chain),
+            f"; {flag.chain} is {root}.{'.'.join(flag.attributes)} ({field.path}:{field.line}), "
+            "the one bool debug field of the settings in scope",
+        )
+
+    def _visible(self, head: str, call: cst.Call) -> bool:
+        """Whether ``head`` at ``call`` is the module-level name, bound once and, for a
+        registration at module level, before it."""
+        scope = self.get_metadata(ScopeProvider, call, None)
+        if scope is None:
+            return False
+        assignments = list(scope[head])
+        if len(assignments) != 1 or not isinstance(assignments[0].scope, GlobalScope):
+            return False  # a parameter or local named like the settings object, or rebound
+        if isinstance(scope, GlobalScope):
+            bound = getattr(assignments[0], "node", None)
+            return bound is not None and 0 < self.line_of(bound) < self.line_of(call)
+        return True
 
     def _is_debug_setting(self, node: cst.Attribute) -> bool:
         """A chain whose head is a module-level name and that the index resolves to a bool
@@ -207,26 +287,26 @@ class DebugMiddleware(Codemod):
                 self.record(call, f"{middleware} is only used under the debug condition: imported lazily there")
                 body.extend([lazy.with_changes(leading_lines=upd.leading_lines), upd.with_changes(leading_lines=[])])
                 continue
-            flag = self._flag_for(app_name, self._function_of(owner))
-            if flag is None:
+            flag = self._flag_for(app_name, self._function_of(owner), call)
+            if isinstance(flag, str):
                 self.refuse(
                     call,
-                    f"skipped: no debug setting found for {middleware}; "
-                    "set [tool.optimize.debug-middleware] debug_flag",
+                    f"skipped: {flag} for {middleware}; set [tool.optimize.debug-middleware] debug_flag",
                 )
                 body.append(upd)
                 continue
             lazy = self._lazy_import(orig, call.args[0].value)
             inner = [upd.with_changes(leading_lines=[])]
             if lazy is not None:
-                inner = [lazy, inner[0].with_changes(leading_lines=[cst.EmptyLine()])]
+                inner = [lazy, inner[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])]
             self.record(
                 call,
-                f"{middleware} registered only when {_code(flag)}"
-                + (" and imported lazily" if lazy is not None else ""),
+                f"{middleware} registered only when {_code(flag.expression)}"
+                + (" and imported lazily" if lazy is not None else "")
+                + flag.origin,
             )
             body.append(
-                cst.If(test=flag, body=cst.IndentedBlock(body=inner), leading_lines=upd.leading_lines)
+                cst.If(test=flag.expression, body=cst.IndentedBlock(body=inner), leading_lines=upd.leading_lines)
             )
         return body
 
@@ -453,6 +533,48 @@ CONFIG = """
     settings = get_settings()
 """
 
+# `DEBUG: bool = False` on a BaseSettings class, bound once at import (`app/core/config.py`).
+SETTINGS_INSTANCE = """
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class Settings(BaseSettings):
+        model_config = SettingsConfigDict(env_file=".env")
+
+        PROJECT_NAME: str = "api"
+        CORS_ORIGINS: list[str] = []
+        DEBUG: bool = False
+
+    settings = Settings()
+"""
+
+# The same field behind a cached factory, no module-level instance.
+SETTINGS_FUNCTION = """
+    from functools import lru_cache
+    from pydantic_settings import BaseSettings
+
+    class Settings(BaseSettings):
+        DEBUG: bool = False
+
+    @lru_cache
+    def get_settings() -> Settings:
+        return Settings()
+"""
+
+# A lower-case flag one level down: `settings.api.debug`.
+SETTINGS_NESTED = """
+    from pydantic import BaseModel
+    from pydantic_settings import BaseSettings
+
+    class ApiSettings(BaseModel):
+        title: str = "api"
+        debug: bool = False
+
+    class Settings(BaseSettings):
+        api: ApiSettings = ApiSettings()
+
+    settings = Settings()
+"""
+
 EXAMPLES = [
     Rewrite(
         name="seed: timing middleware in the app factory, grouped import",
@@ -612,6 +734,193 @@ EXAMPLES = [
 
                 app.add_middleware(SQLQueryLoggerMiddleware)
         """,
+    ),
+    Rewrite(
+        name="flag from the settings instance the module imports",
+        before="""
+            from fastapi import FastAPI
+            from starlette.middleware.cors import CORSMiddleware
+
+            from app.core.config import settings
+            from app.middleware.timing import ProcessTimeMiddleware
+
+
+            def create_app() -> FastAPI:
+                app = FastAPI(title=settings.PROJECT_NAME)
+                app.add_middleware(CORSMiddleware, allow_origins=settings.CORS_ORIGINS)
+                app.add_middleware(ProcessTimeMiddleware)
+                return app
+        """,
+        after="""
+            from fastapi import FastAPI
+            from starlette.middleware.cors import CORSMiddleware
+
+            from app.core.config import settings
+
+
+            def create_app() -> FastAPI:
+                app = FastAPI(title=settings.PROJECT_NAME)
+                app.add_middleware(CORSMiddleware, allow_origins=settings.CORS_ORIGINS)
+                if settings.DEBUG:
+                    from app.middleware.timing import ProcessTimeMiddleware
+
+                    app.add_middleware(ProcessTimeMiddleware)
+                return app
+        """,
+        files={"app/core/config.py": SETTINGS_INSTANCE},
+    ),
+    Rewrite(
+        name="flag from get_settings()",
+        before="""
+            from fastapi import FastAPI
+            from app.core.config import get_settings
+            from app.middleware import RequestTimerMiddleware
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(RequestTimerMiddleware)
+                return app
+        """,
+        after="""
+            from fastapi import FastAPI
+            from app.core.config import get_settings
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                if get_settings().DEBUG:
+                    from app.middleware import RequestTimerMiddleware
+
+                    app.add_middleware(RequestTimerMiddleware)
+                return app
+        """,
+        files={"app/core/config.py": SETTINGS_FUNCTION},
+    ),
+    Rewrite(
+        name="flag from a relatively imported settings instance",
+        before="""
+            from fastapi import FastAPI
+            from .core.config import settings
+            from .middleware import ProfilerMiddleware
+
+            app = FastAPI(title=settings.PROJECT_NAME)
+            app.add_middleware(ProfilerMiddleware)
+        """,
+        after="""
+            from fastapi import FastAPI
+            from .core.config import settings
+
+            app = FastAPI(title=settings.PROJECT_NAME)
+            if settings.DEBUG:
+                from .middleware import ProfilerMiddleware
+
+                app.add_middleware(ProfilerMiddleware)
+        """,
+        files={"app/core/config.py": SETTINGS_INSTANCE},
+    ),
+    Rewrite(
+        name="nested flag from the settings instance, lower-case field",
+        before="""
+            from fastapi import FastAPI
+            from app.config import settings
+            from app.middleware import TimingMiddleware
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                return app
+        """,
+        after="""
+            from fastapi import FastAPI
+            from app.config import settings
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                if settings.api.debug:
+                    from app.middleware import TimingMiddleware
+
+                    app.add_middleware(TimingMiddleware)
+                return app
+        """,
+        files={"app/config.py": SETTINGS_NESTED},
+    ),
+    Keep(
+        name="two candidate flags on the settings in scope",
+        code="""
+            from fastapi import FastAPI
+            from app.config import settings
+            from app.middleware import TimingMiddleware
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                return app
+        """,
+        reason="ambiguous debug setting (settings.DEBUG or settings.api.debug)",
+        files={"app/config.py": CONFIG},
+    ),
+    Keep(
+        name="the settings name is shadowed by a parameter",
+        code="""
+            from fastapi import FastAPI
+            from app.core.config import settings
+            from app.middleware import TimingMiddleware
+
+            def create_app(settings: object) -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                return app
+        """,
+        reason="no debug setting found",
+        files={"app/core/config.py": SETTINGS_INSTANCE},
+    ),
+    Keep(
+        name="only the settings class is imported: its attributes are defaults",
+        code="""
+            from fastapi import FastAPI
+            from app.core.config import Settings
+            from app.middleware import TimingMiddleware
+
+            app = FastAPI()
+            app.add_middleware(TimingMiddleware)
+        """,
+        reason="no debug setting found",
+        files={"app/core/config.py": SETTINGS_INSTANCE},
+    ),
+    Keep(
+        name="the module also reads a debug attribute the index cannot place",
+        code="""
+            from fastapi import FastAPI
+            from app.core.config import settings
+            from app.middleware import TimingMiddleware
+
+            def create_app(config) -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                app.state.verbose = config.DEBUG
+                return app
+        """,
+        reason="the module reads config.DEBUG, which the index cannot tie to a settings class",
+        files={"app/core/config.py": SETTINGS_INSTANCE},
+    ),
+    Keep(
+        name="a settings-like object that is not a BaseSettings",
+        code="""
+            from fastapi import FastAPI
+            from app.state import runtime
+            from app.middleware import TimingMiddleware
+
+            app = FastAPI()
+            app.add_middleware(TimingMiddleware)
+        """,
+        reason="no debug setting found",
+        files={
+            "app/state.py": """
+                class Runtime:
+                    debug: bool = False
+
+                runtime = Runtime()
+            """,
+        },
     ),
     Keep(
         name="no debug flag in sight",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from optimize.codemods.base import Codemod
+from optimize.codemods.engine_options import EngineOptions, read_options
 
 ENGINE_FACTORIES = frozenset(
     {
@@ -13,6 +14,13 @@ ENGINE_FACTORIES = frozenset(
         "sqlalchemy.engine.create.create_engine",
         "sqlalchemy.ext.asyncio.create_async_engine",
         "sqlalchemy.ext.asyncio.engine.create_async_engine",
+        # SQLModel re-exports SQLAlchemy's `create_engine`
+        # (`from sqlalchemy.engine import create_engine as create_engine`); before 0.0.9 it
+        # wrapped it, and `create_async_engine`, in `sqlmodel.engine.create`, passing every
+        # option through unchanged.
+        "sqlmodel.create_engine",
+        "sqlmodel.engine.create.create_engine",
+        "sqlmodel.engine.create.create_async_engine",
     }
 )
 
@@ -42,24 +50,33 @@ def _string_value(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def url_literal(call: cst.Call) -> str | None:
-    url = keyword(call, "url")
-    if url is None:
+def url_literal(call: cst.Call, options: EngineOptions | None = None) -> str | None:
+    """The URL string the call is given (the scheme of an f-string), or None."""
+    url = options.get("url") if options is not None else None
+    if url is not None:
+        return _string_value(url.value)
+    arg = keyword(call, "url")
+    if arg is None:
         positional = [a for a in call.args if a.keyword is None and not a.star]
-        url = positional[0] if positional else None
-    return None if url is None else _string_value(url.value)
+        arg = positional[0] if positional else None
+    return None if arg is None else _string_value(arg.value)
 
 
 def engine_skip_reason(
-    call: cst.Call, codemod: Codemod, pools: frozenset[str] = NO_PREPING_POOLS
+    call: cst.Call,
+    codemod: Codemod,
+    pools: frozenset[str] = NO_PREPING_POOLS,
+    options: EngineOptions | None = None,
 ) -> str | None:
-    """Why this engine call must not be changed, or None."""
-    if any(a.star == "**" for a in call.args):
-        return "engine options come through **kwargs, which may already set them"
-    url = url_literal(call)
+    """Why this engine call must not be changed, or None. ``options`` are the call's
+    options (`read_options`), read here when not given."""
+    options = read_options(call, codemod) if options is None else options
+    if options.unknown:
+        return options.unknown
+    url = url_literal(call, options)
     if url is not None and url.lower().startswith("sqlite"):
         return "sqlite URL: the engine keeps no server connection to validate or overflow"
-    poolclass = keyword(call, "poolclass")
+    poolclass = options.get("poolclass")
     if poolclass is not None:
         names = {q.rsplit(".", 1)[-1] for q in codemod.qualified_names(poolclass.value)}
         if not names and isinstance(poolclass.value, (cst.Name, cst.Attribute)):
@@ -67,9 +84,9 @@ def engine_skip_reason(
             names = {node.value if isinstance(node, cst.Name) else node.attr.value}
         hit = names & pools
         if hit:
-            return f"poolclass={sorted(hit)[0]} keeps no pool for this option"
+            return f"poolclass={min(hit)}{poolclass.where()} keeps no pool for this option"
         if not names:
-            return "poolclass cannot be resolved"
+            return f"poolclass{poolclass.where()} cannot be resolved"
     return None
 
 

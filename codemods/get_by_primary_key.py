@@ -1,8 +1,12 @@
 """## What it does
-Rewrites a select of one row by its primary key,
-`(await db.execute(select(Task).where(Task.id == task_id))).scalar_one_or_none()` (also
-through a `result` variable, `scalars().first()`, `db.scalar(...)`, `filter_by(id=...)` and
-the synchronous forms), to `await db.get(Task, task_id)`.
+Rewrites a fetch of one object by its primary key to `Session.get`, on every query form:
+`select(M).where(M.id == x)` run with `(await db.execute(...)).scalar_one_or_none()`,
+`.scalars().first()` / `.scalars().one_or_none()`, `db.scalars(...).first()`,
+`db.scalar(...)`, SQLModel's `session.exec(...).first()` / `.one_or_none()`, and the legacy
+Query API's `db.query(M).filter(M.id == x).first()`, `.filter_by(id=x).one_or_none()` and
+`db.query(M).get(x)`, directly or through a `result` variable, sync or async. The fetch
+becomes `db.get(M, x)` (`await db.get(M, x)` when the statement was awaited); a composite
+key becomes `db.get(M, (a, b))` in the mapper's key order.
 
 ## Why is this bad?
 A select always goes to the database. `Session.get` first looks in the session's identity
@@ -13,208 +17,406 @@ issues the same single-row SELECT.
 ```python
 result = await db.execute(select(Task).where(Task.id == task_id))
 task = result.scalar_one_or_none()
+
+user = session.query(User).filter(User.id == user_id).first()
 ```
 
 ## Use instead
 ```python
 task = await db.get(Task, task_id)
+
+user = session.get(User, user_id)
 ```
 
 ## Fix safety
-Unsafe: an object already in the session is returned as it is, so a row that another
-transaction changed or deleted since it was loaded stays visible (a select would have
-refreshed or missed it). Only when the compared column is the model's sole primary key (read
-from the model), the statement has no other filter, option, join, ordering, lock or
-execution option, the result object is not used for anything else, and the call is
-`scalar_one_or_none()`/`scalars().first()`/`scalar()` (never `scalar_one()`, which raises
-where `get` returns `None`).
+Unsafe: an object the session already holds is returned without asking the database, so a
+row another transaction deleted since it was loaded stays visible (the select finds no row;
+a changed row's held values win in both forms); an identity-map hit does not autoflush and
+does not run the session's `do_orm_execute` hooks (soft-delete criteria, for example).
+
+Rewritten only when the selected class resolves, through its import, to a mapped model of
+the repository; the criteria are equalities on the whole primary key, each column once,
+against values (not columns or other SQL); the statement has no other chain method
+(`options`, `order_by`, `join`, `with_for_update`, `execution_options`, ...) and
+`execute(...)` gets nothing beside it; the fetch returns one object or None (`one()` /
+`scalar_one()` raise where `get` returns None; `execute(...).first()` holds a Row); a
+composite key's order is proven from the class (its own key columns, no `sort_order`, no
+`__table_args__` / `__mapper_args__`); the receiver is not a Connection (nor `self` of a
+class not known to be a session); the function deletes nothing that could be the object
+(`get` would still return an object deleted but not flushed); and, for the legacy Query
+forms, the project requires SQLAlchemy 1.4 or later (`Session.get` is new in 1.4).
 """
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
+
 import libcst as cst
 import libcst.matchers as m
+from libcst.metadata import ParentNodeProvider
 
+from optimize.analyzers.primary_keys import primary_key_order
+from optimize.analyzers.values import (
+    Entity,
+    Fetch,
+    Form,
+    Holds,
+    Receiver,
+    holds_sql,
+    read_fetch,
+    read_source,
+    read_statement,
+    receiver_kind,
+    resolve_entity,
+)
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
-from optimize.codemods.orm_flow import execute_call, name_of, read_select, unwrap_await
 
-MAYBE_ONE = {"scalar_one_or_none"}
+SESSION_GET_MIN_VERSION = (1, 4)
+DELETE_FUNCTIONS = {"sqlalchemy.delete", "sqlalchemy.sql.delete", "sqlalchemy.sql.expression.delete", "sqlmodel.delete"}
+# Why a chain method rules the rewrite out (others: "get would not apply it").
+METHOD_REASONS = {
+    "options": "get would not apply loader options to an object the session already holds",
+    "with_for_update": "get would not lock the row",
+    "populate_existing": "get would not refresh an object the session already holds",
+    "execution_options": "get would not apply the execution options",
+}
+
+
+def code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The `session.get(M, key)` a fetch becomes."""
+
+    session: cst.BaseExpression
+    model: cst.BaseExpression
+    key: cst.BaseExpression
+    awaited: bool
+    rationale: str
+
+    def expression(self) -> cst.BaseExpression:
+        call = cst.Call(
+            func=cst.Attribute(self.session, cst.Name("get")),
+            args=[
+                cst.Arg(self.model, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                cst.Arg(self.key),
+            ],
+        )
+        return cst.Await(call) if self.awaited else call
 
 
 class GetByPrimaryKey(Codemod):
     ID = "get-by-primary-key"
     TITLE = "fetch rows by primary key with Session.get, which uses the identity map"
     SAFETY = UNSAFE
-    CONDITIONS = "sole primary key, one equality, no other filter/options/lock; not scalar_one()"
-    DESCRIPTION = "Replace select-by-primary-key with Session.get."
-    TRIGGERS = (b"select(",)
-    ALSO = (b"scalar", b".first(")
+    CONDITIONS = (
+        "a mapped model (through its import), equality on the whole primary key, no other "
+        "filter/options/lock; one-or-None fetch (not one()/scalar_one()); Query forms need SQLAlchemy>=1.4"
+    )
+    DESCRIPTION = "Replace select-by-primary-key and query-by-primary-key with Session.get."
+    TRIGGERS = (b"select(", b"query(")
+    ALSO = (b"scalar", b".first(", b".one(", b".one_or_none(", b".get(")
     NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "no round trip when the session already holds the row"
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The two-statement form: `result = ...execute(...)` dropped, the fetch replaced.
         self._drop: set[int] = set()
-        self._replace_value: dict[int, cst.BaseExpression] = {}
+        self._replace_value: dict[int, Lookup] = {}
+        self._done: dict[int, cst.BaseExpression] = {}  # id(original call) -> its replacement
 
-    # `(await db.execute(select(M).where(M.id == x))).scalar_one_or_none()` anywhere
+    # --- `(await db.execute(select(M).where(M.id == x))).scalar_one_or_none()` and kin ------
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        fetch = _fetch_method(original)
+        fetch = read_fetch(self, self.index, original)
         if fetch is None:
             return updated
-        source = original.func.value
-        if fetch == "first":
-            source = source.func.value
-        source_inner = unwrap_await(source)
-        executed = execute_call(source_inner)
-        if executed is None and fetch == "scalar" and original.args:
-            executed = (original.func.value, original.args[0].value)
-            awaited = False
-        else:
-            awaited = isinstance(source, cst.Await)
-        if executed is None:
+        plan = self._plan(fetch, self._function_of(original))
+        if plan is None:
             return updated
-        replacement = self._get_call(original, executed, awaited)
-        return updated if replacement is None else replacement
+        if isinstance(plan, str):
+            self.refuse(original, plan)
+            return updated
+        if not self.allowed(original):
+            return updated
+        self.record(original, plan.rationale)
+        replacement = self._in_place(original, self._built(plan))
+        self._done[id(original)] = replacement
+        return replacement
 
-    def _get_call(self, anchor: cst.CSTNode, executed, awaited: bool) -> cst.BaseExpression | None:
-        session, statement = executed
-        key = self._key(statement)
-        if key is None:
-            return None
-        if not self.allowed(anchor):
-            return None
-        model, value = key
-        self.record(anchor, f"select of {model} by its primary key -> get({model}, ...): the identity map answers without a round trip when it can")
-        call = cst.Call(
-            func=cst.Attribute(session, cst.Name("get")),
-            args=[
-                cst.Arg(cst.Name(model), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-                cst.Arg(value),
-            ],
+    def _built(self, plan: Lookup) -> cst.BaseExpression:
+        """The lookup's expression, with any lookup rewritten inside its parts (the key
+        value `Task.id == (await db.get(...)).task_id`) kept rewritten: the parts are taken
+        from the original tree."""
+        return plan.expression().visit(_Substitute(self._done))
+
+    def _in_place(self, original: cst.Call, replacement: cst.BaseExpression) -> cst.BaseExpression:
+        """``replacement`` with the original's parentheses, and with its own where an
+        `await` would otherwise bind to a trailing `.attr`, `[...]` or `(...)`."""
+        if original.lpar:
+            return replacement.with_changes(lpar=original.lpar, rpar=original.rpar)
+        parent = self.get_metadata(ParentNodeProvider, original, None)
+        trailed = (
+            (isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is original)
+            or (isinstance(parent, cst.Call) and parent.func is original)
         )
-        return cst.Await(call) if awaited else call
+        if isinstance(replacement, cst.Await) and trailed:
+            return replacement.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        return replacement
 
-    def _key(self, statement: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
-        """(model, key value) when ``statement`` selects one model by its sole primary key only."""
-        info = read_select(self, statement)
-        if info is None or info.options or info.other:
-            return None
-        model = self.index.model(info.model)
-        if model is None or len(model.primary_key) != 1:
-            return None
-        pk = model.primary_key[0]
-        if info.filter_by and not info.where and len(info.filter_by) == 1:
-            arg = info.filter_by[0]
-            if arg.keyword is not None and arg.keyword.value == pk:
-                return info.model, arg.value
-            return None
-        if len(info.where) != 1 or info.filter_by:
-            return None
-        comparison = info.where[0]
-        if not (isinstance(comparison, cst.Comparison) and len(comparison.comparisons) == 1):
-            return None
-        if not isinstance(comparison.comparisons[0].operator, cst.Equal):
-            return None
-        left, right = comparison.left, comparison.comparisons[0].comparator
-        for column, value in ((left, right), (right, left)):
-            if name_of(column) == f"{info.model}.{pk}" and not self._is_column(value):
-                return info.model, value
-        return None
+    # --- `result = await db.execute(...)` + `x = result.scalar_one_or_none()` ----------------
 
-    def _is_column(self, expr: cst.BaseExpression) -> bool:
-        """`Other.id` is a column comparison (a join condition), not a value."""
-        for attribute in m.findall(expr, m.Attribute(value=m.Name())) + ([expr] if isinstance(expr, cst.Attribute) else []):
-            root = attribute.value
-            if isinstance(root, cst.Name) and self.index.model(root.value) is not None:
-                return True
-        return False
-
-    # `result = await db.execute(...)` + `x = result.scalar_one_or_none()`
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         statements = list(node.body)
-        for first, second in zip(statements, statements[1:]):
-            pair = _result_pair(first, second)
+        for first, second in itertools.pairwise(statements):
+            pair = self._result_pair(first, second)
             if pair is None:
                 continue
-            result_name, executed_expr, fetch_call = pair
-            function_body = self._function_of(node)
-            if function_body is None or len(m.findall(function_body, m.Name(result_name))) != 2:
+            result_name, fetch = pair
+            function = self._function_of(node)
+            plan = self._plan(fetch, function)
+            if plan is None:
                 continue
-            executed = execute_call(executed_expr)
-            awaited = isinstance(executed_expr, cst.Await)
-            replacement = self._get_call(second, executed, awaited)
-            if replacement is not None:
+            if isinstance(plan, str):
+                self.refuse(second, plan)
+                continue
+            if function is None or len(m.findall(function, m.Name(result_name))) != 2:
+                self.refuse(second, f"`{result_name}` is used again: get returns only the object, not a result")
+                continue
+            if self.allowed(first) and self.allowed(second):
                 self._drop.add(id(first))
-                self._replace_value[id(second)] = replacement
+                self._replace_value[id(second)] = plan
 
-    def _function_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        from libcst.metadata import ParentNodeProvider
-
-        while node is not None and not isinstance(node, cst.FunctionDef):
-            node = self.get_metadata(ParentNodeProvider, node, None)
-        return node
+    def _result_pair(self, first: cst.BaseStatement, second: cst.BaseStatement) -> tuple[str, Fetch] | None:
+        """(result name, fetch) when ``first`` binds a source to a name and ``second``
+        assigns or returns a fetch from that name."""
+        if not (isinstance(first, cst.SimpleStatementLine) and isinstance(second, cst.SimpleStatementLine)):
+            return None
+        if len(first.body) != 1 or len(second.body) != 1:
+            return None
+        bind, use = first.body[0], second.body[0]
+        if not (isinstance(bind, cst.Assign) and len(bind.targets) == 1 and isinstance(bind.targets[0].target, cst.Name)):
+            return None
+        value = _fetched_value(use)
+        if value is None:
+            return None
+        source = read_source(self, self.index, bind.value)
+        if source is None:
+            return None
+        name = bind.targets[0].target.value
+        fetch = read_fetch(self, self.index, value, bound={name: source})
+        if fetch is None or fetch.source is not source:
+            return None
+        return name, fetch
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         if not any(id(s) in self._drop for s in original.body):
             return updated
-        body, carried = [], []
+        body: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] = []  # the dropped statement's comments and blank lines
         for orig, upd in zip(original.body, updated.body):
             if id(orig) in self._drop:
                 carried.extend(upd.leading_lines)
                 continue
-            if id(orig) in self._replace_value:
-                assign = upd.body[0]
-                upd = upd.with_changes(body=[assign.with_changes(value=self._replace_value[id(orig)])])
+            plan = self._replace_value.pop(id(orig), None)
+            if plan is not None:
+                self.record(orig, plan.rationale)
+                small = upd.body[0]
+                upd = upd.with_changes(body=[small.with_changes(value=self._built(plan))])
             if carried:
                 upd = upd.with_changes(leading_lines=[*carried, *upd.leading_lines])
                 carried = []
             body.append(upd)
         return updated.with_changes(body=body)
 
+    # --- the question: is this fetch a lookup by primary key, and may it become get? ---------
 
-def _fetch_method(call: cst.Call) -> str | None:
-    """"scalar_one_or_none" / "first" (of `scalars()`) / "scalar" for a fetch call."""
-    if not isinstance(call.func, cst.Attribute):
+    def _plan(self, fetch: Fetch, scope: cst.CSTNode | None) -> Lookup | str | None:
+        """The lookup ``fetch`` becomes; a string saying why it may not; None when it is
+        not a fetch by primary key at all (left without a word)."""
+        statement = fetch.source.statement
+        model = statement.entity.model
+        if fetch.holds in {Holds.OBJECTS, Holds.ROWS}:
+            return None
+        if model is None:
+            return self._namesake(fetch)
+        key = model.primary_key
+        written = f"`{fetch.written}`"
+        if fetch.key is None and not {e.column for e in statement.equalities} & set(key):
+            return None
+        reason = (
+            self._statement_reason(fetch, key)
+            or self._fetch_reason(fetch, model.name, written)
+            or self._value_reason(fetch, model.name, scope)
+            or self._session_reason(fetch, scope)
+        )
+        if reason:
+            return reason
+        if fetch.key is not None:
+            value = fetch.key  # `Query.get(key)` takes the key as `Session.get` does
+        else:
+            order = primary_key_order(self.index, model)
+            if isinstance(order, str):
+                return f"composite primary key: {order}"
+            values = {e.column: e.value for e in statement.equalities}
+            if len(order) == 1:
+                value = values[order[0]]
+            else:
+                value = cst.Tuple([cst.Element(values[c]) for c in order])
+        entity = statement.entity.written
+        return Lookup(
+            session=fetch.source.session,
+            model=statement.entity.node,
+            key=value,
+            awaited=fetch.source.awaited,
+            rationale=(
+                f"{fetch.written} of {entity} by its primary key -> get({entity}, ...): "
+                "the identity map answers without a round trip when it can"
+            ),
+        )
+
+    def _namesake(self, fetch: Fetch) -> str | None:
+        """Why a class named like a model is not rewritten (it is not that model)."""
+        entity = fetch.source.statement.entity
+        short = entity.written.rsplit(".", 1)[-1]
+        namesake = self.index.model(short)
+        if namesake is None:
+            return None
+        if fetch.key is None and not {e.column for e in fetch.source.statement.equalities} & set(namesake.primary_key):
+            return None
+        if any("<locals>" in n for n in entity.names):
+            what = "a local name"
+        elif entity.names:
+            what = ", ".join(sorted(entity.names))
+        else:
+            what = "not imported"
+        return (
+            f"`{entity.written}` here is {what}, not a mapped model class of the repository "
+            f"(the model {short} is in {namesake.path})"
+        )
+
+    def _statement_reason(self, fetch: Fetch, key: tuple[str, ...]) -> str | None:
+        statement = fetch.source.statement
+        if statement.methods:
+            method = statement.methods[0]
+            return f"`.{method}(...)` on the statement: {METHOD_REASONS.get(method, 'get would not apply it')}"
+        if fetch.source.extra_args:
+            return f"`{fetch.source.method}(...)` is given more than the statement, which get would not pass on"
+        if fetch.key is not None:
+            if statement.equalities or statement.other_criteria:
+                return "`query(...).get()` on a filtered query (SQLAlchemy refuses it)"
+            return None
+        if statement.other_criteria:
+            return f"also filters on `{code(statement.other_criteria[0])}`: get would ignore that condition"
+        model = statement.entity.written
+        columns = [e.column for e in statement.equalities]
+        extra = [c for c in columns if c not in key]
+        if extra:
+            return f"also filters on {model}.{extra[0]}: get would ignore that condition"
+        repeated = [c for c in key if columns.count(c) > 1]
+        if repeated:
+            return f"compares {model}.{repeated[0]} more than once"
+        if len(columns) != len(key):
+            return f"compares only {', '.join(columns)} of {model}'s composite primary key ({', '.join(key)})"
         return None
-    method = call.func.attr.value
-    if method in MAYBE_ONE and not call.args:
-        return method
-    if method == "first" and not call.args:
-        inner = call.func.value
-        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "scalars" and not inner.args:
-            return "first"
-    if method == "scalar" and len(call.args) == 1 and not isinstance(unwrap_await(call.func.value), cst.Call):
-        return "scalar"
+
+    def _fetch_reason(self, fetch: Fetch, model: str, written: str) -> str | None:
+        if fetch.holds is Holds.OBJECT:
+            return f"{written} raises NoResultFound when no row matches, where get returns None"
+        if fetch.holds in {Holds.ROW, Holds.ROW_OR_NONE}:
+            return f"{written} holds a Row, not a {model}: get would hand back the object itself"
+        return None
+
+    def _value_reason(self, fetch: Fetch, model: str, scope: cst.CSTNode | None) -> str | None:
+        for equality in fetch.source.statement.equalities:
+            if holds_sql(self, self.index, equality.value, scope):
+                return (
+                    f"compares {model}.{equality.column} with `{code(equality.value)}`, which may be "
+                    "an SQL expression, not a value: get needs the key's value"
+                )
+        return None
+
+    def _session_reason(self, fetch: Fetch, scope: cst.CSTNode | None) -> str | None:
+        session = fetch.source.session
+        kind = receiver_kind(self, session, scope)
+        if kind is Receiver.CONNECTION:
+            return f"`{code(session)}` is a Connection, not a Session: it has no identity map and no get()"
+        if kind is Receiver.UNKNOWN and isinstance(session, cst.Name) and session.value in {"self", "cls"}:
+            # A repository class wrapping the session: its own get() need not be Session.get.
+            return f"`{session.value}` is not known to be a Session: its get() may be another method"
+        deletion = _deletion_in(self, scope, code(session), fetch.source.statement.entity)
+        if deletion:
+            return (
+                f"the function also deletes (`{deletion}`): get can return an object deleted "
+                "in the session but not yet flushed, where the query finds no row"
+            )
+        if fetch.source.statement.form is Form.QUERY:
+            minimum = self.index.sqlalchemy_min
+            if minimum is None:
+                return (
+                    "Session.get needs SQLAlchemy 1.4, and the project states no lower bound "
+                    "for SQLAlchemy (declare one, e.g. sqlalchemy>=1.4)"
+                )
+            if minimum < SESSION_GET_MIN_VERSION:
+                allowed = ".".join(str(part) for part in minimum)
+                return f"Session.get needs SQLAlchemy 1.4; the project allows {allowed}"
+        return None
+
+    def _function_of(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        current: cst.CSTNode | None = node
+        while current is not None and not isinstance(current, cst.FunctionDef):
+            current = self.get_metadata(ParentNodeProvider, current, None)
+        return current
+
+
+class _Substitute(cst.CSTTransformer):
+    """Puts back the replacements already made for nodes of the original tree."""
+
+    def __init__(self, done: dict[int, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.done = done
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
+        return self.done.get(id(original_node), updated_node)
+
+
+def _fetched_value(statement: cst.BaseSmallStatement) -> cst.Call | None:
+    """The call in `x = <call>` / `x: T = <call>` / `return <call>`."""
+    if isinstance(statement, cst.Assign) and len(statement.targets) != 1:
+        return None
+    if not isinstance(statement, (cst.Assign, cst.AnnAssign, cst.Return)):
+        return None
+    return statement.value if isinstance(statement.value, cst.Call) else None
+
+
+def _deletion_in(codemod: Codemod, scope: cst.CSTNode | None, session: str, entity: Entity) -> str | None:
+    """The first delete in ``scope`` that can leave the looked-up object deleted in the
+    session but not flushed: `session.delete(obj)` (of any object),
+    `session.query(M)....delete()` or a `delete(M)` statement of the same model."""
+    if scope is None:
+        return None
+    for call in m.findall(scope, m.Call()):
+        assert isinstance(call, cst.Call)
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "delete":
+            if code(func.value) == session:
+                return code(call)
+            deleted = read_statement(codemod, codemod.index, func.value)
+            if deleted is not None and deleted.form is Form.QUERY and deleted.entity.same_model(entity):
+                return code(call)
+        elif codemod.refers_to(func, DELETE_FUNCTIONS) and call.args:
+            deleted_entity = resolve_entity(codemod, codemod.index, call.args[0].value)
+            if deleted_entity is not None and deleted_entity.same_model(entity):
+                return code(call)
     return None
-
-
-def _result_pair(first, second):
-    """(result name, awaited execute expression, fetch call) for the two-statement form."""
-    if not (isinstance(first, cst.SimpleStatementLine) and isinstance(second, cst.SimpleStatementLine)):
-        return None
-    if len(first.body) != 1 or len(second.body) != 1:
-        return None
-    a, b = first.body[0], second.body[0]
-    if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
-        return None
-    if not (isinstance(b, cst.Assign) and len(b.targets) == 1 and isinstance(b.value, cst.Call)):
-        return None
-    name = a.targets[0].target.value
-    fetch = _fetch_method(b.value)
-    if fetch not in {"scalar_one_or_none", "first"}:
-        return None
-    source = b.value.func.value if fetch == "scalar_one_or_none" else b.value.func.value.func.value
-    if not (isinstance(source, cst.Name) and source.value == name):
-        return None
-    if execute_call(a.value) is None:
-        return None
-    return name, a.value, b.value
-
 
 MODELS = {
     "app/models.py": """
-        from sqlalchemy import ForeignKey
+        from sqlalchemy import ForeignKey, PrimaryKeyConstraint
         from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
         class Base(DeclarativeBase):
@@ -224,11 +426,81 @@ MODELS = {
             __tablename__ = "projects"
             id: Mapped[int] = mapped_column(primary_key=True)
             slug: Mapped[str]
+            owner_id: Mapped[int]
 
         class Membership(Base):
             __tablename__ = "memberships"
             user_id: Mapped[int] = mapped_column(primary_key=True)
             project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+            role: Mapped[str]
+
+        class TenantMixin:
+            tenant_id: Mapped[int] = mapped_column(primary_key=True)
+
+        class Document(TenantMixin, Base):
+            __tablename__ = "documents"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        class Grant(Base):
+            __tablename__ = "grants"
+            __table_args__ = (PrimaryKeyConstraint("scope", "user_id"),)
+            user_id: Mapped[int] = mapped_column(primary_key=True)
+            scope: Mapped[str] = mapped_column(primary_key=True)
+    """,
+}
+
+# A pre-2.0 codebase: legacy Query API, declarative_base(), Column(...).
+LEGACY_MODELS = {
+    "app/models.py": """
+        from sqlalchemy import Column, ForeignKey, Integer, String
+        from sqlalchemy.orm import declarative_base, relationship
+
+        Base = declarative_base()
+
+        class User(Base):
+            __tablename__ = "users"
+            id = Column(Integer, primary_key=True)
+            email = Column(String, unique=True)
+            team_id = Column(Integer, ForeignKey("teams.id"))
+            team = relationship("Team")
+
+        class Team(Base):
+            __tablename__ = "teams"
+            id = Column(Integer, primary_key=True)
+            name = Column(String)
+    """,
+}
+LEGACY_REQUIREMENTS = "fastapi==0.95.2\nSQLAlchemy>=1.4,<2.0\n"
+
+# The models as a package, imported relatively (`from .models.task import Task`).
+PACKAGE_MODELS = {
+    "app/db.py": """
+        from sqlalchemy.orm import DeclarativeBase
+
+        class Base(DeclarativeBase):
+            pass
+    """,
+    "app/models/__init__.py": "",
+    "app/models/task.py": """
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        from ..db import Base
+
+        class Task(Base):
+            __tablename__ = "tasks"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            title: Mapped[str]
+    """,
+}
+
+SQLMODEL_MODELS = {
+    "app/models.py": """
+        from sqlmodel import Field, SQLModel
+
+        class Hero(SQLModel, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            name: str
+            secret_name: str
     """,
 }
 
@@ -294,8 +566,258 @@ EXAMPLES = [
                 return session.get(Project, pid)
         """,
     ),
+    Rewrite(
+        name="scalars(...).one_or_none() and .first(), scalars().one_or_none(), unique()",
+        files=MODELS,
+        before="""
+            from fastapi import Depends
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from app.models import Project
+
+            async def a(pid: int, db: AsyncSession):
+                return (await db.scalars(select(Project).where(Project.id == pid))).one_or_none()
+
+            async def b(pid: int, db: AsyncSession):
+                return (await db.scalars(select(Project).where(Project.id == pid))).first()
+
+            async def c(pid: int, db: AsyncSession):
+                result = await db.execute(select(Project).where(Project.id == pid))
+                return result.unique().scalars().one_or_none()
+        """,
+        after="""
+            from fastapi import Depends
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from app.models import Project
+
+            async def a(pid: int, db: AsyncSession):
+                return await db.get(Project, pid)
+
+            async def b(pid: int, db: AsyncSession):
+                return await db.get(Project, pid)
+
+            async def c(pid: int, db: AsyncSession):
+                return await db.get(Project, pid)
+        """,
+    ),
+    Rewrite(
+        name="legacy Query API: filter().first(), filter_by().one_or_none(), get(), scalar()",
+        files=LEGACY_MODELS,
+        requirements=LEGACY_REQUIREMENTS,
+        before="""
+            from fastapi import Depends, HTTPException
+            from sqlalchemy.orm import Session
+
+            from app.database import get_db
+            from app.models import Team, User
+
+            def read_user(user_id: int, db: Session = Depends(get_db)):
+                user = db.query(User).filter(User.id == user_id).first()
+                if user is None:
+                    raise HTTPException(status_code=404)
+                return user
+
+            def read_team(team_id: int, db: Session = Depends(get_db)):
+                return db.query(Team).filter_by(id=team_id).one_or_none()
+
+            def team_name(team_id: int, db: Session = Depends(get_db)):
+                team = db.query(Team).get(team_id)
+                return team.name if team else None
+
+            def maybe_user(db: Session, user_id: int):
+                return db.query(User).filter(user_id == User.id).scalar()
+        """,
+        after="""
+            from fastapi import Depends, HTTPException
+            from sqlalchemy.orm import Session
+
+            from app.database import get_db
+            from app.models import Team, User
+
+            def read_user(user_id: int, db: Session = Depends(get_db)):
+                user = db.get(User, user_id)
+                if user is None:
+                    raise HTTPException(status_code=404)
+                return user
+
+            def read_team(team_id: int, db: Session = Depends(get_db)):
+                return db.get(Team, team_id)
+
+            def team_name(team_id: int, db: Session = Depends(get_db)):
+                team = db.get(Team, team_id)
+                return team.name if team else None
+
+            def maybe_user(db: Session, user_id: int):
+                return db.get(User, user_id)
+        """,
+    ),
+    Rewrite(
+        name="legacy Query API in a service class holding its session",
+        files=LEGACY_MODELS,
+        requirements=LEGACY_REQUIREMENTS,
+        before="""
+            from app import models
+
+            class UserService:
+                def __init__(self, session):
+                    self.session = session
+
+                def get(self, user_id):
+                    return self.session.query(models.User).filter(models.User.id == user_id).one_or_none()
+        """,
+        after="""
+            from app import models
+
+            class UserService:
+                def __init__(self, session):
+                    self.session = session
+
+                def get(self, user_id):
+                    return self.session.get(models.User, user_id)
+        """,
+    ),
+    Rewrite(
+        name="SQLModel exec(...).first() and .one_or_none(), sync and async",
+        files=SQLMODEL_MODELS,
+        before="""
+            from sqlmodel import Session, select
+            from sqlmodel.ext.asyncio.session import AsyncSession
+
+            from app.models import Hero
+
+            def read_hero(hero_id: int, session: Session):
+                return session.exec(select(Hero).where(Hero.id == hero_id)).first()
+
+            def find_hero(hero_id: int, session: Session):
+                hero = session.exec(select(Hero).where(Hero.id == hero_id)).one_or_none()
+                return hero
+
+            async def read_hero_async(hero_id: int, session: AsyncSession):
+                return (await session.exec(select(Hero).where(Hero.id == hero_id))).first()
+        """,
+        after="""
+            from sqlmodel import Session, select
+            from sqlmodel.ext.asyncio.session import AsyncSession
+
+            from app.models import Hero
+
+            def read_hero(hero_id: int, session: Session):
+                return session.get(Hero, hero_id)
+
+            def find_hero(hero_id: int, session: Session):
+                hero = session.get(Hero, hero_id)
+                return hero
+
+            async def read_hero_async(hero_id: int, session: AsyncSession):
+                return await session.get(Hero, hero_id)
+        """,
+    ),
+    Rewrite(
+        name="composite key in the mapper's order, whatever the criteria's order",
+        files=MODELS,
+        before="""
+            from sqlalchemy import and_, select
+            from app.models import Membership
+
+            async def membership(db, project_id, user_id):
+                return (await db.execute(select(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id))).scalar_one_or_none()
+
+            async def role(db, project_id, user_id):
+                stmt = select(Membership).where(and_(Membership.project_id == project_id, Membership.user_id == user_id))
+                member = (await db.scalars(select(Membership).where((Membership.project_id == project_id) & (Membership.user_id == user_id)))).first()
+                return member.role if member else stmt
+
+            def membership_sync(session, project_id, user_id):
+                return session.scalars(select(Membership).filter_by(project_id=project_id).filter_by(user_id=user_id)).one_or_none()
+        """,
+        after="""
+            from sqlalchemy import and_, select
+            from app.models import Membership
+
+            async def membership(db, project_id, user_id):
+                return await db.get(Membership, (user_id, project_id))
+
+            async def role(db, project_id, user_id):
+                stmt = select(Membership).where(and_(Membership.project_id == project_id, Membership.user_id == user_id))
+                member = await db.get(Membership, (user_id, project_id))
+                return member.role if member else stmt
+
+            def membership_sync(session, project_id, user_id):
+                return session.get(Membership, (user_id, project_id))
+        """,
+    ),
+    Rewrite(
+        name="relative import of a models package, 2.0 select",
+        files=PACKAGE_MODELS,
+        before="""
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .models.task import Task
+
+            async def read_task(task_id: int, db: AsyncSession):
+                result = await db.execute(select(Task).where(Task.id == task_id))
+                return result.scalar_one_or_none()
+        """,
+        after="""
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .models.task import Task
+
+            async def read_task(task_id: int, db: AsyncSession):
+                return await db.get(Task, task_id)
+        """,
+    ),
+    Rewrite(
+        name="relative import of a models package, legacy query",
+        files=PACKAGE_MODELS,
+        requirements="sqlalchemy>=2.0\n",
+        before="""
+            from sqlalchemy.orm import Session
+
+            from .models import task as task_models
+
+            def read_task(task_id: int, db: Session):
+                return db.query(task_models.Task).filter(task_models.Task.id == task_id).first()
+        """,
+        after="""
+            from sqlalchemy.orm import Session
+
+            from .models import task as task_models
+
+            def read_task(task_id: int, db: Session):
+                return db.get(task_models.Task, task_id)
+        """,
+    ),
+    Keep(
+        name="a plain class named like a model, imported from elsewhere",
+        reason="not a mapped model class",
+        files={
+            **PACKAGE_MODELS,
+            "app/domain/task.py": """
+                from dataclasses import dataclass
+
+                @dataclass
+                class Task:
+                    # Mapped imperatively elsewhere: its key is the table's, unknown here.
+                    id: int
+                    title: str
+            """,
+        },
+        code="""
+            from sqlalchemy import select
+
+            from app.domain.task import Task
+
+            async def read_task(task_id, db):
+                return (await db.execute(select(Task).where(Task.id == task_id))).scalar_one_or_none()
+        """,
+    ),
     Keep(
         name="scalar_one() raises where get returns None",
+        reason="raises NoResultFound",
         files=MODELS,
         code="""
             from sqlalchemy import select
@@ -306,25 +828,208 @@ EXAMPLES = [
         """,
     ),
     Keep(
-        name="options, locks, other filters, non-key columns, composite keys",
+        name="legacy one() raises where get returns None",
+        reason="raises NoResultFound",
+        files=LEGACY_MODELS,
+        requirements=LEGACY_REQUIREMENTS,
+        code="""
+            from app.models import User
+
+            def read_user(db, user_id):
+                return db.query(User).filter(User.id == user_id).one()
+        """,
+    ),
+    Keep(
+        name="execute(...).first() holds a Row",
+        reason="holds a Row",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project
+
+            async def f(db, pid):
+                row = (await db.execute(select(Project).where(Project.id == pid))).first()
+                return row[0] if row else None
+        """,
+    ),
+    Keep(
+        name="legacy query filtered on a column that is not the key",
+        files=LEGACY_MODELS,
+        requirements=LEGACY_REQUIREMENTS,
+        code="""
+            from app.models import Team, User
+
+            def by_email(db, email):
+                return db.query(User).filter(User.email == email).first()
+
+            def by_name(db, name):
+                return db.query(Team).filter_by(name=name).one_or_none()
+        """,
+    ),
+    Keep(
+        name="legacy query with options(...)",
+        reason="`.options(...)` on the statement",
+        files=LEGACY_MODELS,
+        requirements=LEGACY_REQUIREMENTS,
+        code="""
+            from sqlalchemy.orm import joinedload
+            from app.models import User
+
+            def read_user(db, user_id):
+                return db.query(User).options(joinedload(User.team)).filter(User.id == user_id).first()
+        """,
+    ),
+    Keep(
+        name="select with options(...)",
+        reason="get would not apply loader options",
         files=MODELS,
         code="""
             from sqlalchemy import select
             from sqlalchemy.orm import selectinload
+            from app.models import Project
+
+            async def f(db, pid):
+                return (await db.execute(select(Project).where(Project.id == pid).options(selectinload(Project.members)))).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="with_for_update locks the row",
+        reason="get would not lock the row",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project
+
+            async def f(db, pid):
+                return (await db.execute(select(Project).where(Project.id == pid).with_for_update())).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="another filter beside the key",
+        reason="also filters on Project.owner_id",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project
+
+            async def owned(db, pid, user):
+                return (await db.execute(select(Project).where(Project.id == pid, Project.owner_id == user.id))).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="a column, not a value",
+        reason="may be an SQL expression",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
             from app.models import Membership, Project
 
-            async def f(db, pid, slug, uid):
-                a = (await db.execute(select(Project).where(Project.id == pid).options(selectinload(Project.x)))).scalar_one_or_none()
-                b = (await db.execute(select(Project).where(Project.id == pid).with_for_update())).scalar_one_or_none()
-                c = (await db.execute(select(Project).where(Project.id == pid, Project.slug == slug))).scalar_one_or_none()
-                d = (await db.execute(select(Project).where(Project.slug == slug))).scalar_one_or_none()
-                e = (await db.execute(select(Membership).where(Membership.user_id == uid))).scalar_one_or_none()
-                g = (await db.execute(select(Project).where(Project.id == Membership.project_id))).scalar_one_or_none()
-                return a, b, c, d, e, g
+            async def f(db):
+                return (await db.execute(select(Project).where(Project.id == Membership.project_id))).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="part of a composite key",
+        reason="compares only user_id",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Membership
+
+            async def f(db, uid):
+                return (await db.execute(select(Membership).where(Membership.user_id == uid))).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="composite key with a column from a mixin: order unproven",
+        reason="composite primary key: part of Document's composite primary key is inherited",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Document
+
+            async def f(db, tenant_id, doc_id):
+                return (await db.execute(select(Document).where(Document.tenant_id == tenant_id, Document.id == doc_id))).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="composite key ordered by __table_args__: order unproven",
+        reason="Grant.__table_args__ may declare Grant's primary key in another order",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Grant
+
+            def f(session, user_id, scope):
+                return session.scalars(select(Grant).filter_by(user_id=user_id, scope=scope)).first()
+        """,
+    ),
+    Keep(
+        name="a connection has no get",
+        reason="is a Connection, not a Session",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project
+
+            async def f(engine, pid):
+                async with engine.connect() as conn:
+                    return (await conn.execute(select(Project).where(Project.id == pid))).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="a repository's own query method",
+        reason="`self` is not known to be a Session",
+        files=LEGACY_MODELS,
+        requirements=LEGACY_REQUIREMENTS,
+        code="""
+            from app.models import User
+            from app.repositories.base import BaseRepository
+
+            class UserRepository(BaseRepository):
+                def find(self, user_id):
+                    return self.query(User).filter(User.id == user_id).first()
+        """,
+    ),
+    Keep(
+        name="the function deletes through the session",
+        reason="get can return an object deleted in the session",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project
+
+            async def replace(db, old, pid):
+                await db.delete(old)
+                return (await db.execute(select(Project).where(Project.id == pid))).scalar_one_or_none()
+        """,
+    ),
+    Keep(
+        name="legacy query on SQLAlchemy 1.3: no Session.get",
+        reason="Session.get needs SQLAlchemy 1.4; the project allows 1.3.24",
+        files=LEGACY_MODELS,
+        requirements="SQLAlchemy==1.3.24\n",
+        code="""
+            from app.models import User
+
+            def read_user(db, user_id):
+                return db.query(User).filter(User.id == user_id).first()
+        """,
+    ),
+    Keep(
+        name="legacy query, SQLAlchemy version not stated",
+        reason="states no lower bound for SQLAlchemy",
+        files=LEGACY_MODELS,
+        code="""
+            from app.models import User
+
+            def read_user(db, user_id):
+                return db.query(User).get(user_id)
         """,
     ),
     Keep(
         name="result object used again",
+        reason="`result` is used again",
         files=MODELS,
         code="""
             from sqlalchemy import select

@@ -30,13 +30,19 @@ if project.derived_status_id:
 
 ## Fix safety
 Safe where proven. The codemod checks, in the function: the only assignment to the foreign
-key is `X.fk = obj.<primary key>` and it precedes the query; `obj` is an instance of the
-queried model (constructed, annotated, fetched with `get` or selected); `obj`, `X` and the
-foreign key are bound once; the query is guarded by the foreign key's truthiness (so the
-`None` cases agree); nothing in between commits on a session that expires on commit
-(after which reading `obj.name` in async code raises `MissingGreenlet`), expires, rolls back,
-deletes or expunges, or hands the session to another function; the statement has no other
-filter, option or lock; the query's result object is not used for anything else.
+key is `X.fk = obj.<primary key>` (not in a nested function) and it can run before the
+query; `obj` is an instance of the queried model (constructed, annotated, fetched with `get`
+or selected); `obj` and `X` are bound once; the assignment runs before the query on every
+path (control-flow dominance), or `X` is created in the function without the foreign key;
+the query is guarded by the foreign key's truthiness (so the `None` cases agree). Then it
+asks the function's control-flow graph (`optimize.analyzers.flow`) what can run between
+the assignment and the query, going round loops and through `except`/`finally` blocks and
+`with` exits, and refuses when any of it (`optimize.analyzers.effects`) commits on a
+session that may expire on commit (after which reading `obj.name` in async code raises
+`MissingGreenlet`), leaves a `session.begin()` block, expires, rolls back, closes, deletes
+or expunges, hands the session to another function or a local function that uses it, or
+rebinds `obj` or `X`. The statement has no other filter, option or lock; the query's result
+object is not used for anything else.
 """
 
 from __future__ import annotations
@@ -46,16 +52,17 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod.visitors import RemoveImportsVisitor
+from libcst.metadata import ParentNodeProvider
 
+from optimize.analyzers.effects import SessionEffects
+from optimize.analyzers.flow import FunctionFlow
 from optimize.codemods.base import Codemod, Keep, Rewrite
 from optimize.codemods.orm_flow import (
-    EXPIRING_METHODS,
     SELECT_FUNCTIONS,
     execute_call,
-    method_calls,
     name_of,
     read_select,
-    session_dependencies,
+    session_names,
     unwrap_await,
 )
 
@@ -93,16 +100,19 @@ class InMemoryRequery(Codemod):
     # --- analysis -------------------------------------------------------------------------
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        sessions = session_dependencies(self, node)
         nested = {
             id(b) for f in m.findall(node.body, m.FunctionDef()) for b in m.findall(f, m.IndentedBlock())
         }
+        queries = []
         for block in [b for b in m.findall(node.body, m.IndentedBlock()) if id(b) not in nested] + [node.body]:
             statements = list(block.body)
-            for i, statement in enumerate(statements):
-                query = self._query(statements, i)
-                if query is not None:
-                    self._prove(node, query, sessions)
+            queries += [q for i in range(len(statements)) if (q := self._query(statements, i)) is not None]
+        if not queries:
+            return
+        flow = FunctionFlow.of(node)
+        effects = SessionEffects(flow, session_names(self, node), self.index)
+        for query in queries:
+            self._prove(node, query, flow, effects)
 
     def _query(self, statements, i: int) -> Query | None:
         statement = statements[i]
@@ -169,7 +179,7 @@ class InMemoryRequery(Codemod):
                 return Query(statement, target, session, info.model, key_side, model.primary_key[0], select_call=select_call)
         return None
 
-    def _prove(self, function: cst.FunctionDef, query: Query, sessions) -> None:
+    def _prove(self, function: cst.FunctionDef, query: Query, flow: FunctionFlow, effects: SessionEffects) -> None:
         key = name_of(query.key)
         holder = name_of(query.key.value)
         if key is None or holder is None or "." in holder:
@@ -190,16 +200,20 @@ class InMemoryRequery(Codemod):
         if not (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.attr.value == query.column):
             return self.refuse(where, f"skipped: {key} is not assigned `<obj>.{query.column}`")
         obj = value.value.value
-        line_assign, line_query = self.line_of(assignment), self.line_of(where)
-        if line_assign >= line_query:
-            return self.refuse(where, f"skipped: {key} is assigned after the query")
-        bindings = _binding_counts(function)
-        if bindings.get(obj, 0) > 1 or bindings.get(holder, 0) > 1:
-            name = obj if bindings.get(obj, 0) > 1 else holder
-            return self.refuse(where, f"skipped: {name} is bound more than once in the function")
+        # The query runs from its first statement (`result = await db.execute(...)`).
+        begins = query.result_statement or query.statement
+        try:
+            flow.step_of(assignment)
+        except KeyError:  # in a nested function, which may run at any time
+            return self.refuse(where, f"skipped: {key} is assigned in a nested function")
+        if not flow.reaches(assignment, begins):
+            return self.refuse(where, f"skipped: {key} is not assigned on any path before the query")
+        for name in (obj, holder):
+            if len(effects.bindings(name)) > 1:
+                return self.refuse(where, f"skipped: {name} is bound more than once in the function")
         if self._model_of(function, obj) != query.model:
             return self.refuse(where, f"skipped: cannot show that {obj} is a {query.model}")
-        if not (self._dominates(assignment, where) or self._fresh_holder(function, holder, query.key.attr.value)):
+        if not (flow.dominates(assignment, begins) or self._fresh_holder(function, holder, query.key.attr.value)):
             return self.refuse(
                 where,
                 f"skipped: {key} = {obj}.{query.column} does not always run before the query, "
@@ -207,9 +221,15 @@ class InMemoryRequery(Codemod):
             )
         if not self._guarded(where, key):
             return self.refuse(where, f"skipped: the query is not guarded by `if {key}:`, so the None cases may differ")
-        reason = self._interference(function, obj, line_assign, line_query, sessions, query)
-        if reason:
-            return self.refuse(where, f"skipped: {reason}")
+        # What can run between the assignment and the query, round loops included: the
+        # rewrite hands out `obj` as it is then, the query would have reloaded it.
+        between = flow.between(assignment, begins)
+        rebound = effects.rebinding(between, {obj, holder})
+        if rebound is not None:
+            return self.refuse(where, f"skipped: {rebound[0]} is rebound between the assignment and the query")
+        effect = effects.expiring(between) or effects.detaching(between)
+        if effect is not None:
+            return self.refuse(where, f"skipped: {effects.why(effect)}")
         if query.result_name and _reference_count(function, query.result_name) != 2:
             return self.refuse(where, f"skipped: the result object `{query.result_name}` is used elsewhere")
         self._replace[id(query.statement)] = obj
@@ -244,24 +264,6 @@ class InMemoryRequery(Codemod):
             return (name_of(ann.annotation.annotation) or "").rsplit(".", 1)[-1] or None
         return None
 
-    def _blocks(self, node: cst.CSTNode) -> list[cst.CSTNode]:
-        """The compound statements enclosing ``node`` inside its function."""
-        from libcst.metadata import ParentNodeProvider
-
-        found = []
-        while True:
-            node = self.get_metadata(ParentNodeProvider, node, None)
-            if node is None or isinstance(node, (cst.FunctionDef, cst.Module)):
-                return found
-            if isinstance(node, (cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Finally, cst.Match)):
-                found.append(node)
-
-    def _dominates(self, assignment: cst.CSTNode, query: cst.CSTNode) -> bool:
-        """Whether the assignment runs whenever the (later) query does: every block around
-        the assignment is also around the query."""
-        around_query = {id(b) for b in self._blocks(query)}
-        return all(id(b) in around_query for b in self._blocks(assignment))
-
     def _fresh_holder(self, function: cst.FunctionDef, holder: str, fk: str) -> bool:
         """`holder = Model(...)` in this function without the foreign key: until the
         assignment runs, the foreign key is None, which the `if X.fk:` guard excludes."""
@@ -274,8 +276,6 @@ class InMemoryRequery(Codemod):
         return False
 
     def _guarded(self, statement, key: str) -> bool:
-        from libcst.metadata import ParentNodeProvider
-
         node = statement
         while True:
             parent = self.get_metadata(ParentNodeProvider, node, None)
@@ -294,26 +294,6 @@ class InMemoryRequery(Codemod):
                 ):
                     return True
             node = parent
-
-    def _interference(self, function, obj, start, end, sessions, query) -> str | None:
-        for receiver, method, call in method_calls(function.body):
-            line = self.line_of(call)
-            if not start < line < end:
-                continue
-            if method in EXPIRING_METHODS or method in {"delete", "expunge", "expunge_all"}:
-                return f"{receiver}.{method}() in between"
-            if method == "commit" and self.index.expires_on_commit(sessions.get(receiver)):
-                return f"{receiver}.commit() in between and the session factory expires on commit"
-        for call in m.findall(function.body, m.Call()):
-            line = self.line_of(call)
-            if not start < line < end:
-                continue
-            passed = {a.value.value for a in call.args if isinstance(a.value, cst.Name)}
-            if passed & set(sessions) and not _is_session_method(call):
-                name = name_of(call.func) or "a call"
-                if any(self.index.expires_on_commit(sessions[s]) for s in passed & set(sessions)):
-                    return f"the session is passed to {name}() in between, which may commit"
-        return None
 
     # --- the rewrite --------------------------------------------------------------------------
 
@@ -355,28 +335,8 @@ def _select_call(expr: cst.BaseExpression) -> cst.Call | None:
     return node if isinstance(node, cst.Call) else None
 
 
-def _binding_counts(function: cst.FunctionDef) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for param in function.params.params:
-        counts[param.name.value] = counts.get(param.name.value, 0) + 1
-    targets = [t.target for t in m.findall(function.body, m.AssignTarget())]
-    targets += [n.target for n in m.findall(function.body, m.AnnAssign() | m.AugAssign() | m.For())]
-    targets += [w.asname.name for w in m.findall(function.body, m.WithItem()) if w.asname]
-    for target in targets:
-        for name in m.findall(target, m.Name()) if isinstance(target, (cst.Tuple, cst.List)) else [target]:
-            if isinstance(name, cst.Name):
-                counts[name.value] = counts.get(name.value, 0) + 1
-    return counts
-
-
 def _reference_count(function: cst.FunctionDef, name: str) -> int:
     return len(m.findall(function.body, m.Name(name)))
-
-
-def _is_session_method(call: cst.Call) -> bool:
-    return isinstance(call.func, cst.Attribute) and call.func.attr.value in {
-        "add", "add_all", "flush", "refresh", "execute", "get", "scalar", "scalars", "merge",
-    }
 
 
 MODELS = {
@@ -417,6 +377,55 @@ EXPIRING = {
                 yield session
     """,
 }
+
+SQLMODEL = {
+    "backend/app/models.py": """
+        from sqlmodel import Field, SQLModel
+
+        class TaskStatus(SQLModel, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            name: str
+
+        class Project(SQLModel, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            name: str = ""
+            derived_status_id: int | None = Field(default=None, foreign_key="taskstatus.id")
+    """,
+    "backend/app/db.py": """
+        from sqlalchemy.orm import sessionmaker
+        from sqlmodel import Session, create_engine
+
+        engine = create_engine("sqlite://")
+        SessionLocal = sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+        def get_session():
+            with SessionLocal() as session:
+                yield session
+    """,
+}
+# The loop below (and its `while` and `finally` twins) runs with real SQLAlchemy in
+# tests/sqlalchemy_pins/test_requery_in_a_loop.py: as written it works; with the re-query
+# replaced by `status`, the second iteration raises MissingGreenlet.
+LOOP_WITH_COMMIT = """
+    from fastapi import Depends
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .db import get_db
+    from .models import Project, TaskStatus
+
+    async def import_projects(names: list[str], status_id: int, db: AsyncSession = Depends(get_db)):
+        status = await db.get(TaskStatus, status_id)
+        template = Project()
+        template.derived_status_id = status.id
+        imported = []
+        for name in names:
+            if template.derived_status_id:
+                current = await db.get(TaskStatus, template.derived_status_id)
+                imported.append(current.name)
+            db.add(Project(name=name, derived_status_id=template.derived_status_id))
+            await db.commit()
+        return imported
+"""
 
 EXAMPLES = [
     Rewrite(
@@ -643,6 +652,343 @@ EXAMPLES = [
                 project.derived_status_id = other.id
                 if project.derived_status_id:
                     return await db.get(TaskStatus, project.derived_status_id)
+        """,
+    ),
+    Keep(
+        name="re-query inside a for loop whose body ends with a commit that expires",
+        files=EXPIRING,
+        code=LOOP_WITH_COMMIT,
+        reason="db.commit() in between expires it (the session factory expires on commit)",
+    ),
+    Keep(
+        name="re-query inside a while loop whose body ends with a commit that expires",
+        files=EXPIRING,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def drain(queue: list[str], status_id: int, db: AsyncSession = Depends(get_db)):
+                status = await db.get(TaskStatus, status_id)
+                template = Project()
+                template.derived_status_id = status.id
+                imported = []
+                while queue:
+                    name = queue.pop()
+                    if template.derived_status_id:
+                        result = await db.execute(select(TaskStatus).where(TaskStatus.id == template.derived_status_id))
+                        current = result.scalar_one_or_none()
+                        imported.append(current.name)
+                    db.add(Project(name=name, derived_status_id=template.derived_status_id))
+                    await db.commit()
+                return imported
+        """,
+        reason="db.commit() in between expires it",
+    ),
+    Keep(
+        name="the commit is in a finally block that runs before the next iteration",
+        files=EXPIRING,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def import_projects(names: list[str], status_id: int, db: AsyncSession = Depends(get_db)):
+                status = await db.get(TaskStatus, status_id)
+                template = Project()
+                template.derived_status_id = status.id
+                imported = []
+                for name in names:
+                    try:
+                        if template.derived_status_id:
+                            current = await db.scalar(select(TaskStatus).where(TaskStatus.id == template.derived_status_id))
+                            imported.append(current.name)
+                        db.add(Project(name=name, derived_status_id=template.derived_status_id))
+                    finally:
+                        await db.commit()
+                return imported
+        """,
+        reason="db.commit() in between expires it",
+    ),
+    Keep(
+        name="the commit is in an except handler that can run between",
+        files=EXPIRING,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy.exc import IntegrityError
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def rename_all(project_id: int, status: TaskStatus, names: list[str], db: AsyncSession = Depends(get_db)):
+                project = await db.get(Project, project_id)
+                project.derived_status_id = status.id
+                try:
+                    await db.flush()
+                except IntegrityError:
+                    await db.commit()
+                if project.derived_status_id:
+                    current = await db.get(TaskStatus, project.derived_status_id)
+                    return current.name
+        """,
+        reason="db.commit() in between expires it",
+    ),
+    Keep(
+        name="leaving a begin() block commits",
+        files=EXPIRING,
+        code="""
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .models import Project, TaskStatus
+
+            async def attach(db: AsyncSession, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                async with db.begin():
+                    db.add(project)
+                if project.derived_status_id:
+                    current = await db.get(TaskStatus, project.derived_status_id)
+                    return current.name
+        """,
+        reason="the db.begin() block (it commits on exit) in between expires it",
+    ),
+    Keep(
+        name="the session is handed to a service in another module, even one that does not expire",
+        files={
+            **MODELS,
+            "app/services/statuses.py": """
+                from app.models import TaskStatus
+
+                async def retire_status(db, status_id):
+                    await db.delete(await db.get(TaskStatus, status_id))
+                    await db.flush()
+            """,
+        },
+        code="""
+            from .models import Project, TaskStatus
+            from .services.statuses import retire_status
+
+            async def move(db, project: Project, status: TaskStatus, old_id: int):
+                project.derived_status_id = status.id
+                await db.refresh(project)
+                await retire_status(db, old_id)
+                if project.derived_status_id:
+                    current = await db.get(TaskStatus, project.derived_status_id)
+                    return current
+        """,
+        reason="the session is passed to retire_status() in between",
+    ),
+    Keep(
+        name="a local function that commits, called in between",
+        files=EXPIRING,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def create(db: AsyncSession = Depends(get_db)):
+                async def save():
+                    await db.commit()
+
+                project = Project()
+                status = TaskStatus(name="Backlog")
+                db.add_all([project, status])
+                await db.flush()
+                project.derived_status_id = status.id
+                await save()
+                if project.derived_status_id:
+                    current = await db.get(TaskStatus, project.derived_status_id)
+                    return current.name
+        """,
+        reason="save() uses the session in between",
+    ),
+    Keep(
+        name="the assignment comes later in the loop body than the query",
+        files=MODELS,
+        code="""
+            from .models import Project, TaskStatus
+
+            async def relink(db, project: Project, status: TaskStatus, rounds: int):
+                seen = []
+                for _ in range(rounds):
+                    if project.derived_status_id:
+                        current = await db.get(TaskStatus, project.derived_status_id)
+                        seen.append(current.name)
+                    project.derived_status_id = status.id
+                return seen
+        """,
+        reason="does not always run before the query",
+    ),
+    Rewrite(
+        name="loop that only flushes: the commit after it cannot run between",
+        files=EXPIRING,
+        before="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def import_projects(names: list[str], status_id: int, db: AsyncSession = Depends(get_db)):
+                status = await db.get(TaskStatus, status_id)
+                template = Project()
+                template.derived_status_id = status.id
+                imported = []
+                for name in names:
+                    if template.derived_status_id:
+                        current = await db.get(TaskStatus, template.derived_status_id)
+                        imported.append(current.name)
+                    db.add(Project(name=name, derived_status_id=template.derived_status_id))
+                    await db.flush()
+                await db.commit()
+                return imported
+        """,
+        after="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def import_projects(names: list[str], status_id: int, db: AsyncSession = Depends(get_db)):
+                status = await db.get(TaskStatus, status_id)
+                template = Project()
+                template.derived_status_id = status.id
+                imported = []
+                for name in names:
+                    if template.derived_status_id:
+                        current = status
+                        imported.append(current.name)
+                    db.add(Project(name=name, derived_status_id=template.derived_status_id))
+                    await db.flush()
+                await db.commit()
+                return imported
+        """,
+    ),
+    Rewrite(
+        name="commit in the loop on an expire_on_commit=False factory",
+        files=MODELS,
+        before=LOOP_WITH_COMMIT,
+        after=LOOP_WITH_COMMIT.replace(
+            "current = await db.get(TaskStatus, template.derived_status_id)", "current = status"
+        ),
+    ),
+    Rewrite(
+        name="SQLModel in a backend/app layout, sync session committing in the loop",
+        files=SQLMODEL,
+        before="""
+            from fastapi import Depends
+            from sqlmodel import Session
+
+            from app.db import get_session
+            from app.models import Project, TaskStatus
+
+            def import_projects(names: list[str], status_id: int, session: Session = Depends(get_session)) -> list[str]:
+                status = session.get(TaskStatus, status_id)
+                template = Project()
+                template.derived_status_id = status.id
+                imported: list[str] = []
+                for name in names:
+                    session.add(Project(name=name, derived_status_id=template.derived_status_id))
+                    session.commit()
+                    if template.derived_status_id:
+                        current = session.get(TaskStatus, template.derived_status_id)
+                        imported.append(current.name)
+                return imported
+        """,
+        after="""
+            from fastapi import Depends
+            from sqlmodel import Session
+
+            from app.db import get_session
+            from app.models import Project, TaskStatus
+
+            def import_projects(names: list[str], status_id: int, session: Session = Depends(get_session)) -> list[str]:
+                status = session.get(TaskStatus, status_id)
+                template = Project()
+                template.derived_status_id = status.id
+                imported: list[str] = []
+                for name in names:
+                    session.add(Project(name=name, derived_status_id=template.derived_status_id))
+                    session.commit()
+                    if template.derived_status_id:
+                        current = status
+                        imported.append(current.name)
+                return imported
+        """,
+    ),
+    Keep(
+        name="the foreign key is set in a nested function that may not run",
+        files=MODELS,
+        code="""
+            from .models import Project, TaskStatus
+
+            async def relink(db, project: Project, status: TaskStatus, confirmed: bool):
+                def link():
+                    project.derived_status_id = status.id
+
+                if confirmed:
+                    link()
+                if project.derived_status_id:
+                    current = await db.get(TaskStatus, project.derived_status_id)
+                    return current.name
+        """,
+        reason="assigned in a nested function",
+    ),
+    Rewrite(
+        name="a dependency that is no session handed to a helper in between",
+        files={
+            **MODELS,
+            "app/auth.py": """
+                async def get_current_user(token: str):
+                    return {"token": token}
+            """,
+        },
+        before="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .auth import get_current_user
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def create(user=Depends(get_current_user), db: AsyncSession = Depends(get_db)):
+                project = Project()
+                status = TaskStatus(name="Todo")
+                db.add_all([project, status])
+                await db.flush()
+                project.derived_status_id = status.id
+                await audit(user, "project created")
+                if project.derived_status_id:
+                    current = await db.get(TaskStatus, project.derived_status_id)
+                    return current.name
+        """,
+        after="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .auth import get_current_user
+            from .db import get_db
+            from .models import Project, TaskStatus
+
+            async def create(user=Depends(get_current_user), db: AsyncSession = Depends(get_db)):
+                project = Project()
+                status = TaskStatus(name="Todo")
+                db.add_all([project, status])
+                await db.flush()
+                project.derived_status_id = status.id
+                await audit(user, "project created")
+                if project.derived_status_id:
+                    current = status
+                    return current.name
         """,
     ),
 ]

@@ -1,6 +1,8 @@
-"""What the ORM codemods need to know about one function's straight-line code: which
-variable holds which model, which session a variable is, and which statements could
-unload or replace what an earlier statement loaded."""
+"""How the ORM codemods read SQLAlchemy code in one function: `select(M)...` chains,
+`session.execute(...)` calls, and which names are sessions.
+
+What can run between two statements, and what it does to a session, is asked of
+`optimize.analyzers.flow` and `optimize.analyzers.effects`."""
 
 from __future__ import annotations
 
@@ -28,8 +30,13 @@ LOADER_OPTIONS = {
     "sqlalchemy.orm.immediateload": "immediate",
 }
 EAGER_STRATEGIES = {"joined", "selectin", "subquery", "immediate"}
-# Session methods after which loaded state may be gone.
-EXPIRING_METHODS = {"expire", "expire_all", "rollback", "close", "invalidate", "reset"}
+# Calls that show their receiver is a session, even when nothing declares it one. Names
+# common on other objects (`get`, `add`, `delete`, `scalar`) are left out: `payload.get()`
+# does not make `payload` a session.
+SESSION_ONLY_METHODS = {
+    "refresh", "commit", "flush", "execute", "scalars", "rollback", "expire", "expire_all",
+    "expunge", "expunge_all", "begin", "begin_nested", "run_sync",
+}
 RESULT_METHODS = {"scalar_one", "scalar_one_or_none", "one", "one_or_none", "first", "scalar"}
 
 
@@ -124,44 +131,35 @@ def session_dependencies(codemod: Codemod, function: cst.FunctionDef) -> dict[st
     return sessions
 
 
-def assigned_names(node: cst.CSTNode) -> set[str]:
-    """Every plain name (re)bound anywhere inside ``node``."""
-    names: set[str] = set()
-    for target in m.findall(node, m.AssignTarget() | m.AnnAssign() | m.AugAssign() | m.For() | m.WithItem() | m.NamedExpr()):
-        for expr in _targets_of(target):
-            names.update(n.value for n in m.findall(expr, m.Name()) if isinstance(expr, (cst.Name, cst.Tuple, cst.List)))
-    return names
-
-
-def _targets_of(node: cst.CSTNode) -> list[cst.BaseExpression]:
-    if isinstance(node, cst.AssignTarget):
-        return [node.target]
-    if isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-        return [node.target]
-    if isinstance(node, cst.For):
-        return [node.target]
-    if isinstance(node, cst.WithItem):
-        return [node.asname.name] if node.asname else []
-    if isinstance(node, cst.NamedExpr):
-        return [node.target]
-    return []
-
-
-def method_calls(node: cst.CSTNode) -> list[tuple[str, str, cst.Call]]:
-    """(receiver, method, call) for every `receiver.method(...)` inside ``node``."""
-    found = []
-    for call in m.findall(node, m.Call(func=m.Attribute())):
-        receiver = name_of(call.func.value) or "?"
-        found.append((receiver, call.func.attr.value, call))
-    return found
-
-
-def calls_passing(node: cst.CSTNode, names: set[str]) -> list[cst.Call]:
-    """Calls inside ``node`` that receive one of ``names`` as an argument."""
-    hits = []
-    for call in m.findall(node, m.Call()):
-        for arg in call.args:
-            if isinstance(arg.value, cst.Name) and arg.value.value in names:
-                hits.append(call)
-                break
-    return hits
+def session_names(codemod: Codemod, function: cst.FunctionDef) -> dict[str, str | None]:
+    """Every name ``function`` uses as a session, mapped to its dependency (None when not
+    known): parameters typed as a session or injected from a dependency the index ties to
+    a session factory (`user = Depends(get_current_user)` is no session), receivers of
+    session-only methods (`db.refresh(...)`, `self.session.commit()`), and names bound to
+    one of those (`s = db`)."""
+    sessions: dict[str, str | None] = {}
+    for param in [*function.params.params, *function.params.kwonly_params]:
+        if param.annotation is not None and codemod.refers_to(param.annotation.annotation, SESSION_TYPES):
+            sessions[param.name.value] = None
+    for name, dependency in session_dependencies(codemod, function).items():
+        if name in sessions or (dependency and codemod.index.session_factory_for(dependency) is not None):
+            sessions[name] = dependency
+    for call in m.findall(function.body, m.Call(func=m.Attribute())):
+        assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+        receiver = name_of(call.func.value)
+        if receiver is not None and call.func.attr.value in SESSION_ONLY_METHODS:
+            sessions.setdefault(receiver, None)
+    aliases = True
+    while aliases:  # `s = db; t = s`: follow the chain
+        aliases = False
+        for assign in m.findall(function.body, m.Assign(value=m.Name() | m.Attribute())):
+            assert isinstance(assign, cst.Assign)
+            source = name_of(assign.value)
+            if source not in sessions:
+                continue
+            for target in assign.targets:
+                alias = name_of(target.target)
+                if alias is not None and alias not in sessions:
+                    sessions[alias] = sessions[source]
+                    aliases = True
+    return sessions

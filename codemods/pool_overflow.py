@@ -48,6 +48,7 @@ from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite, dotted_chain
+from optimize.codemods.engine_options import OPTIONS_METADATA, EngineOptions, Option, code, read_options
 from optimize.codemods.engines import (
     ENGINE_FACTORIES,
     NO_OVERFLOW_POOLS,
@@ -71,8 +72,6 @@ def _int_literal(node: cst.BaseExpression) -> int | None:
     return None
 
 
-
-
 class PoolOverflow(Codemod):
     ID = "pool-overflow"
     TITLE = "raise max_overflow so bursts do not queue for a connection"
@@ -90,6 +89,7 @@ class PoolOverflow(Codemod):
         ),
     }
     EFFECT = "bursts of up to pool_size + target concurrent requests no longer queue for a connection"
+    METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, *OPTIONS_METADATA)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -103,16 +103,17 @@ class PoolOverflow(Codemod):
             return updated
         if not self.allowed(original):
             return updated
-        skip = engine_skip_reason(original, self, pools=NO_OVERFLOW_POOLS)
+        options = read_options(original, self)
+        skip = engine_skip_reason(original, self, pools=NO_OVERFLOW_POOLS, options=options)
         if skip:
             if "poolclass=" in skip:
                 skip += " (SQLAlchemy raises TypeError on max_overflow there)"
             self.refuse(original, f"skipped: {skip}")
             return updated
-        pool_size = self._engine_pool_size(original)
-        arg = keyword(updated, "max_overflow")
-        if arg is None:
-            if url_literal(original) is None:
+        pool_size = self._engine_pool_size(options)
+        option = options.get("max_overflow")
+        if option is None:
+            if url_literal(original, options) is None:
                 # A URL known only at run time may be an in-memory sqlite one (test suites
                 # often use it), whose pool rejects max_overflow with TypeError.
                 self.refuse(
@@ -121,22 +122,33 @@ class PoolOverflow(Codemod):
                     "is not a literal: adding it would raise TypeError if the URL is ever in-memory sqlite",
                 )
                 return updated
-            self.record(original, f"added max_overflow={self.target} (SQLAlchemy default {DEFAULT_MAX_OVERFLOW}): "
-                        + self._budget(pool_size))
+            # A keyword next to `**opts` raises "got multiple values" only when the dict
+            # has it too, and `read_options` proved it does not.
+            lacking = "".join(f"; {name} does not set it" for name in options.splatted)
+            self.record(original, f"added max_overflow={self.target} (SQLAlchemy default {DEFAULT_MAX_OVERFLOW}"
+                        f"{lacking}): " + self._budget(pool_size))
             return add_keyword(updated, "max_overflow", cst.Integer(str(self.target)))
-        value = _int_literal(arg.value)
+        value = _int_literal(option.value)
         if value is None:
-            self._follow_setting(original, arg.value)
+            self._follow_setting(original, option)
             return updated
         if value >= self.target:
             return updated
+        if not option.in_call:
+            self.refuse(
+                original,
+                f"skipped: max_overflow={value}{option.where()} is below {self.target}; raise it there",
+            )
+            return updated
         self.record(original, f"max_overflow {value} -> {self.target}: " + self._budget(pool_size))
+        arg = keyword(updated, "max_overflow")
+        assert arg is not None  # the keyword `read_options` found
         new_arg = arg.with_changes(value=cst.Integer(str(self.target)))
         return updated.with_changes(args=[new_arg if a is arg else a for a in updated.args])
 
-    def _engine_pool_size(self, call: cst.Call) -> int | None:
+    def _engine_pool_size(self, options: EngineOptions) -> int | None:
         """The engine's pool_size: a literal, a settings field with a literal, or the default."""
-        pool = keyword(call, "pool_size")
+        pool = options.get("pool_size")
         if pool is None:
             return DEFAULT_POOL_SIZE
         literal = _int_literal(pool.value)
@@ -146,24 +158,28 @@ class PoolOverflow(Codemod):
         found = resolve_setting(self.index, self.path, chain, self.module.code).field if chain and "." in chain else None
         return found.value if found is not None and isinstance(found.value, int) else None
 
-    def _follow_setting(self, call: cst.Call, value: cst.BaseExpression) -> None:
-        """A non-literal argument: the field it reads is rewritten where it is defined, so
+    def _follow_setting(self, call: cst.Call, option: Option) -> None:
+        """A non-literal value: the field it reads is rewritten where it is defined, so
         nothing is said when that field is found; otherwise the reason is reported."""
-        chain = dotted_chain(value)
+        chain = dotted_chain(option.value)
+        where = option.where()
         if chain is None:
-            self.refuse(call, "skipped: max_overflow is computed, not a literal or a settings field")
+            self.refuse(
+                call,
+                f"skipped: max_overflow={code(option.value)}{where} is computed, not a literal or a settings field",
+            )
             return
         if "." not in chain:
             if not _FIELD.match(chain):
-                self.refuse(call, f"skipped: max_overflow={chain} is not a literal")
+                self.refuse(call, f"skipped: max_overflow={chain}{where} is not a literal")
             return  # a `*_MAX_OVERFLOW` constant is rewritten where it is assigned
         found = resolve_setting(self.index, self.path, chain, self.module.code)
         if found.field is None:
-            self.refuse(call, f"skipped: max_overflow={chain}: cannot resolve the setting ({found.reason})")
+            self.refuse(call, f"skipped: max_overflow={chain}{where}: cannot resolve the setting ({found.reason})")
         elif not found.field.has_literal:
             self.refuse(
                 call,
-                f"skipped: max_overflow={chain} reads {found.field.cls}.{found.field.name}, "
+                f"skipped: max_overflow={chain}{where} reads {found.field.cls}.{found.field.name}, "
                 "which is not a literal",
             )
 
@@ -399,6 +415,80 @@ EXAMPLES = [
             import sqlalchemy as sa
             engine = sa.create_engine("postgresql://db/app", max_overflow=40)
         """,
+    ),
+    Rewrite(
+        name="SQLModel's create_engine",
+        before="""
+            from sqlmodel import SQLModel, create_engine
+            engine = create_engine("postgresql+psycopg://app@db/app", max_overflow=2)
+        """,
+        after="""
+            from sqlmodel import SQLModel, create_engine
+            engine = create_engine("postgresql+psycopg://app@db/app", max_overflow=20)
+        """,
+    ),
+    Rewrite(
+        name="options from a module-level dict that does not set it",
+        before="""
+            from sqlmodel import create_engine
+
+            ENGINE_OPTIONS = {"pool_size": 10, "pool_pre_ping": True}
+
+            engine = create_engine("postgresql+psycopg://app@db/app", **ENGINE_OPTIONS)
+        """,
+        after="""
+            from sqlmodel import create_engine
+
+            ENGINE_OPTIONS = {"pool_size": 10, "pool_pre_ping": True}
+
+            engine = create_engine("postgresql+psycopg://app@db/app", **ENGINE_OPTIONS, max_overflow=20)
+        """,
+    ),
+    Rewrite(
+        name="options from dict(...) in the factory function",
+        before="""
+            from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+            def build_engine() -> AsyncEngine:
+                options = dict(pool_size=8, pool_recycle=1800)
+                return create_async_engine("postgresql+asyncpg://app@db/app", **options)
+        """,
+        after="""
+            from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+            def build_engine() -> AsyncEngine:
+                options = dict(pool_size=8, pool_recycle=1800)
+                return create_async_engine("postgresql+asyncpg://app@db/app", **options, max_overflow=20)
+        """,
+    ),
+    Keep(
+        name="the dict sets it to a literal below the target",
+        code="""
+            from sqlalchemy import create_engine
+            engine_options = {"pool_size": 10, "max_overflow": 5}
+            engine = create_engine("postgresql://app@db/app", **engine_options)
+        """,
+        reason="max_overflow=5 in the dict engine_options (line 2) is below 20",
+    ),
+    Keep(
+        name="the dict sets it from a computed value",
+        code="""
+            import os
+            from sqlalchemy import create_engine
+            engine_options = {"max_overflow": int(os.environ["DB_MAX_OVERFLOW"])}
+            engine = create_engine("postgresql://app@db/app", **engine_options)
+        """,
+        reason="max_overflow=int(os.environ[\"DB_MAX_OVERFLOW\"]) in the dict engine_options (line 3) is computed",
+    ),
+    Keep(
+        name="the dict is changed before the engine is made",
+        code="""
+            from sqlalchemy import create_engine
+            engine_options = {"pool_size": 10}
+            engine_options |= settings.EXTRA_ENGINE_OPTIONS
+            engine = create_engine("postgresql://app@db/app", **engine_options)
+        """,
+        reason="engine_options is bound more than once",
     ),
     Keep(
         name="never lowered",

@@ -30,12 +30,17 @@ Safe where proven. The proof is the preceding operation and the relationship's l
 strategy read from the model; `tests/sqlalchemy_pins/test_loading_behaviour.py` pins every
 case with real SQLAlchemy and counted statements. SQLAlchemy loads a `lazy="select"`
 relationship named in `refresh(attribute_names=...)` only from 2.0.4 on: where the
-project's requirements do not guarantee 2.0.4+, that case is an unsafe fix. Nothing between
-the proof and the statement may reassign the object, expire it (`expire`, `expire_all`,
-`rollback`), commit on a session that expires on commit (a `with session.begin():` block
-commits on exit), or pass the session to another function (which could do either). Only
-proven relationships count: `_ = task.title` of a column, or of an object whose model is
-not known, is left alone.
+project's requirements do not guarantee 2.0.4+, that case is an unsafe fix. The proof must
+hold on every path to the statement: the function's control-flow graph
+(`optimize.analyzers.flow`) gives the loads of the object that can be the last before it
+(a refresh in each branch counts; a refresh an exception can stop part-way does not), and
+what can run between each of them and the statement, round loops and through
+`except`/`finally` blocks included. None of that may reassign the object, expire it
+(`expire`, `expire_all`, `rollback`), commit on a session that expires on commit (a `with
+session.begin():` block commits on exit), or hand the session to another function or a
+local function that uses it (`optimize.analyzers.effects`). Only proven relationships
+count: `_ = task.title` of a column, or of an object whose model is not known, is left
+alone.
 """
 
 from __future__ import annotations
@@ -45,25 +50,21 @@ from dataclasses import dataclass, field
 import libcst as cst
 import libcst.matchers as m
 
+from optimize.analyzers.effects import SessionEffects
+from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.orm_flow import (
     EAGER_STRATEGIES,
-    EXPIRING_METHODS,
     RESULT_METHODS,
     SELECT_FUNCTIONS,
-    assigned_names,
     execute_call,
-    method_calls,
     name_of,
     read_select,
-    session_dependencies,
+    session_names,
     unwrap_await,
 )
 
 REFRESH_NAMES_MIN_VERSION = (2, 0, 4)
-# Calls that show their receiver is a session (its commits and hand-offs then count).
-_SESSION_METHODS = {"refresh", "commit", "flush", "execute", "scalars", "rollback", "expire", "expire_all", "begin"}
-_MID_TRY = "a try statement's handler, else or finally block may start anywhere in its body"
 _LOAD_WORDS = ("load", "lazy", "relationship", "trigger", "eager", "prefetch", "populate")
 
 
@@ -74,31 +75,16 @@ class Proof:
 
 
 @dataclass
-class State:
-    """What is known at a point of a function body."""
+class Load:
+    """A step that loads relationships of a variable: a `refresh()` of it, or the query
+    whose result it is bound to."""
 
-    models: dict[str, str] = field(default_factory=dict)  # variable -> model class
-    loaded: dict[str, dict[str, Proof]] = field(default_factory=dict)  # variable -> attr -> proof
-    results: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # result var -> (model, options)
-    # variable -> (why its proof no longer holds, the model it held then)
-    lost: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-    refreshed: set[str] = field(default_factory=set)  # variables a refresh() was the last proof for
-
-    def copy(self) -> "State":
-        return State(
-            dict(self.models),
-            {k: dict(v) for k, v in self.loaded.items()},
-            dict(self.results),
-            dict(self.lost),
-            set(self.refreshed),
-        )
-
-    def forget(self, names: set[str]) -> None:
-        for name in names:
-            self.models.pop(name, None)
-            self.loaded.pop(name, None)
-            self.results.pop(name, None)
-            self.refreshed.discard(name)
+    step: Step
+    model: str | None
+    loaded: dict[str, Proof] = field(default_factory=dict)  # relationship -> why it is loaded
+    refresh: bool = False
+    # `obj = result.scalar_one()`: the `result = await s.execute(...)` step and its name.
+    result: tuple[Step, str] | None = None
 
 
 class RedundantLazyLoad(Codemod):
@@ -114,96 +100,187 @@ class RedundantLazyLoad(Codemod):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._remove: dict[int, Proof] = {}  # id(original statement) -> proof
+        self._relationships: set[str] | None = None  # every model's relationship names, on first use
 
-    # --- analysis: one pass per function, on the original tree --------------------------------
+    # --- the pattern: trigger statements of one function ---------------------------------------
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._sessions = session_dependencies(self, node)
-        for receiver, method, _ in method_calls(node.body):  # `db.refresh(...)`: db is a session
-            if method in _SESSION_METHODS and receiver != "?":
-                self._sessions.setdefault(receiver, None)
-        state = State()
-        for param in node.params.params:
-            if param.annotation is not None:
-                model = self._model_name(param.annotation.annotation)
-                if model:
-                    state.models[param.name.value] = model
-        self._run(node.body.body, state)
+        flow = FunctionFlow.of(node)
+        effects = SessionEffects(flow, session_names(self, node), self.index)
+        for step in flow.steps:
+            line = step.statement
+            if step.kind != "simple" or not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+                continue
+            trigger = _trigger(step.parts[0])
+            if trigger is not None:
+                self._judge(line, self._verdict(flow, effects, step, *trigger), *trigger)
+                continue
+            used = _bound_read(step.parts[0])
+            if used is not None:
+                name, obj, attr = used
+                if isinstance(self._verdict(flow, effects, step, obj, attr), Proof) and self.allowed(line):
+                    self.refuse(
+                        line,
+                        f"skipped: the value is used ({name} = {obj}.{attr}); only `_ = {obj}.{attr}` "
+                        f"or a bare `{obj}.{attr}` is a load trigger",
+                    )
 
-    def _run(self, body, state: State) -> State:
-        for statement in body:
-            if isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    self._simple(statement, small, state)
-            else:
-                self._compound(statement, state)
-        return state
+    # --- the question: is obj.attr loaded on every path to the trigger? --------------------------
 
-    def _compound(self, statement: cst.BaseCompoundStatement, state: State) -> None:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            state.forget({statement.name.value})
-            return
-        invalid = self._invalidated(statement)
-        if isinstance(statement, (cst.For, cst.While)):
-            # The body runs again after its own end: what it invalidates holds at its start.
-            inner = state.copy()
-            self._apply_invalidation(inner, invalid)
-            self._run(statement.body.body, inner)
-        elif isinstance(statement, cst.If):
-            self._run(statement.body.body, state.copy())
-            branch = statement.orelse
-            while branch is not None:
-                if isinstance(branch, cst.If):
-                    self._run(branch.body.body, state.copy())
-                    branch = branch.orelse
-                else:
-                    self._run(branch.body.body, state.copy())
-                    branch = None
-        elif isinstance(statement, cst.With):
-            self._run(statement.body.body, state.copy())
-        elif isinstance(statement, cst.Try):
-            self._run(statement.body.body, state.copy())
-            # Handlers, else and finally may start anywhere in the try body: what was loaded
-            # before it may be gone, so they are judged with nothing loaded.
-            unknown = State(
-                models=dict(state.models), lost={v: (_MID_TRY, state.models.get(v)) for v in state.loaded}
-            )
-            blocks = [h.body for h in statement.handlers] + [
-                b.body for b in (statement.orelse, statement.finalbody) if b is not None
-            ]
-            for block in blocks:
-                self._run(block.body, unknown.copy())
-        self._apply_invalidation(state, invalid)
+    def _verdict(
+        self, flow: FunctionFlow, effects: SessionEffects, at: Step, obj: str, attr: str
+    ) -> Proof | str | None:
+        """The proof that ``obj.attr`` is loaded when ``at`` runs, the reason it is not
+        shown to be, or None when ``obj.attr`` is no relationship of a known model."""
 
-    def _invalidated(self, node: cst.CSTNode) -> tuple[set[str], str | None]:
-        """(names rebound, why everything loaded may be expired) anywhere inside ``node``."""
-        why = None
-        for receiver, method, _ in method_calls(node):
-            if method in EXPIRING_METHODS:
-                why = f"{receiver}.{method}() in between unloads it"
-            elif method in {"commit", "begin"} and self._commit_expires(receiver):
-                spelled = "commit()" if method == "commit" else "begin() block (it commits on exit)"
-                why = f"{receiver}.{spelled} in between expires it (the session may expire on commit)"
-        for session, call in _calls_passing(node, set(self._sessions)):
-            if why is None and self._commit_expires(session):
-                why = f"the session is passed to {name_of(call.func) or 'a call'}() in between, which may commit or expire"
-        return assigned_names(node), why
+        def event(step: Step) -> bool:  # what can change what obj has loaded
+            return obj in effects.binds(step) or _refreshes(step, obj)
 
-    def _apply_invalidation(self, state: State, invalid: tuple[set[str], str | None]) -> None:
-        names, why = invalid
-        for name in names:
-            if name in state.loaded:
-                state.lost[name] = (f"{name} is reassigned in between", state.models.get(name))
-        state.forget(names)
-        if why:
-            for name in state.loaded:
-                state.lost[name] = (why, state.models.get(name))
-            state.loaded.clear()
-            state.refreshed.clear()
+        if self._relationships is None:
+            self._relationships = {rel for info in self.index.models.values() for rel in info.relationships}
+        if attr not in self._relationships:
+            return None  # no model has such a relationship: nothing to ask the flow graph
 
-    def _commit_expires(self, receiver: str) -> bool:
-        dependency = self._sessions.get(receiver)
-        return self.index.expires_on_commit(dependency)
+        def earlier_loads() -> list[Load]:  # loads that reach the trigger, even if lost since
+            candidates = (self._load(flow, effects, s, obj) for s in flow.steps if event(s) and flow.reaches(s, at))
+            return [load for load in candidates if load is not None]
+
+        reaching = flow.last_before(at, event)
+        lasts, from_start = reaching.steps, reaching.from_start
+        loads = {step: self._load(flow, effects, step, obj) for step in lasts}
+        # The model obj holds here, or (to say why a proof was lost) the one it held then.
+        model = self._model_at(flow, effects, at, obj) or next(
+            (load.model for load in [*loads.values(), *earlier_loads()] if load is not None and load.model), None
+        )
+        spec = self.index.relationship(model, attr) if model else None
+        if spec is None:
+            return None  # a column, or an object whose model is unknown: not a relationship load
+        nothing = f"relationship {model}.{attr} uses lazy={spec.lazy!r} and nothing before it loads it"
+        if any(_refreshes(step, obj) for step in reaching.interrupted):
+            return f"{obj}.{attr} is not shown to be loaded: a refresh of {obj} on the way to it may stop part-way with an exception"
+        if from_start or not lasts:
+            return nothing if not loads else f"{nothing} on every path"
+        proofs: list[Proof] = []
+        for step in lasts:
+            load = loads[step]
+            if load is None:
+                if step is flow.start:
+                    return f"{nothing} on every path"
+                if any(other is not None for other in loads.values()) or earlier_loads():
+                    return f"{obj}.{attr} is not shown to be loaded: {obj} is reassigned in between"
+                return nothing
+            proof = load.loaded.get(attr)
+            if proof is None:
+                if load.refresh:
+                    return f"relationship {model}.{attr} uses lazy={spec.lazy!r} and is not named in the refresh"
+                return nothing
+            # From the load to the trigger, with no other load or rebinding of obj on the way
+            # (those are judged as loads of their own); round loops included.
+            window = flow.between(step, at, avoiding=event)
+            if load.result is not None:  # the query ran at `result = ...`
+                result_step, result_name = load.result
+                window += flow.between(
+                    result_step, step, avoiding=lambda s, name=result_name: name in effects.binds(s)
+                )
+            effect = effects.expiring(window)
+            if effect is not None:
+                return f"{obj}.{attr} is not shown to be loaded: {effects.why(effect)}"
+            proofs.append(proof)
+        if spec.lazy in {"dynamic", "write_only"}:
+            return f"{model}.{attr} is lazy={spec.lazy!r}: reading it loads nothing"
+        return next((p for p in proofs if p.tier == UNSAFE), proofs[0])
+
+    def _load(self, flow: FunctionFlow, effects: SessionEffects, step: Step, obj: str) -> Load | None:
+        """What ``step`` loads of ``obj``: a refresh, a query result bound to it, or None
+        (it rebinds obj to something not shown to be loaded)."""
+        small = step.parts[0] if step.kind == "simple" and step.parts else None
+        if _refreshes(step, obj):
+            call = unwrap_await(small.value) if isinstance(small, cst.Expr) else None
+            model = self._model_at(flow, effects, step, obj)
+            if not _is_refresh_of(call, obj):
+                return Load(step, model, refresh=True)  # a refresh inside a larger expression
+            assert isinstance(call, cst.Call)
+            return Load(step, model, self._refresh_loads(call, model), refresh=True)
+        value = _bound_value(small, obj)
+        if value is None:
+            return None
+        query = self._query_of(flow, effects, step, value)
+        if query is None:
+            return None
+        model, options, result = query
+        return Load(step, model, self._loaded_by_query(model, options), result=result)
+
+    def _model_at(self, flow: FunctionFlow, effects: SessionEffects, at: Step, obj: str) -> str | None:
+        """The model ``obj`` holds when ``at`` runs: the one every binding that can reach
+        ``at`` gives it (a parameter's annotation, `M(...)`, `obj: M`, `get(M, ...)`, a
+        query of `M`)."""
+        reaching = flow.last_before(at, lambda s: obj in effects.binds(s))
+        bindings = reaching.steps
+        if reaching.from_start or not bindings:
+            return None
+        models = {self._binding_model(flow, effects, step, obj) for step in bindings}
+        model = models.pop() if len(models) == 1 else None
+        return model
+
+    def _binding_model(self, flow: FunctionFlow, effects: SessionEffects, step: Step, obj: str) -> str | None:
+        if step is flow.start:
+            assert isinstance(step.statement, cst.FunctionDef)
+            params = step.statement.params
+            for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+                if param.name.value == obj and param.annotation is not None:
+                    return self._model_name(param.annotation.annotation)
+            return None
+        small = step.parts[0] if step.kind == "simple" and step.parts else None
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            return self._model_name(small.annotation.annotation)
+        value = _bound_value(small, obj)
+        if value is None:
+            return None
+        inner = unwrap_await(value)
+        if isinstance(inner, cst.Call):
+            model = self._model_name(inner.func)  # obj = Model(...)
+            if model:
+                return model
+            # obj = await db.get(Model, pk)
+            if isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "get" and inner.args:
+                return self._model_name(inner.args[0].value)
+        query = self._query_of(flow, effects, step, value)
+        return query[0] if query else None
+
+    def _query_of(
+        self, flow: FunctionFlow, effects: SessionEffects, step: Step, value: cst.BaseExpression
+    ) -> tuple[str, set[str], tuple[Step, str] | None] | None:
+        """(model, loader-option relationships, the `result = ...` step and name it was
+        fetched from) when ``value`` is the object of a `select(M)` query."""
+        inner = unwrap_await(value)
+        scalar = _scalar_call(inner)
+        if scalar is not None:  # await db.scalar(select(M))
+            query = self._query_model(scalar)
+            return None if query is None else (*query, None)
+        if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute)):
+            return None
+        if inner.func.attr.value not in RESULT_METHODS | {"first"}:
+            return None
+        source = inner.func.value
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "scalars":
+            source = source.func.value  # result.scalars().first()
+        source = unwrap_await(source)
+        executed = execute_call(source) or _scalars_call(source)
+        if executed is not None:  # (await db.execute(select(M))).scalar_one()
+            query = self._query_model(executed[1])
+            return None if query is None else (*query, None)
+        if not isinstance(source, cst.Name):
+            return None
+        # result = await db.execute(select(M)); obj = result.scalar_one()
+        name = source.value
+        reaching = flow.last_before(step, lambda s: name in effects.binds(s))
+        bindings = reaching.steps
+        if reaching.from_start or len(bindings) != 1:
+            return None
+        bound = _bound_value(bindings[0].parts[0] if bindings[0].kind == "simple" else None, name)
+        executed = None if bound is None else execute_call(unwrap_await(bound)) or _scalars_call(unwrap_await(bound))
+        query = None if executed is None else self._query_model(executed[1])
+        return None if query is None else (*query, (bindings[0], name))
 
     def _model_name(self, node: cst.BaseExpression) -> str | None:
         """The model class ``node`` names, checked through imports: an unrelated class with
@@ -237,77 +314,7 @@ class RedundantLazyLoad(Codemod):
             return None
         return select.model, select.options
 
-    def _simple(self, line: cst.SimpleStatementLine, small: cst.BaseSmallStatement, state: State) -> None:
-        trigger = _trigger(small)
-        if trigger is not None and len(line.body) == 1:
-            self._judge(line, trigger, state)
-            return
-        used = _bound_read(small)
-        if used is not None and len(line.body) == 1:
-            self._judge_used(line, used, state)
-        value = getattr(small, "value", None)
-        # Proofs: refresh calls.
-        if isinstance(small, cst.Expr):
-            self._refresh(unwrap_await(small.value), state)
-        # What a variable now holds.
-        if isinstance(small, (cst.Assign, cst.AnnAssign)) and value is not None:
-            targets = small.targets if isinstance(small, cst.Assign) else [cst.AssignTarget(small.target)]
-            invalid = self._invalidated(small)
-            self._apply_invalidation(state, invalid)
-            if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
-                self._bind(targets[0].target.value, value, state)
-            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                model = self._model_name(small.annotation.annotation)
-                if model:
-                    state.models[small.target.value] = model
-            return
-        self._apply_invalidation(state, self._invalidated(small))
-
-    def _bind(self, name: str, value: cst.BaseExpression, state: State) -> None:
-        inner = unwrap_await(value)
-        scalar = _scalar_call(inner)
-        if scalar is not None:  # `obj = await db.scalar(select(M))`
-            query = self._query_model(scalar)
-            if query is not None:
-                self._loaded_by_query(name, *query, state)
-            return
-        executed = execute_call(inner) or _scalars_call(inner)
-        if executed is not None:
-            query = self._query_model(executed[1])
-            if query is not None:
-                state.results[name] = query
-            return
-        if isinstance(inner, cst.Call):
-            callee = inner.func
-            # obj = Model(...)
-            model = self._model_name(callee)
-            if model:
-                state.models[name] = model
-                return
-            # obj = result.scalar_one() / result.scalars().first()
-            if isinstance(callee, cst.Attribute) and callee.attr.value in RESULT_METHODS | {"first"}:
-                source = callee.value
-                if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "scalars":
-                    source = source.func.value
-                source = unwrap_await(source)
-                if isinstance(source, cst.Name) and source.value in state.results:
-                    model, options = state.results[source.value]
-                    self._loaded_by_query(name, model, options, state)
-                    return
-                executed = execute_call(source) or _scalars_call(source)
-                if executed is not None:
-                    query = self._query_model(executed[1])
-                    if query is not None:
-                        self._loaded_by_query(name, *query, state)
-                        return
-            # obj = await db.get(Model, pk): the model is known, nothing more is proven.
-            if isinstance(callee, cst.Attribute) and callee.attr.value == "get" and inner.args:
-                model = self._model_name(inner.args[0].value)
-                if model:
-                    state.models[name] = model
-
-    def _loaded_by_query(self, name: str, model: str, options: set[str], state: State) -> None:
-        state.models[name] = model
+    def _loaded_by_query(self, model: str, options: set[str]) -> dict[str, Proof]:
         info = self.index.model(model)
         loaded: dict[str, Proof] = {}
         for rel in options:
@@ -315,30 +322,18 @@ class RedundantLazyLoad(Codemod):
         for rel, spec in (info.relationships.items() if info else []):
             if spec.lazy in EAGER_STRATEGIES and rel not in loaded:
                 loaded[rel] = Proof(SAFE, f"{model}.{rel} is lazy={spec.lazy!r}: loaded with the query")
-        state.loaded[name] = loaded
-        state.lost.pop(name, None)
-        state.refreshed.discard(name)
+        return loaded
 
-    def _refresh(self, call: cst.BaseExpression, state: State) -> None:
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "refresh"):
-            return
+    def _refresh_loads(self, call: cst.Call, model: str | None) -> dict[str, Proof]:
         positional = [a for a in call.args if a.keyword is None]
-        if not positional or not isinstance(positional[0].value, cst.Name):
-            return
-        target = positional[0].value.value
         names_arg = next((a for a in call.args if a.keyword and a.keyword.value == "attribute_names"), None)
         if names_arg is None and len(positional) > 1:
             names_arg = positional[1]
-        model = state.models.get(target)
         info = self.index.model(model) if model else None
         loaded: dict[str, Proof] = {}
         if names_arg is not None:
             names = _string_list(names_arg.value)
-            if names is None:
-                state.loaded.pop(target, None)
-                state.refreshed.discard(target)
-                return
-            for attr in names:
+            for attr in names or []:  # names not spelled out: nothing is shown loaded
                 spec = info.relationships.get(attr) if info else None
                 if spec is not None and spec.lazy in EAGER_STRATEGIES:
                     loaded[attr] = Proof(SAFE, f"named in the preceding refresh(); {model}.{attr} is lazy={spec.lazy!r}")
@@ -354,51 +349,21 @@ class RedundantLazyLoad(Codemod):
             for rel, spec in info.relationships.items():
                 if spec.lazy in EAGER_STRATEGIES:
                     loaded[rel] = Proof(SAFE, f"{model}.{rel} is lazy={spec.lazy!r}: a plain refresh() loads it")
-        state.loaded[target] = loaded
-        state.lost.pop(target, None)
-        state.refreshed.add(target)
+        return loaded
 
-    def _judge(self, line: cst.SimpleStatementLine, trigger: tuple[str, str], state: State) -> None:
-        obj, attr = trigger
-        proof = state.loaded.get(obj, {}).get(attr)
-        lost_why, lost_model = state.lost.get(obj, (None, None))
-        model = state.models.get(obj) or lost_model
-        spec = self.index.relationship(model, attr) if model else None
-        if spec is None:
-            return  # a column, or an object whose model is unknown: not a relationship load
-        if proof is None:
-            if lost_why:
-                why = f"{obj}.{attr} is not shown to be loaded: {lost_why}"
-            elif obj in state.refreshed:
-                why = f"relationship {model}.{attr} uses lazy={spec.lazy!r} and is not named in the refresh"
-            else:
-                why = f"relationship {model}.{attr} uses lazy={spec.lazy!r} and nothing before it loads it"
-            if self.allowed(line):
-                self.refuse(line, f"skipped: {why}")
-            return
-        if spec is not None and spec.lazy in {"dynamic", "write_only"}:
-            if self.allowed(line):
-                self.refuse(line, f"skipped: {model}.{attr} is lazy={spec.lazy!r}: reading it loads nothing")
-            return
-        if not self.allowed(line):
-            return
-        if not self.permits(line, proof.tier, proof.why):
-            return
-        self._remove[id(line)] = proof
-        self.record(line, f"removed `{obj}.{attr}` trigger: {proof.why}", tier=proof.tier)
+    # --- the edit -------------------------------------------------------------------------------
 
-    def _judge_used(self, line: cst.SimpleStatementLine, used: tuple[str, str, str], state: State) -> None:
-        name, obj, attr = used
-        model = state.models.get(obj)
-        if model and self.index.relationship(model, attr) and attr in state.loaded.get(obj, {}):
+    def _judge(self, line: cst.SimpleStatementLine, verdict: Proof | str | None, obj: str, attr: str) -> None:
+        if verdict is None:
+            return
+        if isinstance(verdict, str):
             if self.allowed(line):
-                self.refuse(
-                    line,
-                    f"skipped: the value is used ({name} = {obj}.{attr}); only `_ = {obj}.{attr}` "
-                    f"or a bare `{obj}.{attr}` is a load trigger",
-                )
-
-    # --- the rewrite -------------------------------------------------------------------------
+                self.refuse(line, f"skipped: {verdict}")
+            return
+        if not self.allowed(line) or not self.permits(line, verdict.tier, verdict.why):
+            return
+        self._remove[id(line)] = verdict
+        self.record(line, f"removed `{obj}.{attr}` trigger: {verdict.why}", tier=verdict.tier)
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         if not any(id(s) in self._remove for s in original.body):
@@ -407,6 +372,31 @@ class RedundantLazyLoad(Codemod):
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
         return updated.with_changes(body=body)
+
+
+def _refreshes(step: Step, obj: str) -> bool:
+    """Whether ``step`` calls `<session>.refresh(obj, ...)` anywhere in it."""
+    return any(
+        _is_refresh_of(call, obj)
+        for part in step.parts
+        for call in m.findall(part, m.Call(func=m.Attribute(attr=m.Name("refresh"))))
+    )
+
+
+def _is_refresh_of(call: cst.BaseExpression | None, obj: str) -> bool:
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "refresh"):
+        return False
+    positional = [a for a in call.args if a.keyword is None]
+    return bool(positional) and isinstance(positional[0].value, cst.Name) and positional[0].value.value == obj
+
+
+def _bound_value(small: cst.CSTNode | None, name: str) -> cst.BaseExpression | None:
+    """The value of `name = value` / `name: T = value`."""
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and m_name(small.targets[0].target, name):
+        return small.value
+    if isinstance(small, cst.AnnAssign) and m_name(small.target, name):
+        return small.value
+    return None
 
 
 def _trigger(small: cst.BaseSmallStatement) -> tuple[str, str] | None:
@@ -461,18 +451,6 @@ def _scalars_call(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.Bas
     """(session, statement) of `session.scalars(stmt)`, shaped like `execute_call`'s answer."""
     statement = _session_call(node, {"scalars"})
     return None if statement is None else (unwrap_await(node).func.value, statement)
-
-
-def _calls_passing(node: cst.CSTNode, sessions: set[str]) -> list[tuple[str, cst.Call]]:
-    """(session, call) for calls inside ``node`` given a session (`audit(db)`, `log(self.db)`)."""
-    hits = []
-    for call in m.findall(node, m.Call()):
-        for arg in call.args:
-            passed = name_of(arg.value)
-            if passed in sessions:
-                hits.append((passed, call))
-                break
-    return hits
 
 
 def m_name(node: cst.CSTNode, name: str) -> bool:
@@ -562,6 +540,31 @@ SESSION = {
     """
 }
 NEW_SQLALCHEMY = "sqlalchemy[asyncio]>=2.0.30\n"
+EXPIRING_SESSION = {
+    "app/db.py": """
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+        SessionLocal = async_sessionmaker(engine)
+
+        async def get_db():
+            async with SessionLocal() as session:
+                yield session
+    """
+}
+REMINDERS = """
+    from fastapi import Depends
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .db import get_db
+    from .models import Task
+
+    async def remind(task_id: int, messages: list[str], db: AsyncSession = Depends(get_db)):
+        task = await db.get(Task, task_id)
+        await db.refresh(task, attribute_names=["assignee"])
+        for message in messages:
+            _ = task.assignee  # load the assignee for the reminder
+            db.add(Reminder(task_id=task.id, text=message))
+            await db.commit()
+"""
 
 EXAMPLES = [
     Rewrite(
@@ -769,11 +772,11 @@ EXAMPLES = [
         """,
         reason="not shown to be loaded",
     ),
-    Keep(
-        name="in an except handler",
+    Rewrite(
+        name="in an except handler whose try body cannot unload it",
         files=FILES,
         requirements=NEW_SQLALCHEMY,
-        code="""
+        before="""
             from app.models import Task
 
             def f(session, task: Task):
@@ -782,8 +785,51 @@ EXAMPLES = [
                     work()
                 except ValueError:
                     _ = task.assignee
+                    raise
         """,
-        reason="handler",
+        after="""
+            from app.models import Task
+
+            def f(session, task: Task):
+                session.refresh(task, attribute_names=["assignee"])
+                try:
+                    work()
+                except ValueError:
+                    raise
+        """,
+    ),
+    Keep(
+        name="in an except handler after a commit in the try body",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from app.models import Task
+
+            async def f(db, task: Task):
+                await db.refresh(task, attribute_names=["assignee"])
+                try:
+                    await db.commit()
+                    await publish(task.id)
+                except PublishError:
+                    _ = task.assignee
+        """,
+        reason="db.commit() in between expires it",
+    ),
+    Keep(
+        name="in an except handler of the refresh itself",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from app.models import Task
+
+            async def f(db, task: Task):
+                await db.refresh(task, attribute_names=["reporter"])
+                try:
+                    await db.refresh(task, attribute_names=["assignee"])
+                except TimeoutError:
+                    _ = task.assignee
+        """,
+        reason="may stop part-way with an exception",
     ),
     Keep(
         name="session handed to another function in between",
@@ -1007,6 +1053,171 @@ EXAMPLES = [
                 _ = task.assignee  # optimize: ignore[redundant-lazy-load]
         """,
         reason="suppressed",
+    ),
+    Keep(
+        name="loop whose body ends with a commit on an expiring AsyncSession",
+        files={**FILES, **EXPIRING_SESSION},
+        requirements=NEW_SQLALCHEMY,
+        code=REMINDERS,
+        reason="db.commit() in between expires it (the session factory expires on commit)",
+    ),
+    Keep(
+        name="while loop whose body ends with a commit on an expiring AsyncSession",
+        files={**FILES, **EXPIRING_SESSION},
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Task
+
+            async def drain(task_id: int, queue: list[str], db: AsyncSession = Depends(get_db)):
+                task = await db.get(Task, task_id)
+                await db.refresh(task, attribute_names=["assignee"])
+                while queue:
+                    message = queue.pop()
+                    _ = task.assignee
+                    db.add(Reminder(task_id=task.id, text=message))
+                    await db.commit()
+        """,
+        reason="db.commit() in between expires it",
+    ),
+    Keep(
+        name="a commit in an except handler runs before the next iteration",
+        files={**FILES, **EXPIRING_SESSION},
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Task
+
+            async def notify(task_id: int, channels: list[str], db: AsyncSession = Depends(get_db)):
+                task = await db.get(Task, task_id)
+                await db.refresh(task, attribute_names=["assignee"])
+                for channel in channels:
+                    _ = task.assignee
+                    try:
+                        await send(channel, task.id)
+                    except ConnectionError:
+                        await db.commit()
+        """,
+        reason="db.commit() in between expires it",
+    ),
+    Keep(
+        name="a local function that commits, called in between",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .models import Task
+
+            async def f(db: AsyncSession, task: Task):
+                async def save():
+                    await db.commit()
+
+                await db.refresh(task, attribute_names=["assignee"])
+                await save()
+                _ = task.assignee
+        """,
+        reason="save() uses the session in between",
+    ),
+    Keep(
+        name="a commit between the query and reading its result",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        code="""
+            from sqlalchemy import select
+
+            from .models import Task
+
+            async def close_task(db, task_id: int):
+                result = await db.execute(select(Task).where(Task.id == task_id))
+                await db.commit()
+                task = result.scalar_one()
+                _ = task.reporter
+                return task
+        """,
+        reason="db.commit() in between expires it",
+    ),
+    Rewrite(
+        name="refreshed again in each iteration after the loop's commit",
+        files={**FILES, **EXPIRING_SESSION},
+        requirements=NEW_SQLALCHEMY,
+        before="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Task
+
+            async def remind(task_ids: list[int], db: AsyncSession = Depends(get_db)):
+                for task_id in task_ids:
+                    task = await db.get(Task, task_id)
+                    await db.refresh(task, attribute_names=["assignee"])
+                    _ = task.assignee
+                    await db.commit()
+        """,
+        after="""
+            from fastapi import Depends
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .db import get_db
+            from .models import Task
+
+            async def remind(task_ids: list[int], db: AsyncSession = Depends(get_db)):
+                for task_id in task_ids:
+                    task = await db.get(Task, task_id)
+                    await db.refresh(task, attribute_names=["assignee"])
+                    await db.commit()
+        """,
+    ),
+    Rewrite(
+        name="loop that only flushes, on an expiring AsyncSession",
+        files={**FILES, **EXPIRING_SESSION},
+        requirements=NEW_SQLALCHEMY,
+        before=REMINDERS.replace("await db.commit()", "await db.flush()"),
+        after=REMINDERS.replace("await db.commit()", "await db.flush()").replace(
+            "            _ = task.assignee  # load the assignee for the reminder\n", ""
+        ),
+    ),
+    Rewrite(
+        name="commit in the loop on an expire_on_commit=False factory",
+        files={**FILES, **EXPIRING_SESSION, "app/db.py": EXPIRING_SESSION["app/db.py"].replace("(engine)", "(engine, expire_on_commit=False)")},
+        requirements=NEW_SQLALCHEMY,
+        before=REMINDERS,
+        after=REMINDERS.replace("            _ = task.assignee  # load the assignee for the reminder\n", ""),
+    ),
+    Rewrite(
+        name="refreshed on both branches",
+        files=FILES,
+        requirements=NEW_SQLALCHEMY,
+        before="""
+            from app.models import Task
+
+            def reload(session, task: Task, full: bool):
+                if full:
+                    session.refresh(task)
+                    session.refresh(task, attribute_names=["assignee"])
+                else:
+                    session.refresh(task, attribute_names=["assignee", "reporter"])
+                _ = task.assignee
+                return task
+        """,
+        after="""
+            from app.models import Task
+
+            def reload(session, task: Task, full: bool):
+                if full:
+                    session.refresh(task)
+                    session.refresh(task, attribute_names=["assignee"])
+                else:
+                    session.refresh(task, attribute_names=["assignee", "reporter"])
+                return task
+        """,
     ),
 ]
 RedundantLazyLoad.EXAMPLES = EXAMPLES

@@ -17,7 +17,8 @@ from typing import Iterable
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from optimize.analyzers.index import TOO_DEEP, RepoIndex, nested_too_deeply
+from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
 from optimize.codemods.base import SAFE, Change, Codemod, Refusal
 from optimize.codemods.registry import REGISTRY, by_id
 from optimize.config import Config
@@ -94,12 +95,12 @@ def select_codemods(
     return chosen
 
 
-def _compiles(data: bytes, path: str) -> str | None:
-    try:
-        compile(data, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
+def _compiles(data: bytes, path: str, before: bytes) -> str | None:
+    """Why the rewrite ``data`` of ``before`` is not valid code (None when it is): the
+    running interpreter compiles it, unless it could not compile ``before`` either (a file
+    written for a newer Python), whose rewrite LibCST re-parses and the interpreter compiles
+    lowered to its own syntax (see `rewrite_compile_error`)."""
+    return rewrite_compile_error(data, path, before)
 
 
 def _cannot_create(
@@ -221,7 +222,7 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
         new_source = done.tree.bytes if done.tree.code != tree.code else source
         if new_source == source:
             continue
-        problem = _compiles(new_source, path)
+        problem = _compiles(new_source, path, source)
         if problem is not None:
             step.refusals.append(
                 Refusal(codemod.ID, path, 0, f"skipped: the rewrite would not compile ({problem}); file left unchanged")

@@ -17,6 +17,7 @@ from typing import Callable, TextIO
 
 from rich.console import Console
 
+from optimize.analyzers.syntax import rewrite_compile_error
 from optimize.engine import FileEdit, Outcome, plan, select_codemods
 from optimize.review import file_patch
 
@@ -91,9 +92,7 @@ def review(
                     if not accepted:
                         continue
                     data = _build(old, new, ops, accepted)
-                    try:
-                        compile(data, edit.path, "exec", dont_inherit=True)
-                    except (SyntaxError, ValueError):
+                    if rewrite_compile_error(data, edit.path, edit.before) is not None:
                         notes.append(f"{codemod.ID}: {edit.path} left alone: the accepted part alone would not compile")
                         continue
                     accepted_outcome.edits.append(FileEdit(edit.path, edit.before, data))

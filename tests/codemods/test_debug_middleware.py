@@ -140,7 +140,7 @@ def test_two_different_debug_settings_are_not_chosen_between() -> None:
     index = RepoIndex.build({p: s.encode() for p, s in files.items()})
     result = run_codemod(DebugMiddleware, cst.parse_module(files["app/factory.py"]), "app/factory.py", index=index)
     assert result.tree.code == files["app/factory.py"]
-    assert "no debug setting found" in result.refusals[0].reason
+    assert "two debug settings are read in the function (other_settings.debug, settings.debug)" in result.refusals[0].reason
 
 
 def test_debug_flag_option_is_parsed_not_evaluated() -> None:
@@ -153,3 +153,131 @@ def test_debug_flag_option_is_parsed_not_evaluated() -> None:
     """, debug_flag="would_explode_if_called()")
     assert "if would_explode_if_called():\n" in result.tree.code
     assert result.changes
+
+
+SETTINGS_WITH_DEBUG = """
+    from pydantic_settings import BaseSettings
+
+    class Settings(BaseSettings):
+        DEBUG: bool = False
+
+    settings = Settings()
+"""
+
+
+def run_with(files: dict[str, str], path: str, **options):
+    files = {p: textwrap.dedent(s).lstrip() for p, s in files.items()}
+    index = RepoIndex.build({p: s.encode() for p, s in files.items()})
+    return run_codemod(DebugMiddleware, cst.parse_module(files[path]), path, index=index, options=options)
+
+
+def test_the_line_after_the_lazy_import_is_empty_not_indented() -> None:
+    result = run("""
+        from fastapi import FastAPI
+        from app.config import settings
+        from app.middleware import TimingMiddleware
+
+        def create_app() -> FastAPI:
+            app = FastAPI(debug=settings.debug)
+            app.add_middleware(TimingMiddleware)
+            return app
+    """)
+    assert "        from app.middleware import TimingMiddleware\n\n        app.add_middleware(" in result.tree.code
+    assert not any(line != line.rstrip() for line in result.tree.code.splitlines())
+
+
+def test_the_flag_found_from_the_settings_in_scope_is_named_in_the_rationale() -> None:
+    result = run_with({
+        "backend/app/core/config.py": SETTINGS_WITH_DEBUG,
+        "backend/app/main.py": """
+            from fastapi import FastAPI
+            from app.core.config import settings
+            from app.middleware import TimingMiddleware
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                return app
+        """,
+    }, "backend/app/main.py")
+    assert [c.rationale for c in result.changes] == [
+        (
+            "TimingMiddleware registered only when settings.DEBUG and imported lazily; settings.DEBUG is "
+            "Settings.DEBUG (backend/app/core/config.py:4), the one bool debug field of the settings in scope"
+        )
+    ]
+    compile(result.tree.code, "main.py", "exec")
+
+
+def test_a_module_level_registration_before_the_settings_name_is_bound_is_refused() -> None:
+    source = """
+        from fastapi import FastAPI
+        from app.middleware import TimingMiddleware
+
+        app = FastAPI()
+        app.add_middleware(TimingMiddleware)
+
+        from app.core.config import settings
+    """
+    result = run_with({"app/core/config.py": SETTINGS_WITH_DEBUG, "app/main.py": source}, "app/main.py")
+    assert result.tree.code == textwrap.dedent(source).lstrip()
+    assert "no debug setting found" in result.refusals[0].reason
+
+
+def test_a_settings_name_rebound_in_the_module_is_not_used() -> None:
+    source = """
+        from fastapi import FastAPI
+        from app.core.config import settings
+        from app.middleware import TimingMiddleware
+
+        if TESTING:
+            settings = make_test_settings()
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+            app.add_middleware(TimingMiddleware)
+            return app
+    """
+    result = run_with({"app/core/config.py": SETTINGS_WITH_DEBUG, "app/main.py": source}, "app/main.py")
+    assert result.tree.code == textwrap.dedent(source).lstrip()
+    assert "no debug setting found" in result.refusals[0].reason
+
+
+def test_the_flag_from_the_settings_in_scope_gates_the_middleware_when_run(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/core/__init__.py": "",
+        "app/core/config.py": SETTINGS_WITH_DEBUG,
+        "app/middleware.py": """
+            from starlette.middleware.base import BaseHTTPMiddleware
+
+            class TimingMiddleware(BaseHTTPMiddleware):
+                async def dispatch(self, request, call_next):
+                    return await call_next(request)
+        """,
+        "app/main.py": """
+            from fastapi import FastAPI
+            from .core.config import settings
+            from .middleware import TimingMiddleware
+
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                return app
+        """,
+    }
+    result = run_with(files, "app/main.py")
+    assert result.changes
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(textwrap.dedent(text).lstrip())
+    (tmp_path / "app/main.py").write_text(result.tree.code)
+    script = "import json; from app.main import create_app; print(json.dumps([m.cls.__name__ for m in create_app().user_middleware]))"
+    for debug, expected in (("false", []), ("true", ["TimingMiddleware"])):
+        env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+        env.update({"DEBUG": debug, "PYTHONDONTWRITEBYTECODE": "1"})
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == expected

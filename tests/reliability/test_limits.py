@@ -152,8 +152,6 @@ def test_a_deeply_nested_file_is_skipped_and_the_rest_rewritten(tmp_path, shape,
     _assert_deep_file_skipped_and_the_rest_rewritten(repo)
 
 
-# Enough source for planning to go to worker processes (see engine._PARALLEL_MIN_BYTES).
-_FILLER = ENGINE + "# filler line, long enough to add up quickly\n" * 6_500
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -163,9 +161,10 @@ def test_a_deeply_nested_file_is_skipped_by_the_worker_processes(tmp_path, monke
         raise AssertionError(f"{path} was planned by the caller, not by a worker")
 
     monkeypatch.setattr(engine, "_plan_file", not_here)
-    files = {"pyproject.toml": "[tool.optimize]\njobs = 2\n", "app/filler.py": _FILLER}
+    # Any amount of source goes to the workers (the threshold is read in this process).
+    monkeypatch.setattr(engine, "_PARALLEL_MIN_BYTES", 1)
+    files = {"pyproject.toml": "[tool.optimize]\njobs = 2\n", "app/db2.py": ENGINE}  # two items: workers start
     repo = _deep_repo(tmp_path / "r", _deep_file(shape, "module-level"), **files)
-    assert len(_FILLER) + len(ENGINE) >= engine._PARALLEL_MIN_BYTES
     _assert_deep_file_skipped_and_the_rest_rewritten(repo)
 
 
