@@ -60,7 +60,8 @@ def begin_writing(target: Target, *, author: str | None = None) -> tuple[Target,
 
 
 def make_plan(
-    target: Target, selection: Selection, *, tracked_only: bool = False, committed: CommittedTree | None = None
+    target: Target, selection: Selection, *, tracked_only: bool = False, committed: CommittedTree | None = None,
+    index_cache: dict | None = None,
 ) -> Plan:
     codemods = select_codemods(
         target.config, selection.only, selection.exclude, selection.unsafe_fixes
@@ -68,7 +69,7 @@ def make_plan(
     unsafe_allowed = selection.unsafe_fixes or bool(selection.only)
     return plan(
         target.root, codemods, target.config, tracked_only=tracked_only, unsafe_allowed=unsafe_allowed,
-        committed=committed,
+        committed=committed, index_cache=index_cache,
     )
 
 
@@ -104,6 +105,7 @@ def apply(
     verify: str | None = None,
     verify_timeout: float = 600,
     allow_failing_baseline: bool = False,
+    index_cache: dict | None = None,
 ) -> ApplyResult:
     """Plan on the files of the commit HEAD is at when the run starts, then land one commit
     per codemod atomically on that commit.
@@ -114,7 +116,8 @@ def apply(
     target, committed = begin_writing(target, author=author)
     if verify:
         verifier = verification(target, committed, verify, verify_timeout, allow_failing_baseline)
-    result = make_plan(target, selection, committed=committed)
+    # index_cache: per-file facts by content hash, kept by a caller that plans again.
+    result = make_plan(target, selection, committed=committed, index_cache=index_cache)
     outcomes = result.changed
     if not outcomes:
         return ApplyResult(result, [], [])

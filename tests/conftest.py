@@ -24,3 +24,9 @@ def postgres_server():
         yield server
     finally:
         server.cleanup()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """The long corpus tests first: with `-n auto` the first items go one to each worker,
+    so the two corpus shards run side by side instead of one after the other at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -38,10 +38,33 @@ def _installed_python_files() -> dict[str, Path]:
     return found
 
 
+SHARDS = 2
+
+
+def _shard_of(installed: dict[str, Path]) -> dict[str, int]:
+    """Each top-level package (or module) goes whole to one of two shards, balanced by
+    bytes: a package is analysed with all of its own modules, and the two halves run in
+    parallel when the suite does."""
+    sizes: dict[str, int] = {}
+    for rel, path in installed.items():
+        top = rel.split("/", 1)[0]
+        sizes[top] = sizes.get(top, 0) + path.stat().st_size
+    load = [0] * SHARDS
+    shard: dict[str, int] = {}
+    for top in sorted(sizes, key=lambda t: (-sizes[t], t)):
+        lightest = load.index(min(load))
+        shard[top] = lightest
+        load[lightest] += sizes[top]
+    return shard
+
+
 @pytest.mark.slow
-def test_every_codemod_over_installed_packages(tmp_path: Path) -> None:
-    installed = _installed_python_files()
-    assert len(installed) > 2000, f"only {len(installed)} installed Python files"
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_every_codemod_over_installed_packages(tmp_path: Path, shard: int) -> None:
+    everything = _installed_python_files()
+    assert len(everything) > 2000, f"only {len(everything)} installed Python files"
+    shards = _shard_of(everything)
+    installed = {rel: path for rel, path in everything.items() if shards[rel.split("/", 1)[0]] == shard}
     repo = tmp_path / "deps"
     repo.mkdir()
     original: dict[str, bytes] = {}
@@ -53,7 +76,8 @@ def test_every_codemod_over_installed_packages(tmp_path: Path) -> None:
     base = git(repo, "rev-parse", "HEAD").strip()
 
     target = runner.Target.open(repo, need_repo=True)
-    result = runner.apply(target, runner.Selection(unsafe_fixes=True), no_verify=True)
+    facts_cache: dict = {}  # the second pass reuses the facts of files it did not change
+    result = runner.apply(target, runner.Selection(unsafe_fixes=True), no_verify=True, index_cache=facts_cache)
     planned = result.plan
 
     internal = [r for r in planned.refusals if "internal error" in r.reason]
@@ -76,7 +100,9 @@ def test_every_codemod_over_installed_packages(tmp_path: Path) -> None:
             assert (repo / rel).read_bytes() == data, rel
 
     # Idempotent: a second pass over the rewritten files (the index reads them all) is empty.
-    again = plan(repo, list(REGISTRY), target.config, unsafe_allowed=True, only_paths=changed)
+    again = plan(
+        repo, list(REGISTRY), target.config, unsafe_allowed=True, only_paths=changed, index_cache=facts_cache
+    )
     assert not [(o.codemod.ID, e.path) for o in again.outcomes for e in o.edits]
 
     if changed:
@@ -88,6 +114,7 @@ def test_every_codemod_over_installed_packages(tmp_path: Path) -> None:
     refusals = Counter(f"{r.codemod}: {r.reason[:80]}" for r in planned.refusals)
     skips = Counter(s.reason.split(":")[0] for s in planned.skips)
     lines = [
+        f"shard {shard + 1} of {SHARDS}",
         f"python files installed: {len(installed)}; discovered {planned.files_scanned} "
         f"(the rest sit in directories a run never enters, e.g. build/, env/); "
         f"parsed by LibCST {planned.files_parsed}",
@@ -100,4 +127,4 @@ def test_every_codemod_over_installed_packages(tmp_path: Path) -> None:
     summary = "\n".join(lines)
     (tmp_path / "corpus-summary.txt").write_text(summary + "\n")
     print(summary)
-    assert planned.files_scanned == len(discovered) > 2000
+    assert planned.files_scanned == len(discovered) > 2000 // SHARDS
