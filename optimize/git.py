@@ -183,10 +183,12 @@ def flagged_paths(top: Path, paths: list[str]) -> list[str]:
     edits from `git status`, so no dirty check can see them."""
     if not paths:
         return []
-    done = _run(top, ["ls-files", "-v", "-z", "--", *[f":(literal){p}" for p in paths]])
+    wanted = set(paths)
+    # The whole index, filtered here: no argument list to outgrow on a large change.
+    done = _run(top, ["ls-files", "-v", "-z"])
     flagged = []
     for record in done.stdout.decode(errors="surrogateescape").split("\0"):
-        if len(record) > 2 and (record[0] == "S" or record[0].islower()):
+        if len(record) > 2 and (record[0] == "S" or record[0].islower()) and record[2:] in wanted:
             flagged.append(record[2:])
     return sorted(flagged)
 
