@@ -92,13 +92,6 @@ def _last_line(exc: GitCommandError) -> str:
     return msg.removeprefix("stderr: ").strip("'")
 
 
-def _stderr_line(done: subprocess.CompletedProcess) -> str:
-    """git's own reason for a failed command: its last non-empty line of output."""
-    text = (done.stderr + done.stdout).decode(errors="replace")
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    return redact(lines[-1]) if lines else f"exit status {done.returncode}"
-
-
 def has_commits(repo: gitpython.Repo) -> bool:
     try:
         repo.head.commit
@@ -142,7 +135,7 @@ def tree_entries(top: Path, commit: str) -> list[TreeEntry]:
     """Every entry of ``commit``'s tree, recursively (submodules are not entered)."""
     done = _run(top, ["ls-tree", "-r", "-z", "-l", "--full-tree", commit])
     if done.returncode != 0:
-        raise GitError(f"git ls-tree failed: {_stderr_line(done)}")
+        raise GitError(f"git ls-tree failed: {_git_reason(done)}")
     entries = []
     for record in done.stdout.split(b"\0"):
         if not record:
@@ -160,11 +153,14 @@ def read_blobs(top: Path, shas: list[str]) -> dict[str, bytes]:
         return {}
     done = _run(top, ["cat-file", "--batch"], stdin="".join(f"{s}\n" for s in shas).encode())
     if done.returncode != 0:
-        raise GitError(f"git cat-file failed: {_stderr_line(done)}")
+        raise GitError(f"git cat-file failed: {_git_reason(done)}")
     out, blobs, at = done.stdout, {}, 0
     for _ in shas:
         header_end = out.index(b"\n", at)
-        sha, kind, size = out[at:header_end].decode().split()
+        header = out[at:header_end].decode(errors="replace").split()
+        if len(header) != 3:  # "<sha> missing": e.g. a partial clone that cannot fetch it now
+            raise GitError(f"git cannot read object {header[0] if header else '?'} of the commit ({' '.join(header[1:])}); nothing was changed")
+        sha, _kind, size = header
         start = header_end + 1
         blobs[sha] = out[start : start + int(size)]
         at = start + int(size) + 1
@@ -325,7 +321,7 @@ def private_worktree(repo: gitpython.Repo, base: str) -> Iterator[Path]:
             raise
         if added.returncode != 0:
             _remove_worktree(top, path)
-            raise GitError(f"cannot create a private worktree: {_stderr_line(added)}")
+            raise GitError(f"cannot create a private worktree: {_git_reason(added)}")
         try:
             yield path
         finally:
@@ -468,7 +464,7 @@ def build_commits(
                 if not (wt / ".git").exists():
                     raise FileNotFoundError(errno.ENOENT, "the private worktree is gone", str(wt))
                 if add.returncode != 0:
-                    raise GitError(f"git add failed: {_stderr_line(add)}; nothing was changed")
+                    raise GitError(f"git add failed: {_git_reason(add)}; nothing was changed")
                 done = _commit(wt, spec.message, env, no_verify, author, hooks)
                 if done.returncode != 0:
                     output = (done.stdout + done.stderr).decode(errors="replace").strip()
@@ -587,7 +583,7 @@ def _checkout_refusal(done: subprocess.CompletedProcess) -> str:
             f"cannot update the working tree: {shown} has changes of yours in the way "
             "(commit, stash or move it, then run again); nothing was changed"
         )
-    return f"cannot update the working tree: {_stderr_line(done)}; nothing was changed"
+    return f"cannot update the working tree: {_git_reason(done)}; nothing was changed"
 
 
 def land(

@@ -11,31 +11,13 @@ from pathlib import Path
 import pytest
 
 from optimize import engine
+from optimize.codemods import redundant_lazy_load
 from optimize.codemods.registry import by_id
 from optimize.config import Config
 from tests.gitrepo import git, make_repo, run_cli
 
 # The models of redundant-lazy-load's examples, as written for Python 3.11 ...
-MODELS = """
-    from sqlalchemy import ForeignKey
-    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-    class Base(DeclarativeBase):
-        pass
-
-    class User(Base):
-        __tablename__ = "users"
-        id: Mapped[int] = mapped_column(primary_key=True)
-
-    class Task(Base):
-        __tablename__ = "tasks"
-        id: Mapped[int] = mapped_column(primary_key=True)
-        assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-        reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-        assignee: Mapped[User] = relationship(foreign_keys=[assignee_id])
-        reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="selectin")
-        watchers: Mapped[list[User]] = relationship(lazy="dynamic")
-"""
+MODELS = redundant_lazy_load.MODELS
 # ... and the same models in a module that uses PEP 695 aliases and a generic repository
 # class, which Python 3.11 cannot parse.
 MODELS_NEW_SYNTAX = """

@@ -400,3 +400,17 @@ def test_interactive_diff_prints_the_accepted_patch_only(tmp_path) -> None:
     assert snapshot(repo) == before
     check = subprocess.run(["git", "apply", "--check", "-"], cwd=repo, input=result.stdout, text=True)
     assert check.returncode == 0
+
+
+def test_a_blob_git_cannot_read_is_one_line(tmp_path) -> None:
+    """A commit whose file git cannot supply now (a corrupt object store, a partial clone
+    offline): one line, nothing changed."""
+    repo = _repo(tmp_path)
+    blob = git(repo, "rev-parse", "HEAD:app/db.py").strip()
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    head = git(repo, "rev-parse", "HEAD")
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert f"git cannot read object {blob}" in result.stderr and "nothing was changed" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert git(repo, "rev-parse", "HEAD") == head
