@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from optimize.analyzers.annotations import TypeRef, read_annotation
 from optimize.analyzers.models import ModelInfo, model_info
 from optimize.analyzers.modules import path_name, relative_path_name
 
@@ -60,6 +61,7 @@ class FunctionInfo:
     sends: list[str] = field(default_factory=list)  # e.g. "websocket.send_json"
     receives: list[str] = field(default_factory=list)  # e.g. "conn.websocket.receive_text"
     writes: list[str] = field(default_factory=list)  # e.g. "db.commit"
+    returns: TypeRef | None = None  # the return annotation, as the module resolves its class
 
 
 SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast", "send"}
@@ -135,6 +137,11 @@ class _Resolver:
         else:
             return name
         return f"{base}.{rest}" if rest else base
+
+    def resolve_strict(self, name: str | None) -> str | None:
+        """Like `resolve`, but None for a name the module neither imports nor defines."""
+        head = (name or "").partition(".")[0]
+        return self.resolve(name) if head in self.imports or head in self.local else None
 
 
 def _imports(tree: ast.Module, path: str) -> dict[str, str]:
@@ -320,6 +327,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     def add_function(node, cls: str | None) -> None:
         qual = f"{module}.{cls}.{node.name}" if cls else f"{module}.{node.name}"
         info = FunctionInfo(qual, path, node.lineno, isinstance(node, ast.AsyncFunctionDef))
+        info.returns = read_annotation(node.returns, resolver.resolve_strict)
         scanner = _FunctionScanner(info, resolver, cls)
         for stmt in node.body:
             scanner.visit(stmt)

@@ -73,6 +73,21 @@ class RepoIndex:
         an absolute name comes back as it is, None when it climbs above the repository."""
         return self.modules.absolute(path, name)
 
+    def resolve_name(self, path: str, written: str) -> str | None:
+        """A module-level name as the file ``path`` spells it (`Task`, `models.Task`),
+        through that file's imports and definitions; None when it binds no such name."""
+        facts = self.facts.get(path)
+        if facts is None or not written:
+            return None
+        head, _, rest = written.partition(".")
+        if head in facts.imports:
+            base = facts.imports[head]
+        elif head in facts.classes or f"{facts.module}.{head}" in facts.functions:
+            base = f"{facts.module}.{head}"
+        else:
+            return None
+        return f"{base}.{rest}" if rest else base
+
     def files_of_module(self, module: str, near: str | None = None) -> list[FileFacts]:
         """The indexed files ``module`` may be (an import's name or a path name), those
         under the roots of the file ``near`` first (see `ModuleMap.files`)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import libcst as cst
@@ -76,6 +76,12 @@ CONNECTION_TYPES = frozenset({
 # `engine.connect()` / `engine.begin()` hand out connections, never sessions.
 CONNECTION_METHODS = frozenset({"connect", "begin"})
 CRITERIA_METHODS = frozenset({"where", "filter"})
+# Loader options that load a relationship with the statement's own objects.
+LOADER_OPTIONS = frozenset({
+    f"{module}.{name}"
+    for module in ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options", "sqlmodel")
+    for name in ("selectinload", "joinedload", "subqueryload", "immediateload")
+})
 _LITERALS = (
     cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
 )
@@ -217,6 +223,7 @@ class Statement:
     methods: tuple[str, ...]  # every other chain method, in order (order_by, options, ...)
     session: cst.BaseExpression | None  # QUERY: what `.query(M)` was called on
     sqlmodel: bool = False  # built with SQLModel's `select`
+    loads: frozenset[str] = frozenset()  # relationships of M its loader options load
 
 
 def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpression) -> Statement | None:
@@ -246,6 +253,7 @@ def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpressio
     equalities: list[Equality] = []
     others: list[cst.CSTNode] = []
     methods: list[str] = []
+    loads: set[str] = set()
     for call in reversed(chain):
         method = call.func.attr.value  # type: ignore[union-attr]
         if method in CRITERIA_METHODS:
@@ -262,7 +270,31 @@ def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpressio
                     equalities.append(Equality(arg.keyword.value, arg.value, arg))
         else:
             methods.append(method)
-    return Statement(form, entity, tuple(equalities), tuple(others), tuple(methods), session, sqlmodel)
+            if method == "options":
+                loads |= _loaded_by_options(reader, index, entity, call)
+    return Statement(
+        form, entity, tuple(equalities), tuple(others), tuple(methods), session, sqlmodel, frozenset(loads)
+    )
+
+
+def _loaded_by_options(reader: NameReader, index: RepoIndex, entity: Entity, call: cst.Call) -> set[str]:
+    """The relationships of ``entity`` that `.options(selectinload(M.rel), ...)` loads
+    with the statement; an option on another class (`joinedload(Other.rel)`) loads
+    nothing of M's."""
+    loaded = set()
+    for arg in call.args:
+        option = arg.value
+        if (
+            isinstance(option, cst.Call)
+            and _refers_to(reader, option.func, LOADER_OPTIONS)
+            and len(option.args) == 1
+            and isinstance(option.args[0].value, cst.Attribute)
+        ):
+            attribute = option.args[0].value
+            owner = resolve_entity(reader, index, attribute.value)
+            if owner is not None and owner.same_model(entity) and entity.model is not None:
+                loaded.add(attribute.attr.value)
+    return loaded
 
 
 def _read_criterion(
@@ -425,12 +457,12 @@ def read_fetch(
     reader: NameReader,
     index: RepoIndex,
     expr: cst.BaseExpression,
-    bound: Mapping[str, Source] | None = None,
+    source_of: Callable[[str], Source | None] | None = None,
 ) -> Fetch | None:
     """``expr`` as a fetch from a source: `(await db.execute(stmt)).scalar_one_or_none()`,
     `db.scalars(stmt).first()`, `await db.scalar(stmt)` (``expr`` being the call inside the
     await), `db.query(M).filter(...).first()`, `db.query(M).get(x)`, or such a call on a
-    name that ``bound`` says holds a source (`result.scalar_one_or_none()`)."""
+    name that ``source_of`` says holds a source (`result.scalar_one_or_none()`)."""
     if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Attribute):
         return None
     if expr.func.attr.value == "scalar" and len(expr.args) == 1 and expr.args[0].keyword is None:
@@ -443,12 +475,50 @@ def read_fetch(
     while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and len(steps) < _MAX_STEPS:
         steps.insert(0, node)
         receiver = node.func.value
-        if isinstance(receiver, cst.Name) and bound and receiver.value in bound:
-            return _fold(bound[receiver.value], steps)
+        if isinstance(receiver, cst.Name) and source_of is not None:
+            held = source_of(receiver.value)
+            if held is not None:
+                return _fold(held, steps)
         source = read_source(reader, index, receiver)
         if source is not None:
             return _fold(source, steps)
         node = receiver
+    return None
+
+
+def read_objects(
+    reader: NameReader,
+    index: RepoIndex,
+    expr: cst.BaseExpression,
+    source_of: Callable[[str], Source | None] | None = None,
+) -> Fetch | None:
+    """``expr`` as something whose iteration gives the selected objects: a fetch of
+    `list[M]` (`.scalars().all()`, `query(M).all()`), a `ScalarResult`
+    (`session.scalars(stmt)`, `result.scalars()`, SQLModel `session.exec(select(M))`) or a
+    legacy `Query` (`session.query(M).filter(...)`)."""
+    fetch = read_fetch(reader, index, expr, source_of)
+    if fetch is not None:
+        return fetch if fetch.holds is Holds.OBJECTS else None
+    inner = expr.expression if isinstance(expr, cst.Await) else expr
+    source = read_source(reader, index, expr)
+    if source is not None and source.yields in {Yields.SCALARS, Yields.QUERY}:
+        return Fetch(source, (), Holds.OBJECTS)
+    if (
+        isinstance(inner, cst.Call)
+        and isinstance(inner.func, cst.Attribute)
+        and inner.func.attr.value in {"scalars", "unique"}
+        and not inner.args
+    ):
+        receiver = inner.func.value
+        base = None
+        if isinstance(receiver, cst.Name) and source_of is not None:
+            base = source_of(receiver.value)
+        if base is None:
+            base = read_source(reader, index, receiver)
+        if base is not None:
+            state = _STEPS.get((base.yields, inner.func.attr.value))
+            if state is Yields.SCALARS:
+                return Fetch(base, (inner.func.attr.value,), Holds.OBJECTS)
     return None
 
 

@@ -208,7 +208,7 @@ class GetByPrimaryKey(Codemod):
         if source is None:
             return None
         name = bind.targets[0].target.value
-        fetch = read_fetch(self, self.index, value, bound={name: source})
+        fetch = read_fetch(self, self.index, value, {name: source}.get)
         if fetch is None or fetch.source is not source:
             return None
         return name, fetch
