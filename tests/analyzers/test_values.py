@@ -436,7 +436,7 @@ def test_a_fetch_from_a_name_bound_to_a_source() -> None:
     assert source is not None and source.yields is Yields.RESULT and source.awaited
     assert len(source.extra_args) == 1
     assert read_fetch(r, r.index, r.returned("f")) is None  # `result` alone says nothing
-    fetch = read_fetch(r, r.index, r.returned("f"), bound={"result": source})
+    fetch = read_fetch(r, r.index, r.returned("f"), {"result": source}.get)
     assert fetch is not None and fetch.source is source and fetch.holds is Holds.OBJECT_OR_NONE
 
 
