@@ -298,6 +298,37 @@ class FunctionValues:
             return None
         return self.element_of(step, loop.iter)
 
+    def result_of(self, step: Step, expr: cst.BaseExpression) -> tuple[Step, str] | None:
+        """(the step that ran it, the name) when ``expr`` fetches from a name holding an
+        unfetched result (`result.scalar_one()` after `result = await db.execute(...)`)."""
+        name = _root_name(expr)
+        found = None if name is None else self.source_at(step, name)
+        return None if found is None or name is None else (found[1], name)
+
+    def collection_of(self, step: Step, name: str) -> str | None:
+        """The name of the collection ``name``'s one reaching binding took it from:
+        `for name in statuses`, `next((s for s in statuses ...), None)`, `statuses[0]`."""
+        reaching = self.flow.last_before(step, lambda s: name in self.binds(s))
+        if reaching.from_start or len(reaching.steps) != 1:
+            return None
+        binding = reaching.steps[0]
+        if binding.kind == "for" and isinstance(binding.statement, cst.For):
+            source: cst.BaseExpression | None = binding.statement.iter
+        else:
+            small = binding.parts[0] if binding.kind == "simple" and binding.parts else None
+            value = _assigned(small, name)
+            source = None
+            if isinstance(value, cst.Subscript):
+                source = value.value
+            elif isinstance(value, cst.Call) and value.args and isinstance(value.args[0].value, cst.GeneratorExp):
+                if self.reader.qualified_names(value.func) & {"builtins.next"}:
+                    source = value.args[0].value.for_in.iter
+        return source.value if isinstance(source, cst.Name) else None
+
+    def source_of(self, step: Step) -> Callable[[str], Source | None]:
+        """A lookup for `values.read_fetch`: the unfetched result a name holds at ``step``."""
+        return self._source_of(step)
+
     def _source_of(self, step: Step) -> Callable[[str], Source | None]:
         def source_of(name: str) -> Source | None:
             found = self.source_at(step, name)

@@ -55,27 +55,34 @@ from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.effects import SessionEffects
-from optimize.analyzers.flow import FunctionFlow
-from optimize.codemods.base import Codemod, Keep, Rewrite
-from optimize.codemods.orm_flow import (
+from optimize.analyzers.annotations import Shape
+from optimize.analyzers.flow import FunctionFlow, Step
+from optimize.analyzers.holds import FunctionValues
+from optimize.analyzers.models import ModelInfo
+from optimize.analyzers.values import (
     SELECT_FUNCTIONS,
-    execute_call,
-    name_of,
-    read_select,
-    session_names,
-    unwrap_await,
+    Holds,
+    Receiver,
+    read_fetch,
+    receiver_kind,
+    resolve_entity,
 )
+from optimize.codemods.base import Codemod, Keep, Rewrite
+from optimize.codemods.orm_flow import name_of, session_names, unwrap_await
 
-ONE_ROW = {"scalar_one_or_none", "scalar_one"}
+# A fetch of one object by its key: what the identity map answers with the object itself.
+ONE_OBJECT = {Holds.OBJECT_OR_NONE, Holds.OBJECT}
+# Session methods after which an object added to the session is in its identity map.
+FLUSHING = {"flush", "commit"}
 
 
 @dataclass
 class Query:
     statement: cst.SimpleStatementLine  # `target = ...` (the one that stays, rewritten)
+    step: Step
     target: str
-    session: str
-    model: str
-    key: cst.BaseExpression  # `X.fk`
+    model: ModelInfo
+    key: cst.Attribute  # `X.fk`
     column: str  # the model's column compared with it
     result_statement: cst.SimpleStatementLine | None = None  # `result = await db.execute(...)`
     result_name: str | None = None
@@ -87,8 +94,8 @@ class InMemoryRequery(Codemod):
     TITLE = "use the object already in memory instead of querying it again"
     CONDITIONS = "X.fk = obj.id is the only assignment; query guarded by X.fk; no expiring commit in between"
     DESCRIPTION = "Replace a re-query of an in-memory object by the object."
-    TRIGGERS = (b"select(", b".get(")
-    ALSO = (b"ession",)  # a Session / AsyncSession / session in sight
+    TRIGGERS = (b"select(", b".get(", b"query(")
+    ALSO = (b"ession", b"db")  # a Session / AsyncSession / session / db in sight
     NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "one SELECT fewer per call of the rewritten function"
 
@@ -97,89 +104,84 @@ class InMemoryRequery(Codemod):
         self._replace: dict[int, str] = {}  # id(statement) -> name of the in-memory object
         self._drop: set[int] = set()
 
-    # --- analysis -------------------------------------------------------------------------
+    # --- the pattern: a fetch of one object by `X.fk` ------------------------------------------
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        nested = {
-            id(b) for f in m.findall(node.body, m.FunctionDef()) for b in m.findall(f, m.IndentedBlock())
-        }
-        queries = []
-        for block in [b for b in m.findall(node.body, m.IndentedBlock()) if id(b) not in nested] + [node.body]:
-            statements = list(block.body)
-            queries += [q for i in range(len(statements)) if (q := self._query(statements, i)) is not None]
-        if not queries:
+        if not m.findall(node.body, m.Assign() | m.AnnAssign()):
             return
         flow = FunctionFlow.of(node)
+        values = FunctionValues(self, self.index, flow, self.path)
+        queries = [q for step in flow.steps if (q := self._query(node, flow, values, step)) is not None]
+        if not queries:
+            return
         effects = SessionEffects(flow, session_names(self, node), self.index)
         for query in queries:
-            self._prove(node, query, flow, effects)
+            self._prove(node, query, flow, values, effects)
 
-    def _query(self, statements, i: int) -> Query | None:
-        statement = statements[i]
-        assign = _single_assign(statement)
-        if assign is None:
+    def _query(self, function: cst.FunctionDef, flow: FunctionFlow, values: FunctionValues, step: Step) -> Query | None:
+        line = step.statement
+        if step.kind != "simple" or not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
             return None
-        target, value = assign
-        value = unwrap_await(value)
-        # await db.get(M, X.fk)
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get":
-            args = [a for a in value.args if a.keyword is None]
-            if len(value.args) == 2 and len(args) == 2 and isinstance(args[1].value, cst.Attribute):
-                model = name_of(args[0].value)
-                if model and self.index.model(model.rsplit(".", 1)[-1]):
-                    short = model.rsplit(".", 1)[-1]
-                    pk = self.index.model(short).primary_key
-                    if len(pk) == 1:
-                        return Query(statement, target, name_of(value.func.value) or "?", short, args[1].value, pk[0])
+        small = line.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+            target, value = small.targets[0].target.value, small.value
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+            target, value = small.target.value, small.value
+        else:
             return None
-        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
+        inner = unwrap_await(value)
+        get = self._get(function, inner)
+        if get is not None:  # await db.get(M, X.fk)
+            model, key = get
+            return Query(line, step, target, model, key, model.primary_key[0])
+        fetch = read_fetch(self, self.index, inner, values.source_of(step))
+        if fetch is None or fetch.holds not in ONE_OBJECT or fetch.source.extra_args:
             return None
-        method = value.func.attr.value
-        source = value.func.value
-        # await db.scalar(select(...))
-        if method == "scalar" and value.args and not isinstance(unwrap_await(source), cst.Call):
-            return self._from_select(statement, target, name_of(source) or "?", value.args[0].value)
-        if method == "first" and isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "scalars":
-            source = source.func.value
-        elif method not in ONE_ROW:
+        statement = fetch.source.statement
+        model = statement.entity.model
+        if model is None or len(model.primary_key) != 1 or statement.methods or statement.other_criteria:
             return None
-        source = unwrap_await(source)
-        executed = execute_call(source)
-        if executed is not None:  # (await db.execute(select(...))).scalar_one_or_none()
-            return self._from_select(statement, target, name_of(executed[0]) or "?", executed[1])
-        if isinstance(source, cst.Name) and i > 0:  # result = await db.execute(...); x = result.one()
-            previous = _single_assign(statements[i - 1])
-            if previous and previous[0] == source.value:
-                executed = execute_call(unwrap_await(previous[1]))
-                if executed is not None:
-                    query = self._from_select(statement, target, name_of(executed[0]) or "?", executed[1])
-                    if query is not None:
-                        query.result_statement = statements[i - 1]
-                        query.result_name = source.value
-                    return query
-        return None
+        if receiver_kind(self, fetch.source.session, function) is Receiver.CONNECTION:
+            return None
+        if fetch.key is not None:  # query(M).get(X.fk)
+            if statement.equalities or not isinstance(fetch.key, cst.Attribute):
+                return None
+            key = fetch.key
+        else:
+            if len(statement.equalities) != 1 or statement.equalities[0].column != model.primary_key[0]:
+                return None
+            key = statement.equalities[0].value
+        if not isinstance(key, cst.Attribute):
+            return None
+        query = Query(line, step, target, model, key, model.primary_key[0], select_call=_select_call(inner, self))
+        result = values.result_of(step, inner)
+        if result is not None:  # result = await db.execute(...); x = result.scalar_one()
+            binding, name = result
+            if not (isinstance(binding.statement, cst.SimpleStatementLine) and len(binding.statement.body) == 1):
+                return None
+            query.result_statement, query.result_name = binding.statement, name
+            query.select_call = _select_call(binding.statement, self)
+        return query
 
-    def _from_select(self, statement, target, session, expr) -> Query | None:
-        info = read_select(self, expr)
-        if info is None or info.options or info.other or info.filter_by or len(info.where) != 1:
+    def _get(self, function: cst.FunctionDef, call: cst.BaseExpression) -> tuple[ModelInfo, cst.Attribute] | None:
+        """(model, key) of `session.get(M, X.fk)` with a single-column key."""
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "get"):
             return None
-        model = self.index.model(info.model)
-        if model is None or len(model.primary_key) != 1:
+        if len(call.args) != 2 or any(a.keyword is not None or a.star for a in call.args):
             return None
-        comparison = info.where[0]
-        if not (isinstance(comparison, cst.Comparison) and len(comparison.comparisons) == 1):
+        key = call.args[1].value
+        entity = resolve_entity(self, self.index, call.args[0].value)
+        if entity is None or entity.model is None or len(entity.model.primary_key) != 1 or not isinstance(key, cst.Attribute):
             return None
-        if not isinstance(comparison.comparisons[0].operator, cst.Equal):
+        if receiver_kind(self, call.func.value, function) is Receiver.CONNECTION:
             return None
-        left, right = comparison.left, comparison.comparisons[0].comparator
-        for column_side, key_side in ((left, right), (right, left)):
-            column = name_of(column_side)
-            if column == f"{info.model}.{model.primary_key[0]}" and isinstance(key_side, cst.Attribute):
-                select_call = _select_call(expr)
-                return Query(statement, target, session, info.model, key_side, model.primary_key[0], select_call=select_call)
-        return None
+        return entity.model, key
 
-    def _prove(self, function: cst.FunctionDef, query: Query, flow: FunctionFlow, effects: SessionEffects) -> None:
+    # --- the question: is that object in memory, unchanged, when the query runs? -------------
+
+    def _prove(
+        self, function: cst.FunctionDef, query: Query, flow: FunctionFlow, values: FunctionValues, effects: SessionEffects
+    ) -> None:
         key = name_of(query.key)
         holder = name_of(query.key.value)
         if key is None or holder is None or "." in holder:
@@ -203,7 +205,7 @@ class InMemoryRequery(Codemod):
         # The query runs from its first statement (`result = await db.execute(...)`).
         begins = query.result_statement or query.statement
         try:
-            flow.step_of(assignment)
+            assigned = flow.step_of(assignment)
         except KeyError:  # in a nested function, which may run at any time
             return self.refuse(where, f"skipped: {key} is assigned in a nested function")
         if not flow.reaches(assignment, begins):
@@ -211,9 +213,10 @@ class InMemoryRequery(Codemod):
         for name in (obj, holder):
             if len(effects.bindings(name)) > 1:
                 return self.refuse(where, f"skipped: {name} is bound more than once in the function")
-        if self._model_of(function, obj) != query.model:
-            return self.refuse(where, f"skipped: cannot show that {obj} is a {query.model}")
-        if not (flow.dominates(assignment, begins) or self._fresh_holder(function, holder, query.key.attr.value)):
+        held = values.at(assigned, obj)
+        if held is None or held.shape is Shape.MANY or (held.model.path, held.model.name) != (query.model.path, query.model.name):
+            return self.refuse(where, f"skipped: cannot show that {obj} is a {query.model.name}")
+        if not (flow.dominates(assignment, begins) or self._fresh_holder(flow, holder, query.key.attr.value)):
             return self.refuse(
                 where,
                 f"skipped: {key} = {obj}.{query.column} does not always run before the query, "
@@ -232,6 +235,12 @@ class InMemoryRequery(Codemod):
             return self.refuse(where, f"skipped: {effects.why(effect)}")
         if query.result_name and _reference_count(function, query.result_name) != 2:
             return self.refuse(where, f"skipped: the result object `{query.result_name}` is used elsewhere")
+        if not self._in_session(flow, values, effects, assigned, obj, begins):
+            return self.refuse(
+                where,
+                f"skipped: cannot show that {obj} is in the session's identity map (fetched from it, or added "
+                f"and flushed before the query), so the query may return another object",
+            )
         self._replace[id(query.statement)] = obj
         if query.result_statement is not None:
             self._drop.add(id(query.result_statement))
@@ -245,31 +254,47 @@ class InMemoryRequery(Codemod):
         self.record(
             where,
             f"{query.target} = {obj}: {key} was set to {obj}.{query.column} in this function and the "
-            f"session's identity map returns that same {query.model} object",
+            f"session's identity map returns that same {query.model.name} object",
         )
 
-    def _model_of(self, function: cst.FunctionDef, obj: str) -> str | None:
-        for param in function.params.params:
-            if param.name.value == obj and param.annotation is not None:
-                return (name_of(param.annotation.annotation) or "").rsplit(".", 1)[-1] or None
-        for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(obj))])):
-            value = unwrap_await(assign.value)
-            if isinstance(value, cst.Call):
-                callee = (name_of(value.func) or "").rsplit(".", 1)[-1]
-                if self.index.model(callee):
-                    return callee
-                if callee == "get" and value.args:
-                    return (name_of(value.args[0].value) or "").rsplit(".", 1)[-1] or None
-        for ann in m.findall(function.body, m.AnnAssign(target=m.Name(obj))):
-            return (name_of(ann.annotation.annotation) or "").rsplit(".", 1)[-1] or None
-        return None
+    def _in_session(
+        self, flow: FunctionFlow, values: FunctionValues, effects: SessionEffects, assigned: Step, obj: str, query: cst.CSTNode
+    ) -> bool:
+        """Whether the query would find ``obj`` in the identity map: it was fetched from a
+        session, or added to one (`add(obj)`, `add_all(<its collection>)`) and flushed or
+        committed before the query on every path."""
+        reaching = flow.last_before(assigned, lambda s: obj in effects.binds(s))
+        if reaching.from_start or not reaching.steps:
+            return False  # a parameter: the caller's object may belong to no session
+        if all(_fetched_here(values, step, obj) for step in reaching.steps):
+            return True
+        collection = values.collection_of(assigned, obj)
+        added = [
+            step for step in flow.steps
+            if any(_adds(call, obj, collection) for part in step.parts for call in m.findall(part, m.Call()))
+        ]
+        flushes = [
+            step for step in flow.steps
+            if any(
+                isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in FLUSHING
+                and name_of(call.func.value) in effects.sessions
+                for part in step.parts for call in m.findall(part, m.Call())
+            )
+        ]
+        return any(
+            flow.dominates(add, query) and any(flow.dominates(add, f) and flow.dominates(f, query) for f in flushes)
+            for add in added
+        )
 
-    def _fresh_holder(self, function: cst.FunctionDef, holder: str, fk: str) -> bool:
+    def _fresh_holder(self, flow: FunctionFlow, holder: str, fk: str) -> bool:
         """`holder = Model(...)` in this function without the foreign key: until the
         assignment runs, the foreign key is None, which the `if X.fk:` guard excludes."""
-        for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(holder))])):
+        for assign in m.findall(flow.function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(holder))])):
             value = assign.value
-            if isinstance(value, cst.Call) and self.index.model((name_of(value.func) or "").rsplit(".", 1)[-1]):
+            if not isinstance(value, cst.Call):
+                continue
+            entity = resolve_entity(self, self.index, value.func)
+            if entity is not None and entity.model is not None:
                 return not any(a.keyword is not None and a.keyword.value == fk for a in value.args) and not any(
                     a.star for a in value.args
                 )
@@ -316,23 +341,39 @@ class InMemoryRequery(Codemod):
         return updated.with_changes(body=body)
 
 
-def _single_assign(statement) -> tuple[str, cst.BaseExpression] | None:
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-        return small.targets[0].target.value, small.value
-    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
-        return small.target.value, small.value
+def _fetched_here(values: FunctionValues, step: Step, obj: str) -> bool:
+    """Whether ``step`` binds ``obj`` to an object a session handed out (a query or `get`)."""
+    small = step.parts[0] if step.kind == "simple" and step.parts else None
+    value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+    if value is None:
+        return False
+    inner = unwrap_await(value)
+    if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value in {"get", "get_one"}:
+        return values.bound_by(step, obj) is not None
+    held = values.bound_by(step, obj)
+    return held is not None and held.fetch is not None
+
+
+def _adds(call: cst.CSTNode, obj: str, collection: str | None) -> bool:
+    """`session.add(obj)` or `session.add_all(<the collection obj was taken from>)`."""
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and len(call.args) == 1):
+        return False
+    arg = call.args[0].value
+    if call.func.attr.value == "add":
+        return m.matches(arg, m.Name(obj))
+    if call.func.attr.value != "add_all":
+        return False
+    if isinstance(arg, (cst.List, cst.Tuple, cst.Set)):
+        return any(m.matches(element.value, m.Name(obj)) for element in arg.elements)
+    return collection is not None and m.matches(arg, m.Name(collection))
+
+
+def _select_call(expr: cst.BaseExpression, codemod: Codemod) -> cst.Call | None:
+    """The `select(...)` call a fetch's statement is built on, if any."""
+    for call in m.findall(expr, m.Call()):
+        if isinstance(call, cst.Call) and codemod.refers_to(call.func, SELECT_FUNCTIONS):
+            return call
     return None
-
-
-def _select_call(expr: cst.BaseExpression) -> cst.Call | None:
-    """The `select(...)` call at the root of a statement's method chain."""
-    node = expr
-    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value != "select":
-        node = node.func.value
-    return node if isinstance(node, cst.Call) else None
 
 
 def _reference_count(function: cst.FunctionDef, name: str) -> int:
@@ -351,6 +392,10 @@ MODELS = {
             __tablename__ = "task_statuses"
             id: Mapped[int] = mapped_column(primary_key=True)
             name: Mapped[str]
+
+            @classmethod
+            def create_default_statuses(cls, project_id: int) -> list["TaskStatus"]:
+                return [cls(name=name) for name in ("Todo", "In Progress", "Done")]
 
         class Project(Base):
             __tablename__ = "projects"
@@ -489,7 +534,8 @@ EXAMPLES = [
             from sqlalchemy import select
             from app.models import Project, TaskStatus
 
-            def assign(session, project: Project, status: TaskStatus):
+            def assign(session, project: Project, status_id: int):
+                status = session.get(TaskStatus, status_id)
                 project.derived_status_id = status.id
                 if project.derived_status_id is not None:
                     again = session.get(TaskStatus, project.derived_status_id)
@@ -500,13 +546,140 @@ EXAMPLES = [
         after="""
             from app.models import Project, TaskStatus
 
-            def assign(session, project: Project, status: TaskStatus):
+            def assign(session, project: Project, status_id: int):
+                status = session.get(TaskStatus, status_id)
                 project.derived_status_id = status.id
                 if project.derived_status_id is not None:
                     again = status
                     same = status
                     one = status
                     return again, same, one
+        """,
+    ),
+    Rewrite(
+        name="seed: the status taken from a classmethod's list with next(...), legacy query and 2.0 select",
+        files={
+            **MODELS,
+            "app/services/statuses.py": """
+                from ..models import TaskStatus
+
+                def find_status(statuses: list[TaskStatus], name: str) -> TaskStatus | None:
+                    return next((s for s in statuses if s.name == name), None)
+            """,
+        },
+        before="""
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .models import Project, TaskStatus
+
+            async def create_project(name: str, db: AsyncSession):
+                project = Project(name=name)
+                db.add(project)
+                await db.flush()
+                statuses = TaskStatus.create_default_statuses(project.id)
+                db.add_all(statuses)
+                await db.flush()
+                todo_status = next((s for s in statuses if s.name == "Todo"), None)
+                if todo_status:
+                    project.derived_status_id = todo_status.id
+                derived_status_name = None
+                if project.derived_status_id:
+                    task_status = (
+                        await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
+                    ).scalar_one_or_none()
+                    derived_status_name = task_status.name if task_status else None
+                return derived_status_name
+
+            def legacy(db, project: Project, status_id: int):
+                status = db.query(TaskStatus).filter(TaskStatus.id == status_id).one()
+                project.derived_status_id = status.id
+                if project.derived_status_id:
+                    current = db.query(TaskStatus).filter(TaskStatus.id == project.derived_status_id).first()
+                    same = db.query(TaskStatus).get(project.derived_status_id)
+                    return current, same
+        """,
+        after="""
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from .models import Project, TaskStatus
+
+            async def create_project(name: str, db: AsyncSession):
+                project = Project(name=name)
+                db.add(project)
+                await db.flush()
+                statuses = TaskStatus.create_default_statuses(project.id)
+                db.add_all(statuses)
+                await db.flush()
+                todo_status = next((s for s in statuses if s.name == "Todo"), None)
+                if todo_status:
+                    project.derived_status_id = todo_status.id
+                derived_status_name = None
+                if project.derived_status_id:
+                    task_status = todo_status
+                    derived_status_name = task_status.name if task_status else None
+                return derived_status_name
+
+            def legacy(db, project: Project, status_id: int):
+                status = db.query(TaskStatus).filter(TaskStatus.id == status_id).one()
+                project.derived_status_id = status.id
+                if project.derived_status_id:
+                    current = status
+                    same = status
+                    return current, same
+        """,
+    ),
+    Keep(
+        name="the statuses are never added to the session: the query cannot return them",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from .models import Project, TaskStatus
+
+            async def create_project(name: str, db):
+                project = Project(name=name)
+                statuses = TaskStatus.create_default_statuses(project.id)
+                todo_status = next((s for s in statuses if s.name == "Todo"), None)
+                if todo_status:
+                    project.derived_status_id = todo_status.id
+                if project.derived_status_id:
+                    found = (await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))).scalar_one_or_none()
+                    return found
+        """,
+        reason="cannot show that todo_status is in the session's identity map",
+    ),
+    Keep(
+        name="a parameter may belong to no session",
+        files=MODELS,
+        code="""
+            from .models import Project, TaskStatus
+
+            def assign(session, project: Project, status: TaskStatus):
+                project.derived_status_id = status.id
+                if project.derived_status_id:
+                    found = session.get(TaskStatus, project.derived_status_id)
+                    return found
+        """,
+        reason="cannot show that status is in the session's identity map",
+    ),
+    Keep(
+        name="a plain class named like the model is not the model",
+        files={
+            **MODELS,
+            "app/schemas.py": """
+                class TaskStatus:
+                    id: int
+            """,
+        },
+        code="""
+            from .models import Project
+            from .schemas import TaskStatus
+
+            async def f(db, project: Project, status_id: int):
+                status = await db.get(TaskStatus, status_id)
+                project.derived_status_id = status.id
+                if project.derived_status_id:
+                    return await db.get(TaskStatus, project.derived_status_id)
         """,
     ),
     Keep(
