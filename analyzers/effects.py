@@ -75,8 +75,11 @@ class SessionEffects:
     whether that factory expires objects on commit.
     """
 
-    def __init__(self, flow: FunctionFlow, sessions: Mapping[str, str | None], index: RepoIndex) -> None:
+    def __init__(
+        self, flow: FunctionFlow, sessions: Mapping[str, str | None], index: RepoIndex, path: str | None = None
+    ) -> None:
         self.flow = flow
+        self.path = path  # the function's file: where dependencies are looked up from
         self.sessions = dict(sessions)
         self.index = index
         self._closures = self._session_closures()
@@ -130,13 +133,13 @@ class SessionEffects:
         return [step for step in self.flow.steps if name in self.binds(step)]
 
     def commit_expires(self, effect: Effect) -> bool:
-        return self.index.expires_on_commit(self.sessions.get(effect.session or ""))
+        return self.index.expires_on_commit(self.sessions.get(effect.session or ""), self.path)
 
     def why(self, effect: Effect) -> str:
         """``effect`` as the reason a fact proven before it may not hold after it."""
         if effect.kind is EffectKind.COMMIT:
             dependency = self.sessions.get(effect.session or "")
-            known = dependency is not None and self.index.session_factory_for(dependency) is not None
+            known = dependency is not None and self.index.session_factory_for(dependency, self.path) is not None
             factory = "the session factory expires on commit" if known else "the session may expire on commit"
             return f"{effect.what} in between expires it ({factory})"
         if effect.kind is EffectKind.HAND_OFF:

@@ -255,11 +255,11 @@ class RepoIndex:
         found = {(facts.path, rest) for facts, rest in self._definitions(qualname, near)}
         return [by_name[key] for key in sorted(found) if key in by_name]
 
-    def expires_on_commit(self, dependency: str | None) -> bool:
+    def expires_on_commit(self, dependency: str | None, near: str | None = None) -> bool:
         """Whether a session from ``dependency`` may expire objects on commit (True when
-        it cannot be told: the conservative answer)."""
+        it cannot be told: the conservative answer), seen from the file ``near``."""
         if dependency:
-            factory = self.session_factory_for(dependency)
+            factory = self.session_factory_for(dependency, near)
             if factory is not None:
                 return factory.expire_on_commit is not False
         return not self.expire_on_commit_disabled()
@@ -288,15 +288,18 @@ class RepoIndex:
                 found[(function.path, function.qualname)] = function
         return next(iter(found.values())) if len(found) == 1 else None
 
-    def is_broadcast(self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS) -> bool:
-        return self.broadcast_reason(qualname, patterns) is not None
+    def is_broadcast(
+        self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS, near: str | None = None
+    ) -> bool:
+        return self.broadcast_reason(qualname, patterns, near) is not None
 
     def broadcast_reason(
-        self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS
+        self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS, near: str | None = None
     ) -> str | None:
-        """Why ``qualname`` is a broadcast (sends to websockets or pub/sub, directly or
-        through other broadcasts, and writes nothing to the database), or None."""
-        function = self.function(qualname)
+        """Why ``qualname`` (seen from the file ``near``) is a broadcast (sends to websockets
+        or pub/sub, directly or through other broadcasts, and writes nothing to the
+        database), or None."""
+        function = self.function(qualname, near)
         if function is None:
             short = qualname.rsplit(".", 1)[-1]
             if any(fnmatch.fnmatchcase(short, p) for p in patterns):

@@ -14,6 +14,8 @@ from typing import Callable
 COLUMN_FACTORIES = {"mapped_column", "Column", "column_property"}
 RELATIONSHIP_FACTORIES = {"relationship", "relation", "Relationship"}
 DEFAULT_LAZY = "select"
+# Strategies that load a relationship together with its object (a query or a plain refresh).
+EAGER_STRATEGIES = frozenset({"joined", "selectin", "subquery", "immediate"})
 SQL_PACKAGES = {"sqlalchemy", "sqlmodel"}
 
 

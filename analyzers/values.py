@@ -15,8 +15,10 @@ module's imports) and the repository index, these functions answer with typed da
   `scalars().first()`, `query(M)....first()`, `query(M).get(x)`, SQLModel
   `exec(...).first()`), `M` (`one()`, `scalar_one()`), `list[M]`, or rows;
 - `holds_sql`: whether an expression holds an SQL construct (a column, an alias, a
-  subquery, a bound parameter) rather than a Python value;
-- `receiver_kind`: whether the object a statement is run on is a session or a connection.
+  subquery, a bound parameter) rather than a Python value.
+
+Which names are sessions is `analyzers.sessions`; what a name holds at a point of a
+function is `analyzers.holds`.
 """
 
 from __future__ import annotations
@@ -49,32 +51,6 @@ AND_FUNCTIONS = frozenset({
     "sqlalchemy.and_", "sqlalchemy.sql.and_", "sqlalchemy.sql.expression.and_", "sqlmodel.and_",
 })
 SQL_PACKAGES = ("sqlalchemy", "sqlmodel")
-SESSION_TYPES = frozenset({
-    "sqlalchemy.orm.Session",
-    "sqlalchemy.orm.session.Session",
-    "sqlalchemy.orm.scoped_session",
-    "sqlalchemy.orm.scoping.scoped_session",
-    "sqlalchemy.ext.asyncio.AsyncSession",
-    "sqlalchemy.ext.asyncio.session.AsyncSession",
-    "sqlalchemy.ext.asyncio.async_scoped_session",
-    "sqlmodel.Session",
-    "sqlmodel.orm.session.Session",
-    "sqlmodel.ext.asyncio.session.AsyncSession",
-})
-CONNECTION_TYPES = frozenset({
-    "sqlalchemy.Connection",
-    "sqlalchemy.engine.Connection",
-    "sqlalchemy.engine.base.Connection",
-    "sqlalchemy.ext.asyncio.AsyncConnection",
-    "sqlalchemy.ext.asyncio.engine.AsyncConnection",
-    "sqlalchemy.Engine",
-    "sqlalchemy.engine.Engine",
-    "sqlalchemy.engine.base.Engine",
-    "sqlalchemy.ext.asyncio.AsyncEngine",
-    "sqlalchemy.ext.asyncio.engine.AsyncEngine",
-})
-# `engine.connect()` / `engine.begin()` hand out connections, never sessions.
-CONNECTION_METHODS = frozenset({"connect", "begin"})
 CRITERIA_METHODS = frozenset({"where", "filter"})
 # Loader options that load a relationship with the statement's own objects.
 LOADER_OPTIONS = frozenset({
@@ -661,56 +637,3 @@ def _names_in_target(target: cst.BaseExpression) -> list[cst.Name]:
     if isinstance(target, cst.StarredElement):
         return _names_in_target(target.value)
     return []
-
-
-# --- a session or a connection ------------------------------------------------------------
-
-
-class Receiver(Enum):
-    SESSION = "session"
-    CONNECTION = "connection"  # Connection / Engine: no identity map, no `get`
-    UNKNOWN = "unknown"
-
-
-def receiver_kind(reader: NameReader, expr: cst.BaseExpression, scope: cst.CSTNode | None) -> Receiver:
-    """What the object a statement runs on is, from its annotation (`db: AsyncSession`,
-    `Annotated[Session, Depends(...)]`), `with engine.begin() as conn` or
-    `conn = engine.connect()` in ``scope``."""
-    if not isinstance(expr, cst.Name) or scope is None:
-        return Receiver.UNKNOWN
-    for annotation in _annotations_of(scope, expr.value):
-        kinds = {_type_kind(reader, n) for n in m.findall(annotation, m.Name() | m.Attribute())}
-        if Receiver.CONNECTION in kinds:
-            return Receiver.CONNECTION
-        if Receiver.SESSION in kinds:
-            return Receiver.SESSION
-    for value in bindings(scope, expr.value):
-        inner = value.expression if isinstance(value, cst.Await) else value
-        if not isinstance(inner, cst.Call):
-            continue
-        if isinstance(inner.func, cst.Attribute) and inner.func.attr.value in CONNECTION_METHODS:
-            return Receiver.CONNECTION
-        kind = _type_kind(reader, inner.func)
-        if kind is not Receiver.UNKNOWN:
-            return kind
-    return Receiver.UNKNOWN
-
-
-def _annotations_of(scope: cst.CSTNode, name: str) -> list[cst.BaseExpression]:
-    found = []
-    for param in m.findall(scope, m.Param()):
-        if isinstance(param, cst.Param) and param.name.value == name and param.annotation is not None:
-            found.append(param.annotation.annotation)
-    for assign in m.findall(scope, m.AnnAssign(target=m.Name(name))):
-        if isinstance(assign, cst.AnnAssign):
-            found.append(assign.annotation.annotation)
-    return found
-
-
-def _type_kind(reader: NameReader, node: cst.CSTNode) -> Receiver:
-    names = reader.qualified_names(node)
-    if names & CONNECTION_TYPES:
-        return Receiver.CONNECTION
-    if names & SESSION_TYPES:
-        return Receiver.SESSION
-    return Receiver.UNKNOWN

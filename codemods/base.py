@@ -95,6 +95,11 @@ class Keep:
     requirements: str | None = None
 
 
+def unwrap_await(node: cst.BaseExpression) -> cst.BaseExpression:
+    """The awaited expression of `await x`, or ``node`` itself."""
+    return node.expression if isinstance(node, cst.Await) else node
+
+
 def dotted_chain(node: cst.BaseExpression) -> str | None:
     """`settings.api.debug` / `get_settings().db.max_overflow` as text; None otherwise."""
     if isinstance(node, cst.Name):

@@ -46,7 +46,7 @@ from optimize.codemods.background_helper import (
 )
 from optimize.codemods.base import Codemod, Keep, Rewrite
 from optimize.codemods.options import one_of
-from optimize.codemods.orm_flow import name_of
+from libcst.helpers import get_full_name_for_node as name_of
 
 SPAWNERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"}
 LOOP_GETTERS = {"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.events.get_event_loop", "asyncio.events.get_running_loop"}

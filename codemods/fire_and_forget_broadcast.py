@@ -40,9 +40,13 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.helpers import get_full_name_for_node as name_of
 from libcst.metadata import ParentNodeProvider
 
+from optimize.analyzers.flow import FunctionFlow, Step
+from optimize.analyzers.holds import FunctionValues
 from optimize.analyzers.index import DEFAULT_BROADCAST_PATTERNS
+from optimize.analyzers.sessions import sessions_of
 from optimize.codemods.background_helper import (
     create_task_statements,
     ensure_reference_set,
@@ -51,7 +55,6 @@ from optimize.codemods.background_helper import (
 )
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.options import non_empty_strings, one_of
-from optimize.codemods.orm_flow import name_of, session_dependencies, unwrap_await
 
 REQUEST_TYPES = {
     "fastapi.Request", "starlette.requests.Request", "fastapi.WebSocket",
@@ -70,6 +73,21 @@ def _is_route(function: cst.FunctionDef) -> bool:
             node = node.func
         if isinstance(node, cst.Attribute) and node.attr.value in ROUTE_DECORATORS:
             return True
+    return False
+
+
+def _mutates(step: Step, name: str) -> bool:
+    """Whether ``step`` changes the object ``name`` holds: assigns to its attributes or
+    items, or calls one of its methods other than a read."""
+    for part in step.parts:
+        for node in m.findall(part, m.AssignTarget() | m.AugAssign() | m.AnnAssign()):
+            target = node.target  # type: ignore[union-attr]
+            if isinstance(target, (cst.Attribute, cst.Subscript)) and name_of(target.value) == name:
+                return True
+        for call in m.findall(part, m.Call(func=m.Attribute())):
+            assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+            if name_of(call.func.value) == name and call.func.attr.value not in {"get", "copy", "keys", "items", "values"}:
+                return True
     return False
 
 
@@ -117,49 +135,36 @@ class FireAndForgetBroadcast(Codemod):
             return
         route = _is_route(node)
         own = f"{self.context.full_module_name}.{node.name.value}" if self.context.full_module_name else node.name.value
-        if not route and self.index.function(own) is not None and self.index.is_broadcast(own, ()):
+        if not route and self.index.function(own, self.path) is not None and self.index.is_broadcast(own, (), self.path):
             return  # a broadcast itself: its callers are the ones to change
-        sessions = set(session_dependencies(self, node))
-        protected = set(sessions)
+        statements = [
+            s for s in m.findall(node.body, m.SimpleStatementLine())
+            if len(s.body) == 1
+            and isinstance(s.body[0], cst.Expr)
+            and isinstance(s.body[0].value, cst.Await)
+            and isinstance(s.body[0].value.expression, cst.Call)
+        ]
+        if not statements:
+            return
+        sessions = sessions_of(self, self.index, node, self.path)
+        # A name that may hold a session, a connection, the request or the websocket.
+        protected = set(sessions.may_be_sessions) | sessions.connections
         for param in [*node.params.params, *node.params.kwonly_params]:
             if param.annotation is not None and self.refers_to(param.annotation.annotation, REQUEST_TYPES):
                 protected.add(param.name.value)
-        # Names bound to sessions inside the body: `async with SessionLocal() as s`, `s = AsyncSession(...)`.
-        factories = {f.name for f in self.index.session_factories if f.name}
-        for item in m.findall(node.body, m.WithItem()):
-            call = item.item
-            if item.asname and isinstance(call, cst.Call) and (
-                (name_of(call.func) or "").rsplit(".", 1)[-1] in factories | {"AsyncSession", "Session", "begin", "connect"}
-            ):
-                protected.update(n.value for n in m.findall(item.asname, m.Name()))
-        models = self._orm_objects(node)
-        expiring = any(self.index.expires_on_commit(d) for d in session_dependencies(self, node).values()) or (
-            not sessions and not self.index.expire_on_commit_disabled()
+        dependencies = sessions.may_be_sessions.values()
+        expiring = any(self.index.expires_on_commit(d, self.path) for d in dependencies) or (
+            not sessions.may_be_sessions and not self.index.expire_on_commit_disabled()
         )
-        nested = {id(s) for f in m.findall(node.body, m.FunctionDef()) for s in m.findall(f, m.SimpleStatementLine())}
-        for statement in m.findall(node.body, m.SimpleStatementLine()):
-            if id(statement) in nested or len(statement.body) != 1:
+        flow = FunctionFlow.of(node)
+        values = FunctionValues(self, self.index, flow, self.path)
+        for statement in statements:
+            try:
+                step = flow.step_of(statement)
+            except KeyError:  # in a nested function
                 continue
-            expr = statement.body[0]
-            if not (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Await) and isinstance(expr.value.expression, cst.Call)):
-                continue
-            self._judge(node, statement, expr.value.expression, protected, models, expiring, route)
-
-    def _orm_objects(self, function: cst.FunctionDef) -> set[str]:
-        names = set()
-        for param in function.params.params:
-            if param.annotation is not None and self.index.model((name_of(param.annotation.annotation) or "").rsplit(".", 1)[-1]):
-                names.add(param.name.value)
-        for assign in m.findall(function.body, m.Assign()):
-            value = unwrap_await(assign.value)
-            if isinstance(value, cst.Call):
-                callee = (name_of(value.func) or "").rsplit(".", 1)[-1]
-                model = callee if self.index.model(callee) else None
-                if callee == "get" and value.args:
-                    model = (name_of(value.args[0].value) or "").rsplit(".", 1)[-1]
-                if model and self.index.model(model):
-                    names.update(t.target.value for t in assign.targets if isinstance(t.target, cst.Name))
-        return names
+            call = statement.body[0].value.expression  # type: ignore[union-attr]
+            self._judge(node, flow, values, step, statement, call, protected, expiring, route)
 
     def _callee(self, call: cst.Call) -> str | None:
         names = self.qualified_names(call.func)
@@ -171,15 +176,26 @@ class FireAndForgetBroadcast(Codemod):
             return qualified
         return None
 
-    def _judge(self, function, statement, call, protected, models, expiring, route) -> None:
+    def _judge(
+        self,
+        function: cst.FunctionDef,
+        flow: FunctionFlow,
+        values: FunctionValues,
+        step: Step,
+        statement: cst.SimpleStatementLine,
+        call: cst.Call,
+        protected: set[str],
+        expiring: bool,
+        route: bool,
+    ) -> None:
         callee = self._callee(call)
         if callee is None or callee.split(".")[0] in {"self", "cls"}:
             return
         patterns = tuple(self.options["patterns"])
-        reason = self.index.broadcast_reason(callee, patterns)
+        reason = self.index.broadcast_reason(callee, patterns, self.path)
         short = callee.rsplit(".", 1)[-1]
         if reason is None:
-            known = self.index.function(callee)
+            known = self.index.function(callee, self.path)
             why = known is not None and self.index.sender(known) and self.index.disqualified(known)
             if why and self.allowed(statement):
                 self.refuse(statement, f"skipped: {short} {why}")
@@ -195,11 +211,11 @@ class FireAndForgetBroadcast(Codemod):
         passed = sorted(used & protected)
         if passed:
             return self.refuse(statement, f"skipped: {passed[0]} (the session, request or websocket) is passed to the coroutine")
-        line = self.line_of(statement)
-        mutated = sorted(n for n in used if self._mutated_after(function, n, line))
+        later = [s for s in flow.steps if flow.reaches(step, s)]  # what can run after it starts
+        mutated = sorted(n for n in used if any(_mutates(s, n) for s in later))
         if mutated:
             return self.refuse(statement, f"skipped: {mutated[0]} is changed after the broadcast starts")
-        orm = sorted(used & models)
+        orm = sorted(n for n in used if values.at(step, n) is not None)
         if orm and expiring:
             return self.refuse(
                 statement, f"skipped: ORM object {orm[0]} would be read after the request's session expired it"
@@ -207,23 +223,12 @@ class FireAndForgetBroadcast(Codemod):
         enclosing = self._enclosing(statement)
         if enclosing:
             return self.refuse(statement, f"skipped: {enclosing}")
-        later = [c for c in m.findall(function.body, m.Call(func=m.Attribute(attr=m.Name("commit")))) if self.line_of(c) > line]
-        if later:
+        if any(m.findall(part, m.Call(func=m.Attribute(attr=m.Name("commit")))) for s in later for part in s.parts):
             return self.refuse(statement, "skipped: a commit follows in the same function, so clients would hear of data not yet committed")
         rationale = f"{short} runs in the background: {reason}"
         if orm:
             rationale += f"; review: it receives ORM object(s) {', '.join(orm)} (sessions keep them loaded: expire_on_commit=False)"
         self._rewrite[id(statement)] = rationale
-
-    def _mutated_after(self, function: cst.FunctionDef, name: str, line: int) -> bool:
-        for node in m.findall(function.body, m.AssignTarget() | m.AugAssign()):
-            target = node.target
-            if isinstance(target, (cst.Attribute, cst.Subscript)) and name_of(target.value) == name and self.line_of(node) > line:
-                return True
-        for call in m.findall(function.body, m.Call(func=m.Attribute())):
-            if name_of(call.func.value) == name and self.line_of(call) > line and call.func.attr.value not in {"get", "copy", "keys", "items", "values"}:
-                return True
-        return False
 
     def _enclosing(self, statement) -> str | None:
         node = statement

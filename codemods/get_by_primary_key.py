@@ -62,14 +62,13 @@ from optimize.analyzers.values import (
     Fetch,
     Form,
     Holds,
-    Receiver,
     holds_sql,
     read_fetch,
     read_source,
     read_statement,
-    receiver_kind,
     resolve_entity,
 )
+from optimize.analyzers.sessions import Receiver, receiver_kind
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
 
 SESSION_GET_MIN_VERSION = (1, 4)

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.helpers import get_full_name_for_node as name_of
 from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider
 
@@ -59,16 +60,9 @@ from optimize.analyzers.annotations import Shape
 from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.analyzers.holds import FunctionValues
 from optimize.analyzers.models import ModelInfo
-from optimize.analyzers.values import (
-    SELECT_FUNCTIONS,
-    Holds,
-    Receiver,
-    read_fetch,
-    receiver_kind,
-    resolve_entity,
-)
-from optimize.codemods.base import Codemod, Keep, Rewrite
-from optimize.codemods.orm_flow import name_of, session_names, unwrap_await
+from optimize.analyzers.sessions import Receiver, receiver_kind, sessions_of
+from optimize.analyzers.values import SELECT_FUNCTIONS, Holds, read_fetch, resolve_entity
+from optimize.codemods.base import Codemod, Keep, Rewrite, unwrap_await
 
 # A fetch of one object by its key: what the identity map answers with the object itself.
 ONE_OBJECT = {Holds.OBJECT_OR_NONE, Holds.OBJECT}
@@ -114,7 +108,7 @@ class InMemoryRequery(Codemod):
         queries = [q for step in flow.steps if (q := self._query(node, flow, values, step)) is not None]
         if not queries:
             return
-        effects = SessionEffects(flow, session_names(self, node), self.index)
+        effects = SessionEffects(flow, sessions_of(self, self.index, node, self.path).names, self.index, self.path)
         for query in queries:
             self._prove(node, query, flow, values, effects)
 

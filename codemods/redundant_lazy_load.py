@@ -52,17 +52,10 @@ import libcst.matchers as m
 
 from optimize.analyzers.effects import SessionEffects
 from optimize.analyzers.flow import FunctionFlow, Step
-from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, Rewrite
-from optimize.codemods.orm_flow import (
-    EAGER_STRATEGIES,
-    RESULT_METHODS,
-    SELECT_FUNCTIONS,
-    execute_call,
-    name_of,
-    read_select,
-    session_names,
-    unwrap_await,
-)
+from optimize.analyzers.holds import FunctionValues
+from optimize.analyzers.models import EAGER_STRATEGIES, ModelInfo
+from optimize.analyzers.sessions import sessions_of
+from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, Rewrite, unwrap_await
 
 REFRESH_NAMES_MIN_VERSION = (2, 0, 4)
 _LOAD_WORDS = ("load", "lazy", "relationship", "trigger", "eager", "prefetch", "populate")
@@ -80,7 +73,7 @@ class Load:
     whose result it is bound to."""
 
     step: Step
-    model: str | None
+    model: ModelInfo | None
     loaded: dict[str, Proof] = field(default_factory=dict)  # relationship -> why it is loaded
     refresh: bool = False
     # `obj = result.scalar_one()`: the `result = await s.execute(...)` step and its name.
@@ -106,19 +99,20 @@ class RedundantLazyLoad(Codemod):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         flow = FunctionFlow.of(node)
-        effects = SessionEffects(flow, session_names(self, node), self.index)
+        effects = SessionEffects(flow, sessions_of(self, self.index, node, self.path).names, self.index, self.path)
+        values = FunctionValues(self, self.index, flow, self.path, effects.binds)
         for step in flow.steps:
             line = step.statement
             if step.kind != "simple" or not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
                 continue
             trigger = _trigger(step.parts[0])
             if trigger is not None:
-                self._judge(line, self._verdict(flow, effects, step, *trigger), *trigger)
+                self._judge(line, self._verdict(flow, effects, values, step, *trigger), *trigger)
                 continue
             used = _bound_read(step.parts[0])
             if used is not None:
                 name, obj, attr = used
-                if isinstance(self._verdict(flow, effects, step, obj, attr), Proof) and self.allowed(line):
+                if isinstance(self._verdict(flow, effects, values, step, obj, attr), Proof) and self.allowed(line):
                     self.refuse(
                         line,
                         f"skipped: the value is used ({name} = {obj}.{attr}); only `_ = {obj}.{attr}` "
@@ -128,7 +122,7 @@ class RedundantLazyLoad(Codemod):
     # --- the question: is obj.attr loaded on every path to the trigger? --------------------------
 
     def _verdict(
-        self, flow: FunctionFlow, effects: SessionEffects, at: Step, obj: str, attr: str
+        self, flow: FunctionFlow, effects: SessionEffects, values: FunctionValues, at: Step, obj: str, attr: str
     ) -> Proof | str | None:
         """The proof that ``obj.attr`` is loaded when ``at`` runs, the reason it is not
         shown to be, or None when ``obj.attr`` is no relationship of a known model."""
@@ -142,20 +136,22 @@ class RedundantLazyLoad(Codemod):
             return None  # no model has such a relationship: nothing to ask the flow graph
 
         def earlier_loads() -> list[Load]:  # loads that reach the trigger, even if lost since
-            candidates = (self._load(flow, effects, s, obj) for s in flow.steps if event(s) and flow.reaches(s, at))
+            candidates = (self._load(values, s, obj) for s in flow.steps if event(s) and flow.reaches(s, at))
             return [load for load in candidates if load is not None]
 
         reaching = flow.last_before(at, event)
         lasts, from_start = reaching.steps, reaching.from_start
-        loads = {step: self._load(flow, effects, step, obj) for step in lasts}
+        loads = {step: self._load(values, step, obj) for step in lasts}
         # The model obj holds here, or (to say why a proof was lost) the one it held then.
-        model = self._model_at(flow, effects, at, obj) or next(
+        held = values.at(at, obj)
+        model = held.model if held is not None else next(
             (load.model for load in [*loads.values(), *earlier_loads()] if load is not None and load.model), None
         )
-        spec = self.index.relationship(model, attr) if model else None
-        if spec is None:
+        spec = model.relationships.get(attr) if model else None
+        if model is None or spec is None:
             return None  # a column, or an object whose model is unknown: not a relationship load
-        nothing = f"relationship {model}.{attr} uses lazy={spec.lazy!r} and nothing before it loads it"
+        named = f"{model.name}.{attr}"
+        nothing = f"relationship {named} uses lazy={spec.lazy!r} and nothing before it loads it"
         if any(_refreshes(step, obj) for step in reaching.interrupted):
             return f"{obj}.{attr} is not shown to be loaded: a refresh of {obj} on the way to it may stop part-way with an exception"
         if from_start or not lasts:
@@ -172,7 +168,7 @@ class RedundantLazyLoad(Codemod):
             proof = load.loaded.get(attr)
             if proof is None:
                 if load.refresh:
-                    return f"relationship {model}.{attr} uses lazy={spec.lazy!r} and is not named in the refresh"
+                    return f"relationship {named} uses lazy={spec.lazy!r} and is not named in the refresh"
                 return nothing
             # From the load to the trigger, with no other load or rebinding of obj on the way
             # (those are judged as loads of their own); round loops included.
@@ -187,149 +183,48 @@ class RedundantLazyLoad(Codemod):
                 return f"{obj}.{attr} is not shown to be loaded: {effects.why(effect)}"
             proofs.append(proof)
         if spec.lazy in {"dynamic", "write_only"}:
-            return f"{model}.{attr} is lazy={spec.lazy!r}: reading it loads nothing"
+            return f"{named} is lazy={spec.lazy!r}: reading it loads nothing"
+        if not values.not_none(at, obj):
+            # On None the read raises AttributeError; without it the function would go on.
+            return (
+                f"{obj} may be None here (a query that finds no row returns None): reading {obj}.{attr} "
+                f"raises then, and nothing before it would"
+            )
         return next((p for p in proofs if p.tier == UNSAFE), proofs[0])
 
-    def _load(self, flow: FunctionFlow, effects: SessionEffects, step: Step, obj: str) -> Load | None:
+    def _load(self, values: FunctionValues, step: Step, obj: str) -> Load | None:
         """What ``step`` loads of ``obj``: a refresh, a query result bound to it, or None
         (it rebinds obj to something not shown to be loaded)."""
         small = step.parts[0] if step.kind == "simple" and step.parts else None
         if _refreshes(step, obj):
             call = unwrap_await(small.value) if isinstance(small, cst.Expr) else None
-            model = self._model_at(flow, effects, step, obj)
+            held = values.at(step, obj)
+            model = held.model if held is not None else None
             if not _is_refresh_of(call, obj):
                 return Load(step, model, refresh=True)  # a refresh inside a larger expression
             assert isinstance(call, cst.Call)
             return Load(step, model, self._refresh_loads(call, model), refresh=True)
-        value = _bound_value(small, obj)
-        if value is None:
+        held = values.bound_by(step, obj)
+        if held is None or held.fetch is None:
             return None
-        query = self._query_of(flow, effects, step, value)
-        if query is None:
-            return None
-        model, options, result = query
-        return Load(step, model, self._loaded_by_query(model, options), result=result)
+        loads = held.fetch.source.statement.loads
+        return Load(step, held.model, self._loaded_by_query(held.model, loads), result=held.result)
 
-    def _model_at(self, flow: FunctionFlow, effects: SessionEffects, at: Step, obj: str) -> str | None:
-        """The model ``obj`` holds when ``at`` runs: the one every binding that can reach
-        ``at`` gives it (a parameter's annotation, `M(...)`, `obj: M`, `get(M, ...)`, a
-        query of `M`)."""
-        reaching = flow.last_before(at, lambda s: obj in effects.binds(s))
-        bindings = reaching.steps
-        if reaching.from_start or not bindings:
-            return None
-        models = {self._binding_model(flow, effects, step, obj) for step in bindings}
-        model = models.pop() if len(models) == 1 else None
-        return model
-
-    def _binding_model(self, flow: FunctionFlow, effects: SessionEffects, step: Step, obj: str) -> str | None:
-        if step is flow.start:
-            assert isinstance(step.statement, cst.FunctionDef)
-            params = step.statement.params
-            for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-                if param.name.value == obj and param.annotation is not None:
-                    return self._model_name(param.annotation.annotation)
-            return None
-        small = step.parts[0] if step.kind == "simple" and step.parts else None
-        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-            return self._model_name(small.annotation.annotation)
-        value = _bound_value(small, obj)
-        if value is None:
-            return None
-        inner = unwrap_await(value)
-        if isinstance(inner, cst.Call):
-            model = self._model_name(inner.func)  # obj = Model(...)
-            if model:
-                return model
-            # obj = await db.get(Model, pk)
-            if isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "get" and inner.args:
-                return self._model_name(inner.args[0].value)
-        query = self._query_of(flow, effects, step, value)
-        return query[0] if query else None
-
-    def _query_of(
-        self, flow: FunctionFlow, effects: SessionEffects, step: Step, value: cst.BaseExpression
-    ) -> tuple[str, set[str], tuple[Step, str] | None] | None:
-        """(model, loader-option relationships, the `result = ...` step and name it was
-        fetched from) when ``value`` is the object of a `select(M)` query."""
-        inner = unwrap_await(value)
-        scalar = _scalar_call(inner)
-        if scalar is not None:  # await db.scalar(select(M))
-            query = self._query_model(scalar)
-            return None if query is None else (*query, None)
-        if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute)):
-            return None
-        if inner.func.attr.value not in RESULT_METHODS | {"first"}:
-            return None
-        source = inner.func.value
-        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "scalars":
-            source = source.func.value  # result.scalars().first()
-        source = unwrap_await(source)
-        executed = execute_call(source) or _scalars_call(source)
-        if executed is not None:  # (await db.execute(select(M))).scalar_one()
-            query = self._query_model(executed[1])
-            return None if query is None else (*query, None)
-        if not isinstance(source, cst.Name):
-            return None
-        # result = await db.execute(select(M)); obj = result.scalar_one()
-        name = source.value
-        reaching = flow.last_before(step, lambda s: name in effects.binds(s))
-        bindings = reaching.steps
-        if reaching.from_start or len(bindings) != 1:
-            return None
-        bound = _bound_value(bindings[0].parts[0] if bindings[0].kind == "simple" else None, name)
-        executed = None if bound is None else execute_call(unwrap_await(bound)) or _scalars_call(unwrap_await(bound))
-        query = None if executed is None else self._query_model(executed[1])
-        return None if query is None else (*query, (bindings[0], name))
-
-    def _model_name(self, node: cst.BaseExpression) -> str | None:
-        """The model class ``node`` names, checked through imports: an unrelated class with
-        a model's name is not that model."""
-        name = name_of(node)
-        if name is None:
-            return None
-        short = name.rsplit(".", 1)[-1]
-        model = self.index.model(short)
-        if model is None:
-            return None
-        qualified = self.qualified_names(node)
-        if qualified and not any(
-            (found := self.index.model_for(q)) is not None and (found.path, found.line) == (model.path, model.line)
-            for q in qualified
-        ):
-            return None
-        return short
-
-    def _query_model(self, statement: cst.BaseExpression) -> tuple[str, set[str]] | None:
-        """(model, relationships its loader options load) for a `select(M)...` statement."""
-        select = read_select(self, statement)
-        if select is None:
-            return None
-        node = statement
-        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not self.refers_to(
-            node.func, SELECT_FUNCTIONS
-        ):
-            node = node.func.value
-        if not (isinstance(node, cst.Call) and node.args) or self._model_name(node.args[0].value) != select.model:
-            return None
-        return select.model, select.options
-
-    def _loaded_by_query(self, model: str, options: set[str]) -> dict[str, Proof]:
-        info = self.index.model(model)
+    def _loaded_by_query(self, model: ModelInfo, options: frozenset[str]) -> dict[str, Proof]:
         loaded: dict[str, Proof] = {}
         for rel in options:
-            loaded[rel] = Proof(SAFE, f"loaded by the query's loader option for {model}.{rel}")
-        for rel, spec in (info.relationships.items() if info else []):
+            loaded[rel] = Proof(SAFE, f"loaded by the query's loader option for {model.name}.{rel}")
+        for rel, spec in model.relationships.items():
             if spec.lazy in EAGER_STRATEGIES and rel not in loaded:
-                loaded[rel] = Proof(SAFE, f"{model}.{rel} is lazy={spec.lazy!r}: loaded with the query")
+                loaded[rel] = Proof(SAFE, f"{model.name}.{rel} is lazy={spec.lazy!r}: loaded with the query")
         return loaded
 
-    def _refresh_loads(self, call: cst.Call, model: str | None) -> dict[str, Proof]:
+    def _refresh_loads(self, call: cst.Call, info: ModelInfo | None) -> dict[str, Proof]:
         positional = [a for a in call.args if a.keyword is None]
         names_arg = next((a for a in call.args if a.keyword and a.keyword.value == "attribute_names"), None)
         if names_arg is None and len(positional) > 1:
             names_arg = positional[1]
-        info = self.index.model(model) if model else None
+        model = info.name if info else None
         loaded: dict[str, Proof] = {}
         if names_arg is not None:
             names = _string_list(names_arg.value)
@@ -427,30 +322,6 @@ def _bound_read(small: cst.BaseSmallStatement) -> tuple[str, str, str] | None:
     ):
         return target.value, value.value.value, value.attr.value
     return None
-
-
-def _session_call(node: cst.BaseExpression, methods: set[str]) -> cst.BaseExpression | None:
-    node = unwrap_await(node)
-    if (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in methods
-        and node.args
-        and node.args[0].keyword is None
-    ):
-        return node.args[0].value
-    return None
-
-
-def _scalar_call(node: cst.BaseExpression) -> cst.BaseExpression | None:
-    """The statement of `session.scalar(stmt)` (one object back)."""
-    return _session_call(node, {"scalar"})
-
-
-def _scalars_call(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
-    """(session, statement) of `session.scalars(stmt)`, shaped like `execute_call`'s answer."""
-    statement = _session_call(node, {"scalars"})
-    return None if statement is None else (unwrap_await(node).func.value, statement)
 
 
 def m_name(node: cst.CSTNode, name: str) -> bool:
@@ -855,6 +726,8 @@ EXAMPLES = [
 
             async def first_task(db):
                 task = (await db.scalars(select(Task).order_by(Task.id))).first()
+                if task is None:
+                    raise LookupError("no task")
                 _ = task.reporter  # eager load reporter
                 return task
         """,
@@ -864,8 +737,107 @@ EXAMPLES = [
 
             async def first_task(db):
                 task = (await db.scalars(select(Task).order_by(Task.id))).first()
+                if task is None:
+                    raise LookupError("no task")
                 return task
         """,
+    ),
+    Rewrite(
+        name="objects of a query with a loader option, iterated; legacy query iterated",
+        files=FILES,
+        before="""
+            from sqlalchemy import select
+            from sqlalchemy.orm import selectinload
+            from .models import Task
+
+            async def names(db):
+                out = []
+                for task in await db.scalars(select(Task).options(selectinload(Task.assignee))):
+                    _ = task.assignee
+                    out.append(task)
+                return out
+
+            def legacy(session):
+                for task in session.query(Task).filter(Task.id > 10):
+                    _ = task.reporter
+                    yield task
+        """,
+        after="""
+            from sqlalchemy import select
+            from sqlalchemy.orm import selectinload
+            from .models import Task
+
+            async def names(db):
+                out = []
+                for task in await db.scalars(select(Task).options(selectinload(Task.assignee))):
+                    out.append(task)
+                return out
+
+            def legacy(session):
+                for task in session.query(Task).filter(Task.id > 10):
+                    yield task
+        """,
+    ),
+    Rewrite(
+        name="the object from a helper in another module annotated `-> Task | None`, refreshed",
+        files={
+            **FILES,
+            "app/services/tasks.py": """
+                from typing import Optional
+
+                from ..models import Task
+
+                async def find_task(db, task_id: int) -> Optional["Task"]:
+                    return await db.get(Task, task_id)
+            """,
+        },
+        requirements=NEW_SQLALCHEMY,
+        before="""
+            from .services.tasks import find_task
+
+            async def show(db, task_id: int):
+                task = await find_task(db, task_id)
+                await db.refresh(task, attribute_names=["assignee"])
+                _ = task.assignee
+                return task
+        """,
+        after="""
+            from .services.tasks import find_task
+
+            async def show(db, task_id: int):
+                task = await find_task(db, task_id)
+                await db.refresh(task, attribute_names=["assignee"])
+                return task
+        """,
+    ),
+    Keep(
+        name="first() may find no row: the read raises on None and would no longer",
+        files=FILES,
+        code="""
+            from sqlalchemy import select
+            from app.models import Task
+
+            async def first_task(db):
+                task = (await db.scalars(select(Task).order_by(Task.id))).first()
+                _ = task.reporter
+                return task
+        """,
+        reason="task may be None here",
+    ),
+    Keep(
+        name="a loader option on another model loads nothing of this one",
+        files=FILES,
+        code="""
+            from sqlalchemy import select
+            from sqlalchemy.orm import selectinload
+            from app.models import Task, User
+
+            async def load(db, task_id):
+                task = (await db.execute(select(Task).where(Task.id == task_id).options(selectinload(User.id)))).scalar_one()
+                _ = task.assignee
+                return task
+        """,
+        reason="nothing before it loads it",
     ),
     Rewrite(
         name="classic Column model, aliased relationship, joinedload through sa.orm",

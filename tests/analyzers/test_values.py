@@ -16,14 +16,13 @@ from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.values import (
     Form,
     Holds,
-    Receiver,
     Yields,
     holds_sql,
     read_fetch,
     read_source,
     read_statement,
-    receiver_kind,
 )
+from optimize.analyzers.sessions import Receiver, receiver_kind
 from optimize.transform import module_name
 
 MODELS = """
