@@ -14,6 +14,7 @@ import ast
 from dataclasses import dataclass, field
 
 from optimize.analyzers.annotations import TypeRef, read_annotation
+from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info
 from optimize.analyzers.modules import path_name, relative_path_name
 
@@ -62,6 +63,8 @@ class FunctionInfo:
     receives: list[str] = field(default_factory=list)  # e.g. "conn.websocket.receive_text"
     writes: list[str] = field(default_factory=list)  # e.g. "db.commit"
     returns: TypeRef | None = None  # the return annotation, as the module resolves its class
+    route: bool = False  # decorated as an endpoint (`@router.post(...)`)
+    sites: list[CallSite] = field(default_factory=list)  # its calls, in order
 
 
 SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast", "send"}
@@ -101,6 +104,7 @@ class FileFacts:
     session_factories: list[SessionFactory] = field(default_factory=list)
     functions: dict[str, FunctionInfo] = field(default_factory=dict)  # qualname -> info
     instances: dict[str, str] = field(default_factory=dict)  # module-level name -> class qualname
+    name_uses: dict[str, int] = field(default_factory=dict)  # identifier -> times read
 
 
 def module_of(path: str) -> str:
@@ -271,7 +275,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         if isinstance(n, ast.Assign):
             local.update(t.id for t in n.targets if isinstance(t, ast.Name))
     resolver = _Resolver(module, imports, local)
-    facts = FileFacts(path=path, module=module, imports=imports)
+    facts = FileFacts(path=path, module=module, imports=imports, name_uses=name_uses(tree))
 
     def qualify(call: ast.AST) -> str | None:
         return resolver.resolve(dotted(call))
@@ -328,6 +332,16 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         qual = f"{module}.{cls}.{node.name}" if cls else f"{module}.{node.name}"
         info = FunctionInfo(qual, path, node.lineno, isinstance(node, ast.AsyncFunctionDef))
         info.returns = read_annotation(node.returns, resolver.resolve_strict)
+        info.route = is_route(node)
+
+        def callee(func: ast.AST) -> str | None:
+            name = dotted(func)
+            head, _, rest = (name or "").partition(".")
+            if head in {"self", "cls"} and cls and rest and "." not in rest:
+                return f"{module}.{cls}.{rest}"
+            return resolver.resolve(name)
+
+        info.sites = call_sites(node, callee)
         scanner = _FunctionScanner(info, resolver, cls)
         for stmt in node.body:
             scanner.visit(stmt)

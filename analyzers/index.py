@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from optimize.analyzers.calls import CallGraph, CallSite
 from optimize.analyzers.facts import (
     ClassField,
     FileFacts,
@@ -46,6 +47,7 @@ class RepoIndex:
     _tables: "_Tables | None" = field(default=None, repr=False, compare=False)
     _modules: ModuleMap | None = field(default=None, repr=False, compare=False)
     _answers: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
+    _calls: "CallGraph | None" = field(default=None, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> "RepoIndex":
@@ -287,6 +289,16 @@ class RepoIndex:
             if function is not None:
                 found[(function.path, function.qualname)] = function
         return next(iter(found.values())) if len(found) == 1 else None
+
+    def callers(self, function: FunctionInfo) -> list[tuple[FunctionInfo, CallSite]] | None:
+        """Every call of a module-level ``function`` in the repository, or None when it may
+        be reached another way (see `CallGraph.callers`)."""
+        if self._calls is None:
+            self._calls = CallGraph(self)
+        key = ("callers", function.path, function.qualname)
+        if key not in self._answers:
+            self._answers[key] = self._calls.callers(function)
+        return self._answers[key]  # type: ignore[return-value]
 
     def is_broadcast(
         self, qualname: str, patterns: Iterable[str] = DEFAULT_BROADCAST_PATTERNS, near: str | None = None

@@ -43,6 +43,7 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node as name_of
 from libcst.metadata import ParentNodeProvider
 
+from optimize.analyzers.calls import ROUTE_DECORATORS
 from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.analyzers.holds import FunctionValues
 from optimize.analyzers.index import DEFAULT_BROADCAST_PATTERNS
@@ -62,7 +63,6 @@ REQUEST_TYPES = {
 }
 
 
-ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route", "websocket"}
 
 
 def _is_route(function: cst.FunctionDef) -> bool:
@@ -202,11 +202,11 @@ class FireAndForgetBroadcast(Codemod):
             return
         if not self.allowed(statement):
             return
+        callers = None
         if not route:
-            return self.refuse(
-                statement,
-                f"skipped: {function.name.value} is not a route handler; its callers may rely on the broadcast being done",
-            )
+            callers, why = self._only_handlers_call(function)
+            if why is not None:
+                return self.refuse(statement, f"skipped: {why}")
         used = set().union(*(_references(arg.value) for arg in call.args)) if call.args else set()
         passed = sorted(used & protected)
         if passed:
@@ -226,9 +226,36 @@ class FireAndForgetBroadcast(Codemod):
         if any(m.findall(part, m.Call(func=m.Attribute(attr=m.Name("commit")))) for s in later for part in s.parts):
             return self.refuse(statement, "skipped: a commit follows in the same function, so clients would hear of data not yet committed")
         rationale = f"{short} runs in the background: {reason}"
+        if callers:
+            rationale += f"; every caller of {function.name.value} ({callers}) is a route handler that awaits it as a statement"
         if orm:
             rationale += f"; review: it receives ORM object(s) {', '.join(orm)} (sessions keep them loaded: expire_on_commit=False)"
         self._rewrite[id(statement)] = rationale
+
+    def _only_handlers_call(self, function: cst.FunctionDef) -> tuple[str | None, str | None]:
+        """(the callers, None) when every call of ``function`` in the repository is a route
+        handler awaiting it as a statement, with no try/except or `async with` around it and
+        no commit after it; (None, why not) otherwise."""
+        name = function.name.value
+        waiting = "its callers may rely on the broadcast being done"
+        own = f"{self.context.full_module_name}.{name}" if self.context.full_module_name else name
+        info = self.index.function(own, self.path)
+        sites = None if info is None else self.index.callers(info)
+        if sites is None:
+            return None, f"{name} is not a route handler and may be called in ways the index cannot follow; {waiting}"
+        if not sites:
+            return None, f"{name} is not a route handler and nothing in the repository calls it; {waiting}"
+        for caller, site in sites:
+            where = f"{caller.qualname.rsplit('.', 1)[-1]} ({caller.path}:{site.line})"
+            if not caller.route:
+                return None, f"{name} is called by {where}, which is not a route handler; {waiting}"
+            if not (site.statement and site.awaited):
+                return None, f"{where} uses what {name} returns; it would no longer wait for the broadcast"
+            if site.guarded:
+                return None, f"{where} calls {name} inside try/except or `async with`, which handle its errors"
+            if site.commit_after:
+                return None, f"{where} commits after calling {name}, so clients would hear of data not yet committed"
+        return ", ".join(sorted({c.qualname.rsplit(".", 1)[-1] for c, _ in sites})), None
 
     def _enclosing(self, statement) -> str | None:
         node = statement
@@ -439,6 +466,153 @@ EXAMPLES = [
                 return message
         """,
         reason="changed after",
+    ),
+    Rewrite(
+        name="a service function whose only callers are route handlers awaiting it as a statement",
+        files={
+            **APP,
+            "app/routers/tasks.py": """
+                from fastapi import APIRouter
+
+                from .. import example
+
+                router = APIRouter()
+
+                @router.post("/tasks/{task_id}/complete")
+                async def complete(task_id: int, db):
+                    await example.complete_task(db, task_id)
+                    return {"ok": True}
+
+                @router.post("/tasks/{task_id}/close")
+                async def close(task_id: int, db):
+                    await example.complete_task(db, task_id)
+            """,
+        },
+        before="""
+            from .events import handle_task_update
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                await handle_task_update(project_id=1, task_id=task_id, action="completed")
+        """,
+        after="""
+            from .events import handle_task_update
+            from app.background_tasks import spawn_background
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                spawn_background(handle_task_update(project_id=1, task_id=task_id, action="completed"))
+        """,
+    ),
+    Keep(
+        name="a service whose caller commits after it",
+        files={
+            **APP,
+            "app/routers/tasks.py": """
+                from fastapi import APIRouter
+
+                from ..example import complete_task
+
+                router = APIRouter()
+
+                @router.post("/tasks/{task_id}/complete")
+                async def complete(task_id: int, db):
+                    await complete_task(db, task_id)
+                    await db.commit()
+            """,
+        },
+        code="""
+            from .events import handle_task_update
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                await handle_task_update(project_id=1, task_id=task_id, action="completed")
+        """,
+        reason="commits after calling complete_task",
+    ),
+    Keep(
+        name="a service whose result a handler uses",
+        files={
+            **APP,
+            "app/routers/tasks.py": """
+                from fastapi import APIRouter
+
+                from ..example import complete_task
+
+                router = APIRouter()
+
+                @router.post("/tasks/{task_id}/complete")
+                async def complete(task_id: int, db):
+                    return await complete_task(db, task_id)
+            """,
+        },
+        code="""
+            from .events import handle_task_update
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                await handle_task_update(project_id=1, task_id=task_id, action="completed")
+                return task_id
+        """,
+        reason="uses what complete_task returns",
+    ),
+    Keep(
+        name="a service also called by a background job",
+        files={
+            **APP,
+            "app/routers/tasks.py": """
+                from fastapi import APIRouter
+
+                from ..example import complete_task
+
+                router = APIRouter()
+
+                @router.post("/tasks/{task_id}/complete")
+                async def complete(task_id: int, db):
+                    await complete_task(db, task_id)
+            """,
+            "app/jobs.py": """
+                from .example import complete_task
+
+                async def nightly(db, ids):
+                    for task_id in ids:
+                        await complete_task(db, task_id)
+            """,
+        },
+        code="""
+            from .events import handle_task_update
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                await handle_task_update(project_id=1, task_id=task_id, action="completed")
+        """,
+        reason="which is not a route handler",
+    ),
+    Keep(
+        name="a service handed to something else as a callback",
+        files={
+            **APP,
+            "app/routers/tasks.py": """
+                from fastapi import APIRouter, BackgroundTasks
+
+                from ..example import complete_task
+
+                router = APIRouter()
+
+                @router.post("/tasks/{task_id}/complete")
+                async def complete(task_id: int, db, tasks: BackgroundTasks):
+                    await complete_task(db, task_id)
+                    tasks.add_task(complete_task, db, task_id)
+            """,
+        },
+        code="""
+            from .events import handle_task_update
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                await handle_task_update(project_id=1, task_id=task_id, action="completed")
+        """,
+        reason="may be called in ways the index cannot follow",
     ),
     Keep(
         name="not a route handler: callers may rely on delivery",

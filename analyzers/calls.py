@@ -1,0 +1,187 @@
+"""The call graph across modules: who calls a function, and how.
+
+Each function's facts keep its call sites (`CallSite`): the callee as the module's imports
+name it, whether the result is thrown away (`await f(...)` as a statement), whether the
+call sits where its errors are handled or a transaction is open (a `try` body with
+handlers, an `async with` block), and whether a commit can run after it in the caller
+(later in the function, or anywhere in a loop around it: the over-approximation that holds
+for structured code). Each file keeps how often every identifier is read, so that a
+function whose name is also used other than in the calls the index resolves to it (passed
+as a callback, called through an object the index cannot type) is not taken to have only
+the callers found.
+
+`CallGraph.callers` answers for a module-level function: every call site in the
+repository, each resolved to it through imports and re-exports, or None when it may be
+reached another way.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from optimize.analyzers.facts import FunctionInfo
+    from optimize.analyzers.index import RepoIndex
+
+# `@router.post(...)`, `@app.get(...)`, `@app.websocket(...)`: the function is an endpoint.
+ROUTE_DECORATORS = frozenset({
+    "get", "post", "put", "patch", "delete", "head", "options", "api_route", "route", "websocket",
+})
+
+
+@dataclass(frozen=True)
+class CallSite:
+    callee: str  # as the calling module resolves it: `app.services.tasks.update_task`
+    written: str  # the identifier the call is written with: `update_task`, `done` (an alias)
+    line: int
+    statement: bool  # the call is the whole statement (awaited or not): its result is unused
+    awaited: bool
+    guarded: bool  # in a `try` body with handlers, or in an `async with` block
+    commit_after: bool  # a `.commit()` of the caller can run after it
+
+
+def is_route(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Decorated as an endpoint: `@router.post(...)`, `@app.get(...)`."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute) and target.attr in ROUTE_DECORATORS:
+            return True
+    return False
+
+
+def call_sites(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, resolve: Callable[[ast.AST], str | None]
+) -> list[CallSite]:
+    """The call sites of ``function``'s own body (nested functions are their own)."""
+    scanner = _SiteScanner(resolve)
+    for statement in function.body:
+        scanner.visit(statement)
+    commits = scanner.commits
+    sites = []
+    for call, callee, statement, awaited, guarded, loops in scanner.found:
+        position = (call.lineno, call.col_offset)
+        after = any(c > position for c, _ in commits) or any(
+            loop in commit_loops for _, commit_loops in commits for loop in loops
+        )
+        func = call.func
+        written = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        sites.append(CallSite(callee, written, call.lineno, statement, awaited, guarded, after))
+    return sites
+
+
+class _SiteScanner(ast.NodeVisitor):
+    def __init__(self, resolve: Callable[[ast.AST], str | None]) -> None:
+        self.resolve = resolve
+        self.parents: list[ast.AST] = []
+        self.loops: list[ast.AST] = []
+        self.guarded = 0
+        self.found: list[tuple[ast.Call, str, bool, bool, bool, tuple[ast.AST, ...]]] = []
+        self.commits: list[tuple[tuple[int, int], frozenset[ast.AST]]] = []
+
+    def generic_visit(self, node: ast.AST) -> None:
+        self.parents.append(node)
+        super().generic_visit(node)
+        self.parents.pop()
+
+    def visit_FunctionDef(self, node: ast.AST) -> None:
+        return  # a nested definition's body runs when it is called, not here
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+    visit_ClassDef = visit_FunctionDef
+
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
+        self.loops.append(node)
+        self.generic_visit(node)
+        self.loops.pop()
+
+    visit_For = _loop
+    visit_AsyncFor = _loop
+    visit_While = _loop
+
+    def visit_Try(self, node: ast.Try) -> None:
+        self.parents.append(node)
+        if node.handlers:
+            self.guarded += 1
+        for statement in node.body:
+            self.visit(statement)
+        if node.handlers:
+            self.guarded -= 1
+        for statement in [*node.handlers, *node.orelse, *node.finalbody]:
+            self.visit(statement)
+        self.parents.pop()
+
+    visit_TryStar = visit_Try
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
+        self.guarded += 1
+        self.generic_visit(node)
+        self.guarded -= 1
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
+            self.commits.append(((node.lineno, node.col_offset), frozenset(self.loops)))
+        callee = self.resolve(node.func)
+        if callee:
+            parent = self.parents[-1] if self.parents else None
+            awaited = isinstance(parent, ast.Await)
+            holder = self.parents[-2] if awaited and len(self.parents) > 1 else parent
+            statement = isinstance(holder, ast.Expr)
+            self.found.append((node, callee, statement, awaited, self.guarded > 0, tuple(self.loops)))
+        self.generic_visit(node)
+
+
+def name_uses(tree: ast.Module) -> dict[str, int]:
+    """How often each identifier is read in the module: names and attribute names (an
+    import or a definition does not count, a call does)."""
+    counts: Counter[str] = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            counts[node.id] += 1
+        elif isinstance(node, ast.Attribute):
+            counts[node.attr] += 1
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            counts[node.value] += 1  # getattr(module, "name"), string references
+    return dict(counts)
+
+
+class CallGraph:
+    """Callers of functions, resolved through the index."""
+
+    def __init__(self, index: RepoIndex) -> None:
+        self.index = index
+
+    def callers(self, function: FunctionInfo) -> list[tuple[FunctionInfo, CallSite]] | None:
+        """Every call of ``function`` (a module-level function) in the repository, or None
+        when it may be reached otherwise: in some file, a name that may be it (its own,
+        or an import alias of it) is read more often than calls account for, or one of
+        those calls does not resolve to a known function."""
+        module, _, short = function.qualname.rpartition(".")
+        home = self.index.facts.get(function.path)
+        if home is None or module != home.module:
+            return None  # a method: called through objects the index does not type
+        found = []
+        for facts in self.index.facts.values():
+            names = {short} | {local for local, target in facts.imports.items() if target.rsplit(".", 1)[-1] == short}
+            reads = sum(facts.name_uses.get(name, 0) for name in names)
+            if not reads:
+                continue
+            sites = [
+                (caller, site)
+                for caller in facts.functions.values()
+                for site in caller.sites
+                if site.written in names
+            ]
+            if len(sites) != reads:
+                return None  # read other than in a call of a function: a callback, module-level code
+            for caller, site in sites:
+                target = self.index.function(site.callee, caller.path)
+                if target is None:
+                    return None  # may be this function, reached in a way the index cannot follow
+                if (target.path, target.qualname) == (function.path, function.qualname):
+                    found.append((caller, site))
+        return found
