@@ -48,15 +48,9 @@ from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite, dotted_chain
-from optimize.codemods.engine_options import OPTIONS_METADATA, EngineOptions, Option, code, read_options
-from optimize.codemods.engines import (
-    ENGINE_FACTORIES,
-    NO_OVERFLOW_POOLS,
-    add_keyword,
-    engine_skip_reason,
-    keyword,
-    url_literal,
-)
+from optimize.analyzers.engine_options import OPTIONS_METADATA, EngineOptions, Option, code, read_options
+from optimize.analyzers.engines import ENGINE_FACTORIES, NO_OVERFLOW_POOLS, engine_skip_reason, keyword, url_literal
+from optimize.codemods.engines import add_keyword
 from optimize.codemods.options import int_between
 
 # `max_overflow`, `DB_MAX_OVERFLOW`, `db_max_overflow`, but not `max_overflowing_items`.

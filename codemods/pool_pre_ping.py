@@ -36,13 +36,9 @@ import libcst as cst
 
 from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import Codemod, Keep, Rewrite, dotted_chain
-from optimize.codemods.engine_options import OPTIONS_METADATA, Option, code, read_options
-from optimize.codemods.engines import (
-    ENGINE_FACTORIES,
-    add_keyword,
-    engine_skip_reason,
-    keyword,
-)
+from optimize.analyzers.engine_options import OPTIONS_METADATA, Option, code, read_options
+from optimize.analyzers.engines import ENGINE_FACTORIES, engine_skip_reason, keyword
+from optimize.codemods.engines import add_keyword
 
 _RATIONALE = "stale pooled connections are replaced on checkout"
 

@@ -35,7 +35,27 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from optimize.codemods.base import Codemod
+from typing import Any, Protocol
+
+from optimize.analyzers.index import RepoIndex
+
+
+class Codemod(Protocol):
+    """What reading options needs from the codemod holding the module: its metadata
+    (scopes, expression contexts, parents, positions), its file and the index."""
+
+    index: RepoIndex
+
+    @property
+    def path(self) -> str: ...
+
+    def get_metadata(self, key: Any, node: cst.CSTNode, default: Any = ...) -> Any: ...
+
+    def enclosing_statement(self, node: cst.CSTNode) -> cst.CSTNode: ...
+
+    def line_of(self, node: cst.CSTNode) -> int: ...
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]: ...
 
 # Metadata a codemod that reads engine options must declare.
 OPTIONS_METADATA = (ScopeProvider, ExpressionContextProvider)
