@@ -10,15 +10,14 @@ Anything the index cannot tie to exactly one class gives a reason instead of a g
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from optimize.analyzers.annotations import Shape, read_annotation_text
 from optimize.analyzers.facts import ClassField, FileFacts, collect_file_facts
 
 _MAX_DEPTH = 8
 # `Optional[X]`, `X | None`, `"X"`: the class a field holds.
-_OPTIONAL = re.compile(r"^(?:typing\.)?Optional\[(.+)\]$")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def resolve_setting(index, path: str, chain: str, source: str | None = None) -> 
         qualified = f"{facts.module}.{head}"
     else:
         return Lookup(None, f"{head} is not a module-level name or import")
-    owner = _object_class(index, qualified, called, 0)
+    owner = _object_class(index, qualified, called, 0, path)
     if isinstance(owner, str):
         return Lookup(None, owner)
     for i, attribute in enumerate(attributes):
@@ -93,64 +92,57 @@ def _classes(facts: FileFacts) -> set[str]:
     return {c.cls for c in facts.class_fields}
 
 
-def _module_facts(index, module: str) -> FileFacts | str:
-    exact = [f for f in index.facts.values() if f.module == module]
-    found = exact or [f for f in index.facts.values() if f.module.endswith("." + module)]
+def _module_facts(index, module: str, near: str | None) -> FileFacts | str:
+    """The one indexed file ``module`` names, seen from the file ``near`` (the module
+    resolver of the index: package roots, `src/` layouts, relative names by path)."""
+    found = index.files_of_module(module, near)
     if len(found) != 1:
         return f"module {module} is {'not' if not found else 'ambiguously'} in the repository"
     return found[0]
 
 
-def _object_class(index, qualified: str, called: bool, depth: int) -> _Class | str:
+def _object_class(index, qualified: str, called: bool, depth: int, near: str | None = None) -> _Class | str:
     """The class of the object ``qualified`` names (or of what calling it returns)."""
     if depth > _MAX_DEPTH:
         return f"{qualified}: too many indirections"
     module, _, name = qualified.rpartition(".")
-    facts = _module_facts(index, module) if module else "no module"
+    facts = _module_facts(index, module, near) if module else "no module"
     if isinstance(facts, str):
         return f"{qualified}: {facts}"
     if name in facts.imports:  # re-exported
-        return _object_class(index, facts.imports[name], called, depth + 1)
+        return _object_class(index, facts.imports[name], called, depth + 1, facts.path)
     if name in _classes(facts):
         return _Class(facts, name)  # an instance, or the class's own attributes
     function = facts.functions.get(f"{facts.module}.{name}")
     if called and function is not None:
         # `get_settings()`: the one settings class the function builds.
-        built = [c for c in (_class_named(index, q, depth) for q in sorted(function.calls)) if c]
+        built = [c for c in (_class_named(index, q, depth, facts.path) for q in sorted(function.calls)) if c]
         if len(built) != 1:
             return f"{name}() does not build exactly one class known to the index"
         return built[0]
     if not called and name in facts.instances:
-        return _object_class(index, facts.instances[name], True, depth + 1)
+        return _object_class(index, facts.instances[name], True, depth + 1, facts.path)
     return f"{qualified} is not a settings object the index knows"
 
 
-def _class_named(index, qualified: str, depth: int) -> _Class | None:
+def _class_named(index, qualified: str, depth: int, near: str | None = None) -> _Class | None:
     module, _, name = qualified.rpartition(".")
-    facts = _module_facts(index, module) if module else None
+    facts = _module_facts(index, module, near) if module else None
     if not isinstance(facts, FileFacts):
         return None
     if name in facts.imports:
-        return _class_named(index, facts.imports[name], depth + 1) if depth < _MAX_DEPTH else None
+        return _class_named(index, facts.imports[name], depth + 1, facts.path) if depth < _MAX_DEPTH else None
     return _Class(facts, name) if name in _classes(facts) else None
 
 
 def _field_class(index, owner: _Class, field: ClassField) -> _Class | str:
-    annotation = (field.annotation or "").strip().strip("\"'")
-    match = _OPTIONAL.match(annotation)
-    if match:
-        annotation = match.group(1)
-    annotation = re.sub(r"\s*\|\s*None$|^None\s*\|\s*", "", annotation)
-    if not annotation.isidentifier() and not all(p.isidentifier() for p in annotation.split(".")):
+    ref = read_annotation_text(field.annotation or "", lambda written: index.resolve_name(owner.facts.path, written))
+    if ref is None or ref.shape is Shape.MANY:
         return f"{owner.name}.{field.name} has no class annotation"
-    if annotation in _classes(owner.facts):
-        return _Class(owner.facts, annotation)
-    head, _, rest = annotation.partition(".")
-    if head in owner.facts.imports:
-        qualified = owner.facts.imports[head] + (f".{rest}" if rest else "")
-        found = _class_named(index, qualified, 0)
-        if found is not None:
-            return found
+    found = _class_named(index, ref.qualname, 0, owner.facts.path)
+    if found is not None:
+        return found
+    annotation = field.annotation
     return f"{owner.name}.{field.name}: class {annotation} is not in the repository"
 
 
@@ -206,7 +198,7 @@ def settings_flags(index, path: str, names: frozenset[str] | set[str], source: s
             heads[name] = qualname
     found: list[SettingsFlag] = []
     for head, qualified in sorted(heads.items()):
-        bound = _settings_object(index, qualified, 0)
+        bound = _settings_object(index, qualified, 0, path)
         if bound is None:
             continue
         called, owner = bound
@@ -216,23 +208,23 @@ def settings_flags(index, path: str, names: frozenset[str] | set[str], source: s
     return found
 
 
-def _settings_object(index, qualified: str, depth: int) -> tuple[bool, _Class] | None:
+def _settings_object(index, qualified: str, depth: int, near: str | None = None) -> tuple[bool, _Class] | None:
     """(called, settings class) when ``qualified`` names an instance of a settings class
     (called False) or a function that builds one (called True); None otherwise."""
     if depth > _MAX_DEPTH:
         return None
     module, _, name = qualified.rpartition(".")
-    facts = _module_facts(index, module) if module else None
+    facts = _module_facts(index, module, near) if module else None
     if not isinstance(facts, FileFacts):
         return None
     if name in facts.imports:  # re-exported
-        return _settings_object(index, facts.imports[name], depth + 1)
+        return _settings_object(index, facts.imports[name], depth + 1, facts.path)
     if name in facts.classes:
         return None
     if name in facts.instances:
-        owner, called = _object_class(index, facts.instances[name], True, depth + 1), False
+        owner, called = _object_class(index, facts.instances[name], True, depth + 1, facts.path), False
     elif f"{facts.module}.{name}" in facts.functions:
-        owner, called = _object_class(index, f"{facts.module}.{name}", True, depth + 1), True
+        owner, called = _object_class(index, f"{facts.module}.{name}", True, depth + 1, facts.path), True
     else:
         return None
     if isinstance(owner, str) or not _is_settings_class(index, owner.facts, owner.name, 0):
@@ -247,20 +239,20 @@ def _is_settings_class(index, facts: FileFacts, name: str, depth: int) -> bool:
     for base in info.bases:
         if base in SETTINGS_BASES:
             return True
-        declared = _declared(index, base, depth)
+        declared = _declared(index, base, depth, facts.path)
         if declared is not None and _is_settings_class(index, *declared, depth + 1):
             return True
     return False
 
 
-def _declared(index, qualified: str, depth: int) -> tuple[FileFacts, str] | None:
+def _declared(index, qualified: str, depth: int, near: str | None = None) -> tuple[FileFacts, str] | None:
     """(facts, class name) of the class ``qualified`` names, through re-exports."""
     module, _, name = qualified.rpartition(".")
-    facts = _module_facts(index, module) if module else None
+    facts = _module_facts(index, module, near) if module else None
     if not isinstance(facts, FileFacts) or depth > _MAX_DEPTH:
         return None
     if name in facts.imports:
-        return _declared(index, facts.imports[name], depth + 1)
+        return _declared(index, facts.imports[name], depth + 1, facts.path)
     return (facts, name) if name in facts.classes else None
 
 
@@ -280,7 +272,7 @@ def _inherited_fields(index, owner: _Class) -> dict[str, tuple[ClassField, _Clas
             fields.setdefault(field.name, (field, current))
         info = current.facts.classes.get(current.name)
         for base in info.bases if info is not None else ():
-            declared = _declared(index, base, 0)
+            declared = _declared(index, base, 0, current.facts.path)
             if declared is not None:
                 pending.append((_Class(*declared), depth + 1))
     return fields

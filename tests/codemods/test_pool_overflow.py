@@ -128,8 +128,17 @@ def test_engine_reading_a_computed_field_is_refused() -> None:
     ]
 
 
-def test_chain_through_two_settings_classes_of_the_same_name_is_refused() -> None:
+def test_two_modules_of_the_same_name_the_one_beside_the_engine_is_read() -> None:
+    # `import config` in app/db.py, run with app/ on the path, is app/config.py: the
+    # index's module resolver answers, as for every other import.
     files = {"app/config.py": CONFIG, "other/config.py": CONFIG, "app/db.py": ENGINE.replace("app.config", "config")}
+    index = RepoIndex.build({p: textwrap.dedent(s).encode() for p, s in files.items()})
+    found = resolve_setting(index, "app/db.py", "settings.database.max_overflow").field
+    assert found is not None and found.path == "app/config.py"
+
+
+def test_a_module_name_two_files_may_be_is_refused() -> None:
+    files = {"a/config.py": CONFIG, "b/config.py": CONFIG, "app/db.py": ENGINE.replace("app.config", "config")}
     result = run(files, "app/db.py")
     assert result.refusals and "cannot resolve the setting" in result.refusals[0].reason
 
