@@ -88,7 +88,7 @@ def absolute_names(reader: NameReader, node: cst.CSTNode) -> frozenset[str]:
         if "<locals>" in name:
             found.add(name)
         elif name.startswith("."):
-            found.add(_from_package(package, name))
+            found.add(from_package(package, name))
         elif "." not in name and module:
             found.add(f"{module}.{name}")
         else:
@@ -96,12 +96,13 @@ def absolute_names(reader: NameReader, node: cst.CSTNode) -> frozenset[str]:
     return frozenset(found)
 
 
-def _from_package(package: str, relative: str) -> str:
+def from_package(package: str, relative: str) -> str:
     """`..core.db` read in package `app.routers` -> `app.core.db`."""
     level = len(relative) - len(relative.lstrip("."))
     parts = package.split(".") if package else []
     parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
-    return ".".join([*parts, relative.lstrip(".")])
+    rest = relative.lstrip(".")
+    return ".".join([*parts, rest] if rest else parts)
 
 
 def _star_modules(reader: NameReader) -> list[str]:
@@ -119,7 +120,7 @@ def _star_modules(reader: NameReader) -> list[str]:
             if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
                 dotted = get_full_name_for_node(small.module) if small.module is not None else None
                 written = "." * len(small.relative) + (dotted or "")
-                modules.append(_from_package(package, written) if small.relative else written)
+                modules.append(from_package(package, written) if small.relative else written)
     return modules
 
 

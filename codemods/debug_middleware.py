@@ -70,6 +70,7 @@ from libcst.metadata import (
 )
 
 from optimize.analyzers.settings_lookup import SettingsFlag, resolve_setting, settings_flags
+from optimize.analyzers.values import from_package
 from optimize.codemods.base import Codemod, Keep, Rewrite, dotted_chain
 from optimize.codemods.options import expression_or_empty, non_empty_strings
 
@@ -409,7 +410,7 @@ class DebugMiddleware(Codemod):
             # The lazy import binds the name in the function's scope, so the module-level
             # one is unused afterwards: LibCST's visitor proves that again and removes it.
             module = ("." * len(node.relative)) + (get_full_name_for_node(node.module) or "")
-            module = _absolute(module, self.context.full_package_name)
+            module = from_package(self.context.full_package_name or "", module) if node.relative else module
             self._commas[(module, name)] = alias.comma
             RemoveImportsVisitor.remove_unused_import(self.context, module, alias.evaluated_name, alias.evaluated_alias)
         elif in_function:
@@ -418,16 +419,6 @@ class DebugMiddleware(Codemod):
             # A lazy import inside a module-level `if` shares the module's scope, where
             # LibCST's visitor would count its use against the old import: drop it here.
             self._removals.append((node, name))
-
-
-def _absolute(module: str, package: str | None) -> str:
-    dots = len(module) - len(module.lstrip("."))
-    if not dots:
-        return module
-    parts = (package or "").split(".") if package else []
-    base = parts[: len(parts) - (dots - 1)] if dots > 1 else parts
-    rest = module[dots:]
-    return ".".join([*base, rest] if rest else base)
 
 
 class _CommaRestorer(cst.CSTTransformer):
@@ -442,7 +433,7 @@ class _CommaRestorer(cst.CSTTransformer):
         if updated.lpar is None or isinstance(updated.names, cst.ImportStar):
             return updated
         module = "." * len(updated.relative) + (get_full_name_for_node(updated.module) or "")
-        comma = self.by_module.get(_absolute(module, self.package))
+        comma = self.by_module.get(from_package(self.package or "", module) if updated.relative else module)
         last = updated.names[-1]
         if comma is None or not isinstance(comma, cst.Comma) or isinstance(last.comma, cst.Comma):
             return updated
