@@ -106,10 +106,20 @@ def _is_ellipsis(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is Ellipsis
 
 
-def _dotted(node: ast.AST) -> str | None:
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a name or attribute chain; `get_settings().debug` keeps its call."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
-        head = _dotted(node.value)
+        head = dotted(node.value)
         return None if head is None else f"{head}.{node.attr}"
+    if isinstance(node, ast.Call):
+        head = dotted(node.func)
+        return None if head is None else f"{head}()"
     return None
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """A name or attribute chain only (no call inside): what a type annotation can name."""
+    written = dotted(node)
+    return None if written is None or "(" in written else written

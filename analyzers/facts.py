@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from optimize.analyzers.annotations import TypeRef, read_annotation
+from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info
 from optimize.analyzers.modules import path_name, relative_path_name
@@ -110,18 +110,6 @@ class FileFacts:
 def module_of(path: str) -> str:
     """The name the facts give the module at ``path``: its path name (see `modules`)."""
     return path_name(path)
-
-
-def dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        head = dotted(node.value)
-        return None if head is None else f"{head}.{node.attr}"
-    if isinstance(node, ast.Call):  # get_settings().debug -> get_settings().debug
-        head = dotted(node.func)
-        return None if head is None else f"{head}()"
-    return None
 
 
 class _Resolver:
