@@ -33,7 +33,11 @@ broadcasts) and that writes nothing to the database, or an unknown function matc
 configured name patterns. Refused, with the reason: an argument that is the database
 session, the request or websocket, or an object the handler mutates afterwards; an ORM
 object when the session may expire on commit; an await inside a `try` with handlers or an
-`async with` block; an await followed by a commit in the same function.
+`async with` block; an await followed by a commit in the same function (anything that can
+run after it, round loops included). Outside a route handler, a module-level service
+function is rewritten only when every call of it in the repository is in a route handler
+that awaits it as a statement, outside `try/except` and `async with`, with no commit after
+it (`optimize.analyzers.calls`); otherwise its callers may rely on the broadcast being done.
 """
 
 from __future__ import annotations

@@ -31,8 +31,11 @@ if project.derived_status_id:
 ## Fix safety
 Safe where proven. The codemod checks, in the function: the only assignment to the foreign
 key is `X.fk = obj.<primary key>` (not in a nested function) and it can run before the
-query; `obj` is an instance of the queried model (constructed, annotated, fetched with `get`
-or selected); `obj` and `X` are bound once; the assignment runs before the query on every
+query; `obj` holds the queried model there (`optimize.analyzers.holds`: constructed,
+annotated, fetched, returned by a helper or classmethod annotated so, taken from such a
+list with `for`/`next(...)`); `obj` is in the session's identity map (fetched from a
+session, or added and then flushed or committed before the query); `obj` and `X` are bound
+once; the assignment runs before the query on every
 path (control-flow dominance), or `X` is created in the function without the foreign key;
 the query is guarded by the foreign key's truthiness (so the `None` cases agree). Then it
 asks the function's control-flow graph (`optimize.analyzers.flow`) what can run between

@@ -40,7 +40,9 @@ what can run between each of them and the statement, round loops and through
 session.begin():` block commits on exit), or hand the session to another function or a
 local function that uses it (`optimize.analyzers.effects`). Only proven relationships
 count: `_ = task.title` of a column, or of an object whose model is not known, is left
-alone.
+alone. What the object holds is asked of `optimize.analyzers.holds` (annotations, queries,
+helpers' return annotations, elements of lists); it must not be None at the statement (a
+read of None raises, and would no longer): a `first()` result needs a guard or a use before.
 """
 
 from __future__ import annotations
@@ -404,6 +406,39 @@ MODELS = """
         watchers: Mapped[list[User]] = relationship(lazy="dynamic")
 """
 FILES = {"app/models.py": MODELS}
+# The same models written for Python 3.12+: PEP 695 aliases and a generic repository class,
+# which the host Python may not parse (the index lowers them).
+MODELS_NEW_SYNTAX = """
+    from sqlalchemy import ForeignKey, select
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+    type UserId = int
+    type Rows[T] = list[T]
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Repo[ModelT: Base]:
+        def __init__(self, model: type[ModelT]) -> None:
+            self.model = model
+
+        async def all(self, db) -> Rows[ModelT]:
+            return list(await db.scalars(select(self.model)))
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[UserId] = mapped_column(primary_key=True)
+
+    class Task(Base):
+        __tablename__ = "tasks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        assignee_id: Mapped[UserId] = mapped_column(ForeignKey("users.id"))
+        reporter_id: Mapped[UserId] = mapped_column(ForeignKey("users.id"))
+        assignee: Mapped[User] = relationship(foreign_keys=[assignee_id])
+        reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="selectin")
+        watchers: Mapped[list[User]] = relationship(lazy="dynamic")
+"""
+FILES_NEW_SYNTAX = {"app/models.py": MODELS_NEW_SYNTAX}
 SESSION = {
     "app/db.py": """
         from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -556,6 +591,25 @@ EXAMPLES = [
 
             async def create_task(db, task: Task):
                 await db.refresh(task, attribute_names=["assignee"])
+                return task
+        """,
+    ),
+    Rewrite(
+        name="models module in Python 3.12 syntax (PEP 695 aliases, a generic class)",
+        files=FILES_NEW_SYNTAX,
+        before="""
+            from .models import Task
+
+            def touch(session, task: Task):
+                session.refresh(task)
+                _ = task.reporter
+                return task
+        """,
+        after="""
+            from .models import Task
+
+            def touch(session, task: Task):
+                session.refresh(task)
                 return task
         """,
     ),

@@ -20,36 +20,7 @@ from tests.gitrepo import git, make_repo, run_cli
 MODELS = redundant_lazy_load.MODELS
 # ... and the same models in a module that uses PEP 695 aliases and a generic repository
 # class, which Python 3.11 cannot parse.
-MODELS_NEW_SYNTAX = """
-    from sqlalchemy import ForeignKey, select
-    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-    type UserId = int
-    type Rows[T] = list[T]
-
-    class Base(DeclarativeBase):
-        pass
-
-    class Repo[ModelT: Base]:
-        def __init__(self, model: type[ModelT]) -> None:
-            self.model = model
-
-        async def all(self, db) -> Rows[ModelT]:
-            return list(await db.scalars(select(self.model)))
-
-    class User(Base):
-        __tablename__ = "users"
-        id: Mapped[UserId] = mapped_column(primary_key=True)
-
-    class Task(Base):
-        __tablename__ = "tasks"
-        id: Mapped[int] = mapped_column(primary_key=True)
-        assignee_id: Mapped[UserId] = mapped_column(ForeignKey("users.id"))
-        reporter_id: Mapped[UserId] = mapped_column(ForeignKey("users.id"))
-        assignee: Mapped[User] = relationship(foreign_keys=[assignee_id])
-        reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="selectin")
-        watchers: Mapped[list[User]] = relationship(lazy="dynamic")
-"""
+MODELS_NEW_SYNTAX = redundant_lazy_load.MODELS_NEW_SYNTAX
 # redundant-lazy-load's example "plain refresh loads a selectin relationship; block left
 # empty gets pass".
 BEFORE = """
