@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
-from optimize.analyzers.models import ModelInfo, model_info
+from optimize.analyzers.models import ModelInfo, model_info, table_indexes
 from optimize.analyzers.modules import path_name, relative_path_name
 
 
@@ -288,6 +288,14 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             else:
                 expire = bool(value) if is_literal else None
             facts.session_factories.append(SessionFactory(path, "", "", kind, expire))
+
+    # `Index("ix", Task.project_id, Task.status)` beside the class it indexes.
+    for node in tree.body:
+        value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+        if isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "Index":
+            owners = {ast.unparse(a.value).split(".", 1)[0] for a in value.args if isinstance(a, ast.Attribute)}
+            if len(owners) == 1 and (owner := owners.pop()) in facts.classes:
+                facts.classes[owner].indexes.extend(table_indexes(value, owner))
 
     # Give factories the name they are bound to.
     named: list[SessionFactory] = []

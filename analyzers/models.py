@@ -30,6 +30,16 @@ class ColumnInfo:
 
 
 @dataclass(frozen=True)
+class IndexInfo:
+    """An index over columns of the model's table, in their order: `Index(...)` or a
+    `UniqueConstraint(...)` in `__table_args__`, or `Index("ix", M.a, M.b)` beside the class."""
+
+    columns: tuple[str, ...]
+    unique: bool = False
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class RelationshipInfo:
     name: str
     target: str | None
@@ -46,6 +56,7 @@ class ModelInfo:
     relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
     bases: tuple[str, ...] = ()  # base classes, qualified through the module's imports
     mapped: bool = True  # False: a plain class (kept for subclasses that are models)
+    indexes: list[IndexInfo] = field(default_factory=list)  # multi-column and named ones
 
     @property
     def primary_key(self) -> tuple[str, ...]:
@@ -191,6 +202,9 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
             table = value.value
             mapped = True
             continue
+        if name == "__table_args__":
+            info.indexes.extend(table_indexes(value, None))
+            continue
         kind = _factory(value, resolve)
         if kind in RELATIONSHIP_FACTORIES and isinstance(value, ast.Call):
             info.relationships[name] = _relationship(name, value, annotation)
@@ -210,6 +224,46 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
     return info
 
 
+INDEX_FACTORIES = {"Index": False, "UniqueConstraint": True}
+
+
+def table_indexes(value: ast.AST | None, owner: str | None) -> list[IndexInfo]:
+    """The indexes of a `__table_args__` value (a tuple, a dict, a tuple ending with a dict)
+    or of one `Index(...)` call; with ``owner``, columns are written `Owner.column`,
+    otherwise as strings or bare names."""
+    calls = list(value.elts) if isinstance(value, (ast.Tuple, ast.List)) else [value]
+    found = []
+    for call in calls:
+        if not isinstance(call, ast.Call):
+            continue
+        kind = _short(ast.unparse(call.func))
+        if kind not in INDEX_FACTORIES:
+            continue
+        args = list(call.args)
+        name = None
+        if kind == "Index" and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+            name = args.pop(0).value
+        name_kw = _kw(call, "name")
+        if isinstance(name_kw, ast.Constant) and isinstance(name_kw.value, str):
+            name = name_kw.value
+        columns = [_index_column(arg, owner) for arg in args]
+        if not columns or any(c is None for c in columns):
+            continue  # an expression index (`func.lower(...)`) or a column not read here
+        unique = INDEX_FACTORIES[kind] or _true(_kw(call, "unique"))
+        found.append(IndexInfo(tuple(c for c in columns if c), unique, name))
+    return found
+
+
+def _index_column(arg: ast.AST, owner: str | None) -> str | None:
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if owner is None and isinstance(arg, ast.Name):
+        return arg.id
+    if isinstance(arg, ast.Attribute) and (owner is None or ast.unparse(arg.value) in {owner, f"{owner}.__table__.c"}):
+        return arg.attr
+    return None
+
+
 def merged(info: ModelInfo, bases: list[ModelInfo]) -> ModelInfo:
     """``info`` with what its (already merged) base classes declare; its own names win."""
     out = ModelInfo(info.name, info.path, info.line, info.table, bases=info.bases, mapped=info.mapped)
@@ -220,4 +274,5 @@ def merged(info: ModelInfo, bases: list[ModelInfo]) -> ModelInfo:
         out.table = out.table or base.table
     out.columns.update(info.columns)
     out.relationships.update(info.relationships)
+    out.indexes = [*info.indexes, *(i for base in bases for i in base.indexes)]
     return out

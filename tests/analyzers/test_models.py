@@ -179,3 +179,45 @@ def test_model_for_a_qualified_name() -> None:
     assert index.model_for("app.models.base.Bug").relationships["fixer"].lazy == "selectin"
     assert index.model_for("app.cache.Task") is None
     assert index.model_for("elsewhere.Task") is None
+
+
+def test_indexes_from_table_args_columns_and_beside_the_class() -> None:
+    source = '''
+        from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+        from sqlmodel import Field, SQLModel
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Task(Base):
+            __tablename__ = "tasks"
+            __table_args__ = (
+                Index("ix_tasks_project_status", "project_id", "status"),
+                UniqueConstraint("project_id", "title", name="uq_title"),
+                Index("ix_lower", text("lower(title)")),
+                {"schema": "app"},
+            )
+            id: Mapped[int] = mapped_column(primary_key=True)
+            project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+            title: Mapped[str] = mapped_column(unique=True)
+            status: Mapped[str]
+
+        Index("ix_tasks_status_id", Task.status, Task.id, unique=True)
+
+        class Hero(SQLModel, table=True):
+            __table_args__ = {"schema": "heroes"}
+            id: int | None = Field(default=None, primary_key=True)
+            name: str = Field(index=True)
+    '''
+    index = RepoIndex.build({"app/models.py": textwrap.dedent(source).encode()})
+    task = index.model_for("app.models.Task")
+    assert task is not None
+    assert [(i.columns, i.unique, i.name) for i in task.indexes] == [
+        (("project_id", "status"), False, "ix_tasks_project_status"),
+        (("project_id", "title"), True, "uq_title"),
+        (("status", "id"), True, "ix_tasks_status_id"),
+    ]
+    assert task.columns["project_id"].index and task.columns["title"].unique
+    hero = index.model_for("app.models.Hero")
+    assert hero is not None and hero.columns["name"].index and hero.indexes == []
