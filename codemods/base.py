@@ -112,6 +112,9 @@ def dotted_chain(node: cst.BaseExpression) -> str | None:
     return None
 
 
+SUPPRESSED = "suppressed by `# optimize: ignore`"
+
+
 class Codemod(VisitorBasedCodemodCommand):
     """Base class of every `optimize` codemod."""
 
@@ -254,31 +257,33 @@ class Codemod(VisitorBasedCodemodCommand):
                 return True
         return False
 
-    def allowed(self, node: cst.CSTNode) -> bool:
-        """False (and a refusal recorded) when a suppression comment covers ``node``."""
+    # --- reporting: suppression and tier are checked here, as Fixit's `report()` does -----
+
+    def record(
+        self, node: cst.CSTNode, rationale: str, tier: str | None = None, unsafe_because: str | None = None
+    ) -> bool:
+        """Report a change of ``node``; the caller makes the edit only when this is True.
+        False, with the reason reported instead, when `# optimize: ignore` covers the node
+        or the change's ``tier`` is unsafe in a run without `--unsafe-fixes` (a safe codemod
+        that finds a case it cannot prove fully safe says why in ``unsafe_because``)."""
         if self.suppressed(node):
-            self.refuse(node, "suppressed by `# optimize: ignore`")
+            self.refuse(node, SUPPRESSED)
             return False
-        return True
-
-    def permits(self, node: cst.CSTNode, tier: str, why: str) -> bool:
-        """Whether a change of ``tier`` may be made in this run.
-
-        A safe codemod can find a case it cannot prove fully safe (``why``); without
-        ``--unsafe-fixes`` that case is reported instead of rewritten.
-        """
+        tier = tier or self.SAFETY
         if tier == UNSAFE and not self.unsafe_allowed:
-            self.refuse(node, f"skipped: unsafe fix ({why}); use --unsafe-fixes to apply it")
+            self.refuse(node, f"skipped: unsafe fix ({unsafe_because or rationale}); use --unsafe-fixes to apply it")
             return False
+        self.changes.append(Change(self.ID, self.path, self.line_of(node), rationale, tier))
         return True
-
-    def record(self, node: cst.CSTNode, rationale: str, tier: str | None = None) -> None:
-        self.changes.append(
-            Change(self.ID, self.path, self.line_of(node), rationale, tier or self.SAFETY)
-        )
 
     def refuse(self, node: cst.CSTNode, reason: str) -> None:
-        self.refusals.append(Refusal(self.ID, self.path, self.line_of(node), reason))
+        """Report that ``node`` is left alone and why (a suppression on it is the reason
+        then); each reason once per line."""
+        if reason != SUPPRESSED and self.suppressed(node):
+            reason = SUPPRESSED
+        refusal = Refusal(self.ID, self.path, self.line_of(node), reason)
+        if refusal not in self.refusals:
+            self.refusals.append(refusal)
 
     def create_file(self, path: str, text: str) -> None:
         """Ask the engine to add a new repository file (e.g. a helper module)."""

@@ -92,8 +92,6 @@ class DanglingTask(Codemod):
         call = original.body[0].value
         if not self._is_spawn(call):
             return updated
-        if not self.allowed(original):
-            return updated
         positional = [a for a in call.args if a.keyword is None and not a.star]
         extra = [a for a in call.args if a.keyword is not None and a.keyword.value != "name"]
         if len(positional) != 1 or extra or any(a.star for a in call.args):
@@ -104,13 +102,15 @@ class DanglingTask(Codemod):
         name = next((a for a in new_call.args if a.keyword is not None), None)
         what = name_of(call.func) or "create_task"
         if self.options["style"] == "create_task" or use_helper(self) is None:
+            if not self.record(original, f"{what}(...) result was dropped: now kept in a module-level set until done"):
+                return updated
             self._needs_set = True
             from libcst.codemod.visitors import AddImportsVisitor
 
             AddImportsVisitor.add_needed_import(self.context, "asyncio")
-            self.record(original, f"{what}(...) result was dropped: now kept in a module-level set until done")
             return cst.FlattenSentinel(create_task_statements(coro, name, updated))
-        self.record(original, f"{what}(...) result was dropped: spawn_background keeps it until done and logs its error")
+        if not self.record(original, f"{what}(...) result was dropped: spawn_background keeps it until done and logs its error"):
+            return updated
         return updated.with_changes(body=[updated.body[0].with_changes(value=spawn_call(coro, name))])
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:

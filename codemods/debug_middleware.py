@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -269,9 +270,6 @@ class DebugMiddleware(Codemod):
                 body.append(upd)
                 continue
             app_name, middleware, call = registration
-            if not self.allowed(orig):
-                body.append(upd)
-                continue
             if condition == "other":
                 self.refuse(
                     call,
@@ -282,11 +280,14 @@ class DebugMiddleware(Codemod):
                 continue
             if condition == "debug":
                 lazy = self._lazy_import(orig, call.args[0].value)
-                if lazy is None:
+                if lazy is None or not self.record(
+                    call, f"{middleware} is only used under the debug condition: imported lazily there"
+                ):
                     body.append(upd)
                     continue
-                self.record(call, f"{middleware} is only used under the debug condition: imported lazily there")
-                body.extend([lazy.with_changes(leading_lines=upd.leading_lines), upd.with_changes(leading_lines=[])])
+                statement, schedule = lazy
+                schedule()
+                body.extend([statement.with_changes(leading_lines=upd.leading_lines), upd.with_changes(leading_lines=[])])
                 continue
             flag = self._flag_for(app_name, self._function_of(owner), call)
             if isinstance(flag, str):
@@ -297,15 +298,19 @@ class DebugMiddleware(Codemod):
                 body.append(upd)
                 continue
             lazy = self._lazy_import(orig, call.args[0].value)
-            inner = [upd.with_changes(leading_lines=[])]
-            if lazy is not None:
-                inner = [lazy, inner[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])]
-            self.record(
+            if not self.record(
                 call,
                 f"{middleware} registered only when {_code(flag.expression)}"
                 + (" and imported lazily" if lazy is not None else "")
                 + flag.origin,
-            )
+            ):
+                body.append(upd)
+                continue
+            inner = [upd.with_changes(leading_lines=[])]
+            if lazy is not None:
+                statement, schedule = lazy
+                schedule()
+                inner = [statement, inner[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])]
             body.append(
                 cst.If(test=flag.expression, body=cst.IndentedBlock(body=inner), leading_lines=upd.leading_lines)
             )
@@ -364,10 +369,13 @@ class DebugMiddleware(Codemod):
 
     # --- the lazy import ---------------------------------------------------------------------
 
-    def _lazy_import(self, statement, middleware: cst.BaseExpression) -> cst.SimpleStatementLine | None:
+    def _lazy_import(
+        self, statement, middleware: cst.BaseExpression
+    ) -> tuple[cst.SimpleStatementLine, Callable[[], None]] | None:
         """The import to put inside the conditional when the registration is the only use of
         the module-level import that brings the middleware (`from x import M` for `M`,
-        `import x` for `x.M`); that import is scheduled for removal. None: imports stay."""
+        `import x` for `x.M`), and what schedules that import's removal (called once the
+        change is recorded). None: imports stay."""
         head = middleware if isinstance(middleware, cst.Name) else None
         if isinstance(middleware, cst.Attribute) and isinstance(middleware.value, cst.Name):
             head = middleware.value
@@ -391,15 +399,13 @@ class DebugMiddleware(Codemod):
                 relative=node.relative,
                 names=[cst.ImportAlias(name=alias.name, asname=alias.asname)],
             )
-            self._schedule(node, alias, statement)
-            return cst.SimpleStatementLine(body=[local])
+            return cst.SimpleStatementLine(body=[local]), lambda: self._schedule(node, alias, statement)
         if isinstance(node, cst.Import) and head is not middleware:
             alias = next((a for a in node.names if (a.evaluated_alias or a.evaluated_name) == head.value), None)
             if alias is None:
                 return None
             local = cst.Import(names=[cst.ImportAlias(name=alias.name, asname=alias.asname)])
-            self._schedule(node, alias, statement)
-            return cst.SimpleStatementLine(body=[local])
+            return cst.SimpleStatementLine(body=[local]), lambda: self._schedule(node, alias, statement)
         return None
 
     def _schedule(self, node, alias: cst.ImportAlias, statement) -> None:

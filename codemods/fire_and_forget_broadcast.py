@@ -201,10 +201,8 @@ class FireAndForgetBroadcast(Codemod):
         if reason is None:
             known = self.index.function(callee, self.path)
             why = known is not None and self.index.sender(known) and self.index.disqualified(known)
-            if why and self.allowed(statement):
+            if why:
                 self.refuse(statement, f"skipped: {short} {why}")
-            return
-        if not self.allowed(statement):
             return
         callers = None
         if not route:
@@ -280,7 +278,8 @@ class FireAndForgetBroadcast(Codemod):
         if rationale is None:
             return updated
         coro = updated.body[0].value.expression
-        self.record(original, rationale)
+        if not self.record(original, rationale):
+            return updated
         if self.options["style"] == "create_task" or use_helper(self) is None:
             from libcst.codemod.visitors import AddImportsVisitor
 

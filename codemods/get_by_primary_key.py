@@ -69,7 +69,7 @@ from optimize.analyzers.values import (
     resolve_entity,
 )
 from optimize.analyzers.sessions import Receiver, receiver_kind
-from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
+from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, Rewrite
 
 SESSION_GET_MIN_VERSION = (1, 4)
 DELETE_FUNCTIONS = {"sqlalchemy.delete", "sqlalchemy.sql.delete", "sqlalchemy.sql.expression.delete", "sqlmodel.delete"}
@@ -140,9 +140,8 @@ class GetByPrimaryKey(Codemod):
         if isinstance(plan, str):
             self.refuse(original, plan)
             return updated
-        if not self.allowed(original):
+        if not self.record(original, plan.rationale):
             return updated
-        self.record(original, plan.rationale)
         replacement = self._in_place(original, self._built(plan))
         self._done[id(original)] = replacement
         return replacement
@@ -186,7 +185,9 @@ class GetByPrimaryKey(Codemod):
             if function is None or len(m.findall(function, m.Name(result_name))) != 2:
                 self.refuse(second, f"`{result_name}` is used again: get returns only the object, not a result")
                 continue
-            if self.allowed(first) and self.allowed(second):
+            if self.suppressed(first):  # the change spans both statements
+                self.refuse(second, SUPPRESSED)
+            elif self.record(second, plan.rationale):
                 self._drop.add(id(first))
                 self._replace_value[id(second)] = plan
 
@@ -223,7 +224,6 @@ class GetByPrimaryKey(Codemod):
                 continue
             plan = self._replace_value.pop(id(orig), None)
             if plan is not None:
-                self.record(orig, plan.rationale)
                 small = upd.body[0]
                 upd = upd.with_changes(body=[small.with_changes(value=self._built(plan))])
             if carried:

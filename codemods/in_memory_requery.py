@@ -190,8 +190,6 @@ class InMemoryRequery(Codemod):
         if not fk_assignments:
             return  # nothing in memory to use: get-by-primary-key may apply instead
         where = query.statement
-        if not self.allowed(where):
-            return
         if len(fk_assignments) != 1:
             return self.refuse(where, f"skipped: {key} is assigned more than once in the function")
         assignment = fk_assignments[0]
@@ -238,6 +236,12 @@ class InMemoryRequery(Codemod):
                 f"skipped: cannot show that {obj} is in the session's identity map (fetched from it, or added "
                 f"and flushed before the query), so the query may return another object",
             )
+        if not self.record(
+            where,
+            f"{query.target} = {obj}: {key} was set to {obj}.{query.column} in this function and the "
+            f"session's identity map returns that same {query.model.name} object",
+        ):
+            return
         self._replace[id(query.statement)] = obj
         if query.result_statement is not None:
             self._drop.add(id(query.result_statement))
@@ -248,11 +252,6 @@ class InMemoryRequery(Codemod):
                 RemoveImportsVisitor.remove_unused_import(
                     self.context, module, obj_name, None if local == obj_name else local
                 )
-        self.record(
-            where,
-            f"{query.target} = {obj}: {key} was set to {obj}.{query.column} in this function and the "
-            f"session's identity map returns that same {query.model.name} object",
-        )
 
     def _in_session(
         self, flow: FunctionFlow, values: FunctionValues, effects: SessionEffects, assigned: Step, obj: str, query: cst.CSTNode

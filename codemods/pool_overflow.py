@@ -95,8 +95,6 @@ class PoolOverflow(Codemod):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not self.refers_to(original.func, ENGINE_FACTORIES):
             return updated
-        if not self.allowed(original):
-            return updated
         options = read_options(original, self)
         skip = engine_skip_reason(original, self, pools=NO_OVERFLOW_POOLS, options=options)
         if skip:
@@ -119,8 +117,12 @@ class PoolOverflow(Codemod):
             # A keyword next to `**opts` raises "got multiple values" only when the dict
             # has it too, and `read_options` proved it does not.
             lacking = "".join(f"; {name} does not set it" for name in options.splatted)
-            self.record(original, f"added max_overflow={self.target} (SQLAlchemy default {DEFAULT_MAX_OVERFLOW}"
-                        f"{lacking}): " + self._budget(pool_size))
+            if not self.record(
+                original,
+                f"added max_overflow={self.target} (SQLAlchemy default {DEFAULT_MAX_OVERFLOW}{lacking}): "
+                + self._budget(pool_size),
+            ):
+                return updated
             return add_keyword(updated, "max_overflow", cst.Integer(str(self.target)))
         value = _int_literal(option.value)
         if value is None:
@@ -134,7 +136,8 @@ class PoolOverflow(Codemod):
                 f"skipped: max_overflow={value}{option.where()} is below {self.target}; raise it there",
             )
             return updated
-        self.record(original, f"max_overflow {value} -> {self.target}: " + self._budget(pool_size))
+        if not self.record(original, f"max_overflow {value} -> {self.target}: " + self._budget(pool_size)):
+            return updated
         arg = keyword(updated, "max_overflow")
         assert arg is not None  # the keyword `read_options` found
         new_arg = arg.with_changes(value=cst.Integer(str(self.target)))
@@ -220,14 +223,14 @@ class PoolOverflow(Codemod):
         owner = f"{self._class_stack[-1].name.value}.{name}" if self._in_class_body(node) else name
         literal, replace = self._field_default(value)
         if literal is None:
-            if self.allowed(node):
-                self.refuse(node, f"skipped: {owner} is not a literal integer")
+            self.refuse(node, f"skipped: {owner} is not a literal integer")
             return None
-        if literal >= self.target or not self.allowed(node):
+        if literal >= self.target:
             return None
         # An engine that must not get overflow (NullPool, sqlite memory) and reads this
         # field already fails at creation with any value: raising it breaks nothing there.
-        self.record(node, f"{owner} {literal} -> {self.target}: " + self._budget(self._sibling_pool_size(name)))
+        if not self.record(node, f"{owner} {literal} -> {self.target}: " + self._budget(self._sibling_pool_size(name))):
+            return None
         return replace(cst.Integer(str(self.target)))
 
     def _field_default(self, value: cst.BaseExpression):

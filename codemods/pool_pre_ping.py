@@ -54,8 +54,6 @@ class PoolPrePing(Codemod):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not self.refers_to(original.func, ENGINE_FACTORIES):
             return updated
-        if not self.allowed(original):
-            return updated
         options = read_options(original, self)
         skip = engine_skip_reason(original, self, options=options)
         if skip:
@@ -66,12 +64,14 @@ class PoolPrePing(Codemod):
             # A keyword next to `**opts` raises "got multiple values" only when the dict
             # has it too, and `read_options` proved it does not.
             lacking = "".join(f"; {name} does not set it" for name in options.splatted)
-            self.record(original, f"added pool_pre_ping=True: {_RATIONALE}{lacking}")
+            if not self.record(original, f"added pool_pre_ping=True: {_RATIONALE}{lacking}"):
+                return updated
             return add_keyword(updated, "pool_pre_ping", cst.Name("True"))
         if _is_name(option.value, "True"):
             return updated
         if _is_name(option.value, "False") and option.in_call:
-            self.record(original, f"pool_pre_ping=False flipped to True: {_RATIONALE}")
+            if not self.record(original, f"pool_pre_ping=False flipped to True: {_RATIONALE}"):
+                return updated
             arg = keyword(updated, "pool_pre_ping")
             assert arg is not None  # the keyword `read_options` found
             new_arg = arg.with_changes(value=cst.Name("True"), comma=_fix_comment(arg.comma))

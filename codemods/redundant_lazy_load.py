@@ -114,7 +114,7 @@ class RedundantLazyLoad(Codemod):
             used = _bound_read(step.parts[0])
             if used is not None:
                 name, obj, attr = used
-                if isinstance(self._verdict(flow, effects, values, step, obj, attr), Proof) and self.allowed(line):
+                if isinstance(self._verdict(flow, effects, values, step, obj, attr), Proof):
                     self.refuse(
                         line,
                         f"skipped: the value is used ({name} = {obj}.{attr}); only `_ = {obj}.{attr}` "
@@ -254,13 +254,9 @@ class RedundantLazyLoad(Codemod):
         if verdict is None:
             return
         if isinstance(verdict, str):
-            if self.allowed(line):
-                self.refuse(line, f"skipped: {verdict}")
-            return
-        if not self.allowed(line) or not self.permits(line, verdict.tier, verdict.why):
-            return
-        self._remove[id(line)] = verdict
-        self.record(line, f"removed `{obj}.{attr}` trigger: {verdict.why}", tier=verdict.tier)
+            self.refuse(line, f"skipped: {verdict}")
+        elif self.record(line, f"removed `{obj}.{attr}` trigger: {verdict.why}", verdict.tier, verdict.why):
+            self._remove[id(line)] = verdict
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         if not any(id(s) in self._remove for s in original.body):
