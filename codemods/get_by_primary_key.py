@@ -70,6 +70,7 @@ from optimize.analyzers.values import (
 )
 from optimize.analyzers.sessions import Receiver, receiver_kind
 from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, Rewrite
+from optimize.codemods.statements import without_statements
 
 SESSION_GET_MIN_VERSION = (1, 4)
 DELETE_FUNCTIONS = {"sqlalchemy.delete", "sqlalchemy.sql.delete", "sqlalchemy.sql.expression.delete", "sqlmodel.delete"}
@@ -217,20 +218,13 @@ class GetByPrimaryKey(Codemod):
         if not any(id(s) in self._drop for s in original.body):
             return updated
         body: list[cst.BaseStatement] = []
-        carried: list[cst.EmptyLine] = []  # the dropped statement's comments and blank lines
         for orig, upd in zip(original.body, updated.body):
-            if id(orig) in self._drop:
-                carried.extend(upd.leading_lines)
-                continue
             plan = self._replace_value.pop(id(orig), None)
             if plan is not None:
                 small = upd.body[0]
                 upd = upd.with_changes(body=[small.with_changes(value=self._built(plan))])
-            if carried:
-                upd = upd.with_changes(leading_lines=[*carried, *upd.leading_lines])
-                carried = []
             body.append(upd)
-        return updated.with_changes(body=body)
+        return without_statements(original, updated.with_changes(body=body), self._drop)
 
     # --- the question: is this fetch a lookup by primary key, and may it become get? ---------
 

@@ -66,6 +66,7 @@ from optimize.analyzers.models import ModelInfo
 from optimize.analyzers.sessions import Receiver, receiver_kind, sessions_of
 from optimize.analyzers.values import SELECT_FUNCTIONS, Holds, read_fetch, resolve_entity
 from optimize.codemods.base import Codemod, Keep, Rewrite, unwrap_await
+from optimize.codemods.statements import without_statements
 
 # A fetch of one object by its key: what the identity map answers with the object itself.
 ONE_OBJECT = {Holds.OBJECT_OR_NONE, Holds.OBJECT}
@@ -322,19 +323,12 @@ class InMemoryRequery(Codemod):
         if not any(id(s) in self._replace or id(s) in self._drop for s in original.body):
             return updated
         body = []
-        carried: list[cst.EmptyLine] = []
         for orig, upd in zip(original.body, updated.body):
-            if id(orig) in self._drop:
-                carried.extend(upd.leading_lines)
-                continue
             if id(orig) in self._replace:
                 assign = upd.body[0]
                 upd = upd.with_changes(body=[assign.with_changes(value=cst.Name(self._replace[id(orig)]))])
-            if carried:
-                upd = upd.with_changes(leading_lines=[*carried, *upd.leading_lines])
-                carried = []
             body.append(upd)
-        return updated.with_changes(body=body)
+        return without_statements(original, updated.with_changes(body=body), self._drop)
 
 
 def _fetched_here(values: FunctionValues, step: Step, obj: str) -> bool:

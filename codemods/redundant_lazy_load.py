@@ -58,6 +58,7 @@ from optimize.analyzers.holds import FunctionValues
 from optimize.analyzers.models import EAGER_STRATEGIES, ModelInfo
 from optimize.analyzers.sessions import sessions_of
 from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, Rewrite, unwrap_await
+from optimize.codemods.statements import without_statements
 
 REFRESH_NAMES_MIN_VERSION = (2, 0, 4)
 _LOAD_WORDS = ("load", "lazy", "relationship", "trigger", "eager", "prefetch", "populate")
@@ -261,11 +262,7 @@ class RedundantLazyLoad(Codemod):
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         if not any(id(s) in self._remove for s in original.body):
             return updated
-        body = _without(original.body, updated.body, self._remove)
-        if not body:
-            body = [cst.SimpleStatementLine([cst.Pass()])]
-        return updated.with_changes(body=body)
-
+        return without_statements(original, updated, self._remove, _only_describes_the_load)
 
 def _refreshes(step: Step, obj: str) -> bool:
     """Whether ``step`` calls `<session>.refresh(obj, ...)` anywhere in it."""
@@ -345,32 +342,10 @@ def _describes_load(lines) -> bool:
     return bool(comments) and all(any(w in c for w in _LOAD_WORDS) for c in comments)
 
 
-def _without(originals, updates, remove: dict[int, Proof]):
-    """The statements minus the removed ones. A comment block above a run of removed
-    statements that only described the load goes with them; other comments move down."""
-    body = []
-    carried: list[cst.EmptyLine] = []
-    run_removed = True
-    for index, (orig, upd) in enumerate(zip(originals, updates)):
-        if id(orig) in remove:
-            starts_run = index == 0 or id(originals[index - 1]) not in remove
-            if starts_run:
-                # Does the whole run of trigger statements go?
-                j = index
-                while j < len(originals) and id(originals[j]) in remove:
-                    j += 1
-                next_is_trigger = j < len(originals) and _is_trigger_line(originals[j])
-                run_removed = not next_is_trigger
-                if not (run_removed and _describes_load(upd.leading_lines)):
-                    carried.extend(upd.leading_lines)
-            else:
-                carried.extend(upd.leading_lines)
-            continue
-        if carried:
-            upd = upd.with_changes(leading_lines=[*carried, *upd.leading_lines])
-            carried = []
-        body.append(upd)
-    return body
+def _only_describes_the_load(comments, following) -> bool:
+    """A comment block above removed triggers goes with them when it speaks only of loading
+    and no trigger that stays follows the run."""
+    return not (following is not None and _is_trigger_line(following)) and _describes_load(comments)
 
 
 def _is_trigger_line(statement) -> bool:
