@@ -130,6 +130,7 @@ class FireAndForgetBroadcast(Codemod):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._rewrite: dict[int, str] = {}  # id(statement) -> rationale
+        self._analysed: tuple[cst.FunctionDef, FunctionFlow, FunctionValues] | None = None
         self._needs_set = False
 
     # --- analysis --------------------------------------------------------------------------
@@ -160,15 +161,16 @@ class FireAndForgetBroadcast(Codemod):
         expiring = any(self.index.expires_on_commit(d, self.path) for d in dependencies) or (
             not sessions.may_be_sessions and not self.index.expire_on_commit_disabled()
         )
-        flow = FunctionFlow.of(node)
-        values = FunctionValues(self, self.index, flow, self.path)
         for statement in statements:
-            try:
-                step = flow.step_of(statement)
-            except KeyError:  # in a nested function
-                continue
             call = statement.body[0].value.expression  # type: ignore[union-attr]
-            self._judge(node, flow, values, step, statement, call, protected, expiring, route)
+            self._judge(node, statement, call, protected, expiring, route)
+
+    def _analysis(self, function: cst.FunctionDef) -> tuple[FunctionFlow, FunctionValues]:
+        """The function's flow graph and values, built once and only for a broadcast."""
+        if self._analysed is None or self._analysed[0] is not function:
+            flow = FunctionFlow.of(function)
+            self._analysed = (function, flow, FunctionValues(self, self.index, flow, self.path))
+        return self._analysed[1], self._analysed[2]
 
     def _callee(self, call: cst.Call) -> str | None:
         names = self.qualified_names(call.func)
@@ -183,9 +185,6 @@ class FireAndForgetBroadcast(Codemod):
     def _judge(
         self,
         function: cst.FunctionDef,
-        flow: FunctionFlow,
-        values: FunctionValues,
-        step: Step,
         statement: cst.SimpleStatementLine,
         call: cst.Call,
         protected: set[str],
@@ -209,6 +208,11 @@ class FireAndForgetBroadcast(Codemod):
             callers, why = self._only_handlers_call(function)
             if why is not None:
                 return self.refuse(statement, f"skipped: {why}")
+        flow, values = self._analysis(function)
+        try:
+            step = flow.step_of(statement)
+        except KeyError:  # in a nested function: judged with that function
+            return
         used = set().union(*(_references(arg.value) for arg in call.args)) if call.args else set()
         passed = sorted(used & protected)
         if passed:
