@@ -78,6 +78,27 @@ RECEIVE_METHODS = {
 WRITE_METHODS = {"commit", "flush", "add_all", "bulk_save_objects"}
 SESSION_WRITE_METHODS = {"add", "delete", "merge"}
 _WRITE_STATEMENTS = {"insert", "update", "delete"}
+EXECUTE_METHODS = {"execute", "exec", "execute_many", "executemany", "executescript"}
+
+
+def _statement_kind(statement: ast.AST) -> str:
+    """`select`, `update`, `insert`, `delete` for a statement chain (`sa.update(T).where(...)`)
+    or `text("...")` by its first word; `?` when it cannot be told."""
+    node = statement
+    while isinstance(node, ast.Call):
+        called = (dotted(node.func) or "").rsplit(".", 1)[-1]
+        if called in _WRITE_STATEMENTS | {"select"}:
+            return called
+        if called == "text" and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            words = node.args[0].value.split(None, 1)
+            return words[0].lower() if words and words[0].lower() in _WRITE_STATEMENTS | {"select"} else "?"
+        if not isinstance(node.func, ast.Attribute):
+            return "?"
+        node = node.func.value
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        words = node.value.split(None, 1)
+        return words[0].lower() if words and words[0].lower() in _WRITE_STATEMENTS | {"select"} else "?"
+    return "?"
 FACTORY_KINDS = {
     "sqlalchemy.orm.sessionmaker": "sessionmaker",
     "sqlalchemy.orm.session.sessionmaker": "sessionmaker",
@@ -209,6 +230,7 @@ class _FunctionScanner(ast.NodeVisitor):
         self.resolver = resolver
         self.cls = cls
         self.maybe_writes: list[str] = []
+        self.bound: dict[str, list[ast.AST]] = {}  # name -> the values the function assigns it
 
     def finish(self) -> None:
         sessions = {w.rsplit(".", 1)[0] for w in self.info.writes}
@@ -241,16 +263,26 @@ class _FunctionScanner(ast.NodeVisitor):
                 self.info.writes.append(f"{receiver}.{method}")
             elif method in SESSION_WRITE_METHODS:
                 self.maybe_writes.append(f"{receiver}.{method}")
-            if method in {"execute", "exec"} and node.args:
-                statement = node.args[0]
-                root = statement
-                while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
-                    root = root.func.value
-                if isinstance(root, ast.Call):
-                    called = (dotted(root.func) or "").rsplit(".", 1)[-1]
-                    if called in _WRITE_STATEMENTS:
-                        self.info.writes.append(f"{receiver}.{method}({called})")
+            if method in EXECUTE_METHODS and node.args and not self._reads_only(node.args[0]):
+                # Anything run that is not shown to be a SELECT may write: `update(...)`,
+                # `sa.update(...)`, a statement built earlier, `text("UPDATE ...")`.
+                self.info.writes.append(f"{receiver}.{method}({_statement_kind(node.args[0])})")
         self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.bound.setdefault(target.id, []).append(node.value)
+        self.generic_visit(node)
+
+    def _reads_only(self, statement: ast.AST, depth: int = 0) -> bool:
+        """Whether running ``statement`` only reads: a `select(...)` chain, `text("SELECT
+        ...")`, or a name the function binds only to those."""
+        if isinstance(statement, ast.Name) and depth < 3:
+            values = self.bound.get(statement.id, [])
+            return bool(values) and all(self._reads_only(v, depth + 1) for v in values)
+        return _statement_kind(statement) == "select"
+
 
 
 def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:

@@ -71,6 +71,7 @@ class Sessions:
     names: dict[str, str | None] = field(default_factory=dict)  # session -> dependency / factory
     injected: dict[str, str | None] = field(default_factory=dict)  # every `Depends(...)` parameter
     connections: set[str] = field(default_factory=set)  # `with engine.begin() as conn`
+    managed: set[str] = field(default_factory=set)  # every `with ... as name`: closed when the block ends
 
     @property
     def may_be_sessions(self) -> dict[str, str | None]:
@@ -99,9 +100,11 @@ def sessions_of(reader: NameReader, index: RepoIndex, function: cst.FunctionDef,
                 found.names[param.name.value] = dependency
     for item in m.findall(function.body, m.WithItem()):
         assert isinstance(item, cst.WithItem)
-        if item.asname is None or not isinstance(item.asname.name, cst.Name):
+        if item.asname is None:
             continue
-        _bind(reader, index, path, found, item.asname.name.value, item.item)
+        found.managed |= {n.value for n in m.findall(item.asname.name, m.Name())}
+        if isinstance(item.asname.name, cst.Name):
+            _bind(reader, index, path, found, item.asname.name.value, item.item)
     for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.Call())):
         assert isinstance(assign, cst.Assign) and isinstance(assign.targets[0].target, cst.Name)
         _bind(reader, index, path, found, assign.targets[0].target.value, assign.value)

@@ -152,8 +152,9 @@ class FireAndForgetBroadcast(Codemod):
         if not statements:
             return
         sessions = sessions_of(self, self.index, node, self.path)
-        # A name that may hold a session, a connection, the request or the websocket.
-        protected = set(sessions.may_be_sessions) | sessions.connections
+        # A name that may hold a session, a connection, the request or the websocket, or
+        # anything a `with` block manages (closed once the block ends, before the task runs).
+        protected = set(sessions.may_be_sessions) | sessions.connections | sessions.managed
         for param in [*node.params.params, *node.params.kwonly_params]:
             if param.annotation is not None and self.refers_to(param.annotation.annotation, REQUEST_TYPES):
                 protected.add(param.name.value)
@@ -216,7 +217,7 @@ class FireAndForgetBroadcast(Codemod):
         used = set().union(*(_references(arg.value) for arg in call.args)) if call.args else set()
         passed = sorted(used & protected)
         if passed:
-            return self.refuse(statement, f"skipped: {passed[0]} (the session, request or websocket) is passed to the coroutine")
+            return self.refuse(statement, f"skipped: {passed[0]} (a session, connection, request, websocket or what a `with` block manages) is passed to the coroutine")
         later = [s for s in flow.steps if flow.reaches(step, s)]  # what can run after it starts
         mutated = sorted(n for n in used if any(_mutates(s, n) for s in later))
         if mutated:
@@ -378,7 +379,7 @@ EXAMPLES = [
             async def digest(db: AsyncSession, project_id):
                 await manager.broadcast_to_room(f"project:{project_id}", {"db": db})
         """,
-        reason="session, request or websocket",
+        reason="db (a session, connection, request, websocket",
     ),
     Keep(
         name="a notification that writes to the database is not a broadcast",
@@ -391,6 +392,52 @@ EXAMPLES = [
                 await record_activity(db, project_id, "renamed")
         """,
         reason="writes to the database",
+    ),
+    Keep(
+        name="a notification that writes through execute(sa.update(...)) or a statement built before",
+        files={
+            **APP,
+            "app/seen.py": """
+                import sqlalchemy as sa
+                from sqlalchemy import update
+
+                from app.ws import manager
+
+                async def mark_seen(db, task_id):
+                    await db.execute(sa.update(Task).where(Task.id == task_id).values(seen=True))
+                    await manager.broadcast_to_room("tasks", {"seen": task_id})
+
+                async def mark_done(db, task_id):
+                    stmt = update(Task).where(Task.id == task_id).values(done=True)
+                    await db.execute(stmt)
+                    await manager.broadcast_to_room("tasks", {"done": task_id})
+            """,
+        },
+        code="""
+            from app.routes import router
+            from app.seen import mark_done, mark_seen
+
+            @router.post("/tasks/{task_id}/seen")
+            async def seen(task_id: int, db):
+                await mark_seen(db, task_id)
+                await mark_done(db, task_id)
+                return {"ok": True}
+        """,
+    ),
+    Keep(
+        name="an object a with block manages is closed when the block ends",
+        files=APP,
+        code="""
+            from app.events import handle_task_update
+            from app.routes import router
+
+            @router.post("/tasks/{task_id}")
+            async def touch(task_id: int, db):
+                async with db.session_context() as session:
+                    pass
+                await handle_task_update(project_id=session, task_id=task_id, action="touched")
+        """,
+        reason="is passed to the coroutine",
     ),
     Keep(
         name="a receive loop that relays to others is a listener, not a broadcast",

@@ -80,6 +80,7 @@ def test_sessions_opened_in_the_body_and_connections() -> None:
     assert found.names["self.session"] is None
     assert found.names["alias"] == "app.core.db.SessionLocal"
     assert found.connections == {"conn"}
+    assert found.managed == {"s", "plain", "conn"}  # closed when their block ends
     assert "conn" not in found.names
 
 
