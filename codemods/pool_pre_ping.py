@@ -54,6 +54,9 @@ class PoolPrePing(Codemod):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not self.refers_to(original.func, ENGINE_FACTORIES):
             return updated
+        explicit = keyword(original, "pool_pre_ping")
+        if explicit is not None and _is_name(explicit.value, "True"):
+            return updated  # already on; `**kwargs` cannot set it again (that raises TypeError)
         options = read_options(original, self)
         skip = engine_skip_reason(original, self, options=options)
         if skip:
@@ -338,6 +341,16 @@ EXAMPLES = [
                 return create_async_engine(url, **options)
         """,
         reason="options is a parameter",
+    ),
+    Keep(
+        name="already enabled beside **kwargs: nothing to say",
+        code="""
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            def build(url, **kwargs):
+                return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        """,
+        reason=None,
     ),
     Keep(
         name="already enabled",

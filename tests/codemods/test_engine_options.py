@@ -208,3 +208,16 @@ def test_newer_syntax_around_the_engine() -> None:
             return create_engine(url, **options)
     """}, "src/app/db.py")
     assert "return create_engine(url, **options, pool_pre_ping=True)" in result.tree.code
+
+
+def test_pre_ping_already_on_beside_kwargs_is_neither_changed_nor_reported() -> None:
+    # `**kwargs` holding pool_pre_ping too would raise "multiple values": the explicit
+    # keyword is what the engine gets.
+    source = """
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        def build(url, **kwargs):
+            return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    """
+    result = run(PoolPrePing, {"app/db.py": source}, "app/db.py")
+    assert not result.changes and not result.refusals
