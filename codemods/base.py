@@ -27,7 +27,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import (
     MetadataWrapper,
     ParentNodeProvider,
@@ -284,6 +286,20 @@ class Codemod(VisitorBasedCodemodCommand):
         refusal = Refusal(self.ID, self.path, self.line_of(node), reason)
         if refusal not in self.refusals:
             self.refusals.append(refusal)
+
+    def remove_imports_used_by(self, node: cst.CSTNode, among: Iterable[str]) -> None:
+        """Schedule the imports of the names in ``node`` that refer to one of ``among``
+        (`select` in a query the rewrite drops) for removal; LibCST's
+        `RemoveImportsVisitor` keeps any that something else still uses."""
+        wanted = set(among)
+        for name in [node, *m.findall(node, m.Name())] if not isinstance(node, cst.Name) else [node]:
+            if not isinstance(name, cst.Name):
+                continue
+            for qualified in self.qualified_names(name) & wanted:
+                module, _, obj = qualified.rpartition(".")
+                RemoveImportsVisitor.remove_unused_import(
+                    self.context, module, obj, None if name.value == obj else name.value
+                )
 
     def create_file(self, path: str, text: str) -> None:
         """Ask the engine to add a new repository file (e.g. a helper module)."""

@@ -58,6 +58,7 @@ from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.primary_keys import primary_key_order
 from optimize.analyzers.values import (
+    SELECT_FUNCTIONS,
     Entity,
     Fetch,
     Form,
@@ -68,6 +69,7 @@ from optimize.analyzers.values import (
     read_statement,
     resolve_entity,
 )
+from optimize.analyzers.flow import FunctionFlow
 from optimize.analyzers.sessions import Receiver, receiver_kind
 from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.statements import without_statements
@@ -128,6 +130,7 @@ class GetByPrimaryKey(Codemod):
         self._drop: set[int] = set()
         self._replace_value: dict[int, Lookup] = {}
         self._done: dict[int, cst.BaseExpression] = {}  # id(original call) -> its replacement
+        self._flows: tuple[cst.FunctionDef, FunctionFlow] | None = None
 
     # --- `(await db.execute(select(M).where(M.id == x))).scalar_one_or_none()` and kin ------
 
@@ -143,6 +146,7 @@ class GetByPrimaryKey(Codemod):
             return updated
         if not self.record(original, plan.rationale):
             return updated
+        self.remove_imports_used_by(original, SELECT_FUNCTIONS)
         replacement = self._in_place(original, self._built(plan))
         self._done[id(original)] = replacement
         return replacement
@@ -189,6 +193,7 @@ class GetByPrimaryKey(Codemod):
             if self.suppressed(first):  # the change spans both statements
                 self.refuse(second, SUPPRESSED)
             elif self.record(second, plan.rationale):
+                self.remove_imports_used_by(first, SELECT_FUNCTIONS)
                 self._drop.add(id(first))
                 self._replace_value[id(second)] = plan
 
@@ -341,7 +346,7 @@ class GetByPrimaryKey(Codemod):
         if kind is Receiver.UNKNOWN and isinstance(session, cst.Name) and session.value in {"self", "cls"}:
             # A repository class wrapping the session: its own get() need not be Session.get.
             return f"`{session.value}` is not known to be a Session: its get() may be another method"
-        deletion = _deletion_in(self, scope, code(session), fetch.source.statement.entity)
+        deletion = _deletion_in(self, scope, code(session), fetch.source.statement.entity, session, self._flow(scope))
         if deletion:
             return (
                 f"the function also deletes (`{deletion}`): get can return an object deleted "
@@ -358,6 +363,14 @@ class GetByPrimaryKey(Codemod):
                 allowed = ".".join(str(part) for part in minimum)
                 return f"Session.get needs SQLAlchemy 1.4; the project allows {allowed}"
         return None
+
+    def _flow(self, scope: cst.CSTNode | None) -> FunctionFlow | None:
+        """The flow graph of the function ``scope``, built once per function."""
+        if not isinstance(scope, cst.FunctionDef):
+            return None
+        if self._flows is None or self._flows[0] is not scope:
+            self._flows = (scope, FunctionFlow.of(scope))
+        return self._flows[1]
 
     def _function_of(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         current: cst.CSTNode | None = node
@@ -377,6 +390,15 @@ class _Substitute(cst.CSTTransformer):
         return self.done.get(id(original_node), updated_node)
 
 
+def _may_run_before(flow: FunctionFlow, call: cst.CSTNode, at: cst.CSTNode) -> bool:
+    """Whether ``call`` can run before ``at`` (a call in a nested function may run any time)."""
+    try:
+        first, then = flow.step_of(call), flow.step_of(at)
+    except KeyError:
+        return True
+    return flow.reaches(first, then)  # the same step: only when a loop runs it again
+
+
 def _fetched_value(statement: cst.BaseSmallStatement) -> cst.Call | None:
     """The call in `x = <call>` / `x: T = <call>` / `return <call>`."""
     if isinstance(statement, cst.Assign) and len(statement.targets) != 1:
@@ -386,14 +408,24 @@ def _fetched_value(statement: cst.BaseSmallStatement) -> cst.Call | None:
     return statement.value if isinstance(statement.value, cst.Call) else None
 
 
-def _deletion_in(codemod: Codemod, scope: cst.CSTNode | None, session: str, entity: Entity) -> str | None:
+def _deletion_in(
+    codemod: Codemod,
+    scope: cst.CSTNode | None,
+    session: str,
+    entity: Entity,
+    at: cst.CSTNode,
+    flow: FunctionFlow | None,
+) -> str | None:
     """The first delete in ``scope`` that can leave the looked-up object deleted in the
-    session but not flushed: `session.delete(obj)` (of any object),
-    `session.query(M)....delete()` or a `delete(M)` statement of the same model."""
+    session but not flushed when the fetch at ``at`` runs: `session.delete(obj)` (of any
+    object), `session.query(M)....delete()` or a `delete(M)` statement of the same model,
+    that can run before it (``flow``: earlier on some path, or in an earlier iteration)."""
     if scope is None:
         return None
     for call in m.findall(scope, m.Call()):
         assert isinstance(call, cst.Call)
+        if flow is not None and not _may_run_before(flow, call, at):
+            continue
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "delete":
             if code(func.value) == session:
@@ -513,7 +545,6 @@ EXAMPLES = [
                 return project
         """,
         after="""
-            from sqlalchemy import select
             from app.models import Project
 
             async def read_project(project_id, db):
@@ -580,7 +611,6 @@ EXAMPLES = [
         """,
         after="""
             from fastapi import Depends
-            from sqlalchemy import select
             from sqlalchemy.ext.asyncio import AsyncSession
             from app.models import Project
 
@@ -690,7 +720,7 @@ EXAMPLES = [
                 return (await session.exec(select(Hero).where(Hero.id == hero_id))).first()
         """,
         after="""
-            from sqlmodel import Session, select
+            from sqlmodel import Session
             from sqlmodel.ext.asyncio.session import AsyncSession
 
             from app.models import Hero
@@ -754,7 +784,6 @@ EXAMPLES = [
                 return result.scalar_one_or_none()
         """,
         after="""
-            from sqlalchemy import select
             from sqlalchemy.ext.asyncio import AsyncSession
 
             from .models.task import Task
@@ -982,6 +1011,44 @@ EXAMPLES = [
             class UserRepository(BaseRepository):
                 def find(self, user_id):
                     return self.query(User).filter(User.id == user_id).first()
+        """,
+    ),
+    Rewrite(
+        name="a delete after the lookup cannot change what it finds",
+        files=MODELS,
+        requirements="sqlalchemy>=2.0\n",
+        before="""
+            from sqlalchemy import select
+            from app.models import Project
+
+            async def remove(db, pid):
+                project = (await db.execute(select(Project).where(Project.id == pid))).scalar_one_or_none()
+                if project is not None:
+                    await db.delete(project)
+                return project
+        """,
+        after="""
+            from app.models import Project
+
+            async def remove(db, pid):
+                project = await db.get(Project, pid)
+                if project is not None:
+                    await db.delete(project)
+                return project
+        """,
+    ),
+    Keep(
+        name="a delete in the loop runs before the next iteration's lookup",
+        reason="get can return an object deleted in the session",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from app.models import Project
+
+            async def remove_all(db, pids):
+                for pid in pids:
+                    project = (await db.execute(select(Project).where(Project.id == pid))).scalar_one_or_none()
+                    await db.delete(project)
         """,
     ),
     Keep(

@@ -55,7 +55,6 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node as name_of
-from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.effects import SessionEffects
@@ -84,7 +83,6 @@ class Query:
     column: str  # the model's column compared with it
     result_statement: cst.SimpleStatementLine | None = None  # `result = await db.execute(...)`
     result_name: str | None = None
-    select_call: cst.Call | None = None
 
 
 class InMemoryRequery(Codemod):
@@ -151,14 +149,13 @@ class InMemoryRequery(Codemod):
             key = statement.equalities[0].value
         if not isinstance(key, cst.Attribute):
             return None
-        query = Query(line, step, target, model, key, model.primary_key[0], select_call=_select_call(inner, self))
+        query = Query(line, step, target, model, key, model.primary_key[0])
         result = values.result_of(step, inner)
         if result is not None:  # result = await db.execute(...); x = result.scalar_one()
             binding, name = result
             if not (isinstance(binding.statement, cst.SimpleStatementLine) and len(binding.statement.body) == 1):
                 return None
             query.result_statement, query.result_name = binding.statement, name
-            query.select_call = _select_call(binding.statement, self)
         return query
 
     def _get(self, function: cst.FunctionDef, call: cst.BaseExpression) -> tuple[ModelInfo, cst.Attribute] | None:
@@ -246,13 +243,9 @@ class InMemoryRequery(Codemod):
         self._replace[id(query.statement)] = obj
         if query.result_statement is not None:
             self._drop.add(id(query.result_statement))
-        if query.select_call is not None and isinstance(query.select_call.func, cst.Name):
-            local = query.select_call.func.value
-            for qualified in self.qualified_names(query.select_call.func) & SELECT_FUNCTIONS:
-                module, _, obj_name = qualified.rpartition(".")
-                RemoveImportsVisitor.remove_unused_import(
-                    self.context, module, obj_name, None if local == obj_name else local
-                )
+        for dropped in (query.result_statement, query.statement):
+            if dropped is not None:
+                self.remove_imports_used_by(dropped, SELECT_FUNCTIONS)
 
     def _in_session(
         self, flow: FunctionFlow, values: FunctionValues, effects: SessionEffects, assigned: Step, obj: str, query: cst.CSTNode
@@ -356,14 +349,6 @@ def _adds(call: cst.CSTNode, obj: str, collection: str | None) -> bool:
     if isinstance(arg, (cst.List, cst.Tuple, cst.Set)):
         return any(m.matches(element.value, m.Name(obj)) for element in arg.elements)
     return collection is not None and m.matches(arg, m.Name(collection))
-
-
-def _select_call(expr: cst.BaseExpression, codemod: Codemod) -> cst.Call | None:
-    """The `select(...)` call a fetch's statement is built on, if any."""
-    for call in m.findall(expr, m.Call()):
-        if isinstance(call, cst.Call) and codemod.refers_to(call.func, SELECT_FUNCTIONS):
-            return call
-    return None
 
 
 def _reference_count(function: cst.FunctionDef, name: str) -> int:
