@@ -57,6 +57,8 @@ class ModelInfo:
     bases: tuple[str, ...] = ()  # base classes, qualified through the module's imports
     mapped: bool = True  # False: a plain class (kept for subclasses that are models)
     indexes: list[IndexInfo] = field(default_factory=list)  # multi-column and named ones
+    # `__table_args__` may name the primary key (a PrimaryKeyConstraint, or a value not read here)
+    key_in_table_args: bool = False
 
     @property
     def primary_key(self) -> tuple[str, ...]:
@@ -204,6 +206,7 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
             continue
         if name == "__table_args__":
             info.indexes.extend(table_indexes(value, None))
+            info.key_in_table_args = _may_name_key(value)
             continue
         kind = _factory(value, resolve)
         if kind in RELATIONSHIP_FACTORIES and isinstance(value, ast.Call):
@@ -252,6 +255,24 @@ def table_indexes(value: ast.AST | None, owner: str | None) -> list[IndexInfo]:
         unique = INDEX_FACTORIES[kind] or _true(_kw(call, "unique"))
         found.append(IndexInfo(tuple(c for c in columns if c), unique, name))
     return found
+
+
+def _may_name_key(value: ast.AST | None) -> bool:
+    """Whether a `__table_args__` value may declare the primary key: it holds a
+    `PrimaryKeyConstraint(...)`, or it is not a literal tuple / dict read here."""
+    if isinstance(value, ast.Dict):
+        return False
+    if not isinstance(value, (ast.Tuple, ast.List)):
+        return True
+    for element in value.elts:
+        if isinstance(element, ast.Dict):
+            continue
+        if not isinstance(element, ast.Call):
+            return True
+        kind = _short(ast.unparse(element.func))
+        if kind == "PrimaryKeyConstraint" or kind not in {"Index", "UniqueConstraint", "CheckConstraint", "ForeignKeyConstraint"}:
+            return True
+    return False
 
 
 def _index_column(arg: ast.AST, owner: str | None) -> str | None:

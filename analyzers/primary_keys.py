@@ -6,8 +6,9 @@ only when nothing else decides it (pinned in
 `tests/sqlalchemy_pins/test_get_by_primary_key_forms.py`):
 - a key column a mixin or parent class contributes is placed after the class's own;
 - `mapped_column(sort_order=...)` reorders the table's columns;
-- `__table_args__ = (PrimaryKeyConstraint("b", "a"),)` names the key in its own order,
-  and `__mapper_args__ = {"primary_key": [...]}` or `__table__` replace it.
+- `__table_args__ = (PrimaryKeyConstraint("b", "a"),)` names the key in its own order
+  (a `__table_args__` of indexes, other constraints and a dict of options does not), and
+  `__mapper_args__ = {"primary_key": [...]}` or `__table__` replace it.
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ def _key_declaration(index: RepoIndex, model: ModelInfo, depth: int) -> str | No
     inheritance: the key is that table's)."""
     facts = index.facts.get(model.path)
     if facts is not None:
+        declared = facts.classes.get(model.name)
         for field in facts.class_fields:
             if field.cls == model.name and field.name in KEY_DECLARATIONS:
+                if field.name == "__table_args__" and declared is not None and not declared.key_in_table_args:
+                    continue  # indexes, constraints and options only: the key keeps the columns' order
                 return f"{model.name}.{field.name}"
         for attribute in KEY_DECLARATIONS:  # `@declared_attr def __table_args__(cls)`
             if f"{facts.module}.{model.name}.{attribute}" in facts.functions:

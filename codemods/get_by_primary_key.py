@@ -287,14 +287,18 @@ class GetByPrimaryKey(Codemod):
         if fetch.key is None and not {e.column for e in fetch.source.statement.equalities} & set(namesake.primary_key):
             return None
         if any("<locals>" in n for n in entity.names):
-            what = "a local name"
+            what = (
+                f"an attribute of `{code(entity.node.value)}`, which the index cannot type"
+                if isinstance(entity.node, cst.Attribute)
+                else "a local name"
+            )
         elif entity.names:
             what = ", ".join(sorted(entity.names))
         else:
             what = "not imported"
         return (
-            f"`{entity.written}` here is {what}, not a mapped model class of the repository "
-            f"(the model {short} is in {namesake.path})"
+            f"`{entity.written}` here is {what}, not shown to be a mapped model class of the "
+            f"repository (the model {short} is in {namesake.path})"
         )
 
     def _statement_reason(self, fetch: Fetch, key: tuple[str, ...]) -> str | None:
@@ -441,7 +445,7 @@ def _deletion_in(
 
 MODELS = {
     "app/models.py": """
-        from sqlalchemy import ForeignKey, PrimaryKeyConstraint
+        from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint
         from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
         class Base(DeclarativeBase):
@@ -471,6 +475,13 @@ MODELS = {
             __table_args__ = (PrimaryKeyConstraint("scope", "user_id"),)
             user_id: Mapped[int] = mapped_column(primary_key=True)
             scope: Mapped[str] = mapped_column(primary_key=True)
+
+        class Seat(Base):
+            __tablename__ = "seats"
+            __table_args__ = (Index("ix_seats_role", "role"), {"comment": "who sits where"})
+            room_id: Mapped[int] = mapped_column(primary_key=True)
+            number: Mapped[int] = mapped_column(primary_key=True)
+            role: Mapped[str]
     """,
 }
 
@@ -815,7 +826,7 @@ EXAMPLES = [
     ),
     Keep(
         name="a plain class named like a model, imported from elsewhere",
-        reason="not a mapped model class",
+        reason="not shown to be a mapped model class",
         files={
             **PACKAGE_MODELS,
             "app/domain/task.py": """
@@ -972,6 +983,23 @@ EXAMPLES = [
 
             async def f(db, tenant_id, doc_id):
                 return (await db.execute(select(Document).where(Document.tenant_id == tenant_id, Document.id == doc_id))).scalar_one_or_none()
+        """,
+    ),
+    Rewrite(
+        name="composite key beside __table_args__ of indexes and options: the columns' order",
+        files=MODELS,
+        requirements="sqlalchemy>=2.0\n",
+        before="""
+            from app.models import Seat
+
+            def seat(session, room_id, number):
+                return session.query(Seat).filter(Seat.number == number, Seat.room_id == room_id).one_or_none()
+        """,
+        after="""
+            from app.models import Seat
+
+            def seat(session, room_id, number):
+                return session.get(Seat, (room_id, number))
         """,
     ),
     Keep(

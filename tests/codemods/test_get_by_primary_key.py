@@ -79,7 +79,7 @@ def test_the_plain_class_in_another_layout_is_left_alone() -> None:
     assert result.tree.code == textwrap.dedent(code).lstrip("\n")
     assert not result.changes
     [refusal] = result.refusals
-    assert "domain.task.Task, not a mapped model class of the repository" in refusal.reason
+    assert "domain.task.Task, not shown to be a mapped model class of the repository" in refusal.reason
     assert "(the model Task is in src/app/models.py)" in refusal.reason
 
 

@@ -14,7 +14,7 @@ import types
 
 import libcst as cst
 import pytest
-from sqlalchemy import PrimaryKeyConstraint, create_engine, event, select, text
+from sqlalchemy import Index, PrimaryKeyConstraint, UniqueConstraint, create_engine, event, select, text
 from sqlalchemy.exc import NoResultFound, SAWarning
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, with_loader_criteria
@@ -231,10 +231,19 @@ class Constrained(PinBase):
     a: Mapped[int] = mapped_column(primary_key=True)
 
 
+class Indexed(PinBase):
+    __tablename__ = "pin_indexed"
+    __table_args__ = (Index("ix_pin_indexed_c", "c"), UniqueConstraint("a", "c"), {"info": {"x": 1}})
+    b: Mapped[int] = mapped_column(primary_key=True)
+    a: Mapped[int] = mapped_column(primary_key=True)
+    c: Mapped[int]
+
+
 @pytest.mark.parametrize(
     "cls, order",
     [
         (Declared, ["b", "a"]),  # the class's declaration order...
+        (Indexed, ["b", "a"]),  # ...also beside indexes, other constraints and options...
         (FromMixin, ["b", "a"]),  # ...a mixin's key column after the class's own...
         (SortOrdered, ["a", "b"]),  # ...unless sort_order...
         (Constrained, ["a", "b"]),  # ...or a PrimaryKeyConstraint decides
