@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
@@ -25,6 +25,7 @@ from optimize.config import Config
 from optimize.errors import OptimizeError
 from optimize.files import CommittedTree, Skip, discover, project_files
 from optimize.formatting import black_reformat
+from optimize.lines import origin_line
 from optimize.transform import run_codemod
 from optimize.workers import map_in_workers
 
@@ -184,6 +185,7 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
     result = _FilePlan([None] * len(run.codemods))
     tree: cst.Module | None = None
     wrapper: MetadataWrapper | None = None
+    original = source  # positions are reported in its lines, whatever ran before
     for position in range(first, len(run.codemods)):
         codemod = run.codemods[position]
         if not codemod.applies(source, run.index):
@@ -218,7 +220,8 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
                 Refusal(codemod.ID, path, 0, f"skipped: internal error {type(exc).__name__}: {exc}")
             )
             continue
-        step.refusals.extend(done.refusals)
+        to_origin = origin_line(original, source)
+        step.refusals.extend(replace(r, line=to_origin(r.line)) for r in done.refusals)
         new_source = done.tree.bytes if done.tree.code != tree.code else source
         if new_source == source:
             continue
@@ -239,7 +242,7 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
         tree = done.tree if new_source == done.tree.bytes else cst.parse_module(new_source)
         wrapper = None  # the new tree may share nodes with the old one: metadata anew
         step.edit = FileEdit(path, source, new_source)
-        step.changes.extend(done.changes)
+        step.changes.extend(replace(c, line=to_origin(c.line)) for c in done.changes)
         step.created = {p: text.encode() for p, text in done.created_files.items()}
         source = new_source
     return result

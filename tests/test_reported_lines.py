@@ -1,0 +1,45 @@
+"""Positions are reported in the lines of the file the run started from, even for a codemod
+that reads a file an earlier codemod already rewrote (`optimize.lines`)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from optimize import engine
+from optimize.codemods.registry import by_id
+from optimize.config import Config
+from optimize.lines import origin_line
+
+SOURCE = textwrap.dedent(
+    """\
+    import asyncio
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(
+        "postgresql://app@db/app",
+        echo=False,
+    )
+
+
+    async def job():
+        asyncio.create_task(work())
+    """
+)
+
+
+def test_a_later_codemod_reports_the_line_on_disk(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SOURCE)
+    codemods = [by_id()["pool-pre-ping"], by_id()["dangling-task"]]
+    result = engine.plan(tmp_path, codemods, Config(), unsafe_allowed=True, jobs=1)
+    lines = {o.codemod.ID: [c.line for c in o.changes] for o in result.outcomes}
+    # pool-pre-ping adds a line to the engine call above the task; dangling-task still
+    # reports the line the `create_task` is on in the file as committed.
+    assert SOURCE.splitlines()[11].strip() == "asyncio.create_task(work())"
+    assert lines == {"pool-pre-ping": [5], "dangling-task": [12]}
+
+
+def test_lines_written_by_an_earlier_codemod_map_to_where_they_were_written() -> None:
+    to_origin = origin_line(b"a\nb\nc\nd\n", b"x\na\nb\nC\nC2\nd\n")
+    assert [to_origin(line) for line in range(0, 7)] == [0, 1, 1, 2, 3, 3, 4]
