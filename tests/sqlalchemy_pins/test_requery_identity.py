@@ -14,29 +14,10 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from sqlalchemy import ForeignKey, create_engine, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
-
-class Base(DeclarativeBase):
-    pass
-
-
-class TaskStatus(Base):
-    __tablename__ = "task_statuses"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
-
-    @classmethod
-    def create_default_statuses(cls) -> list["TaskStatus"]:
-        return [cls(name=name) for name in ("Todo", "In Progress", "Done")]
-
-
-class Project(Base):
-    __tablename__ = "projects"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(default="")
-    derived_status_id: Mapped[int | None] = mapped_column(ForeignKey("task_statuses.id"))
+from tests.sqlalchemy_pins.test_requery_in_a_loop import Base, Project, TaskStatus
 
 
 @pytest.fixture

@@ -37,6 +37,10 @@ class TaskStatus(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str]
 
+    @classmethod
+    def create_default_statuses(cls) -> list["TaskStatus"]:
+        return [cls(name=name) for name in ("Todo", "In Progress", "Done")]
+
 
 class Project(Base):
     __tablename__ = "projects"
