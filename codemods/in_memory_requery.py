@@ -325,7 +325,11 @@ class InMemoryRequery(Codemod):
 
 
 def _fetched_here(values: FunctionValues, step: Step, obj: str) -> bool:
-    """Whether ``step`` binds ``obj`` to an object a session handed out (a query or `get`)."""
+    """Whether ``step`` binds ``obj`` to an object a session handed out (a query or `get`,
+    or iterating a query's results)."""
+    if step.kind == "for":
+        held = values.bound_by(step, obj)
+        return held is not None and held.fetch is not None
     small = step.parts[0] if step.kind == "simple" and step.parts else None
     value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
     if value is None:
