@@ -59,23 +59,20 @@ from libcst.metadata import ParentNodeProvider
 from optimize.analyzers.primary_keys import primary_key_order
 from optimize.analyzers.values import (
     SELECT_FUNCTIONS,
-    Entity,
     Fetch,
     Form,
     Holds,
     holds_sql,
     read_fetch,
     read_source,
-    read_statement,
-    resolve_entity,
 )
+from optimize.analyzers.effects import EffectKind, SessionEffects
 from optimize.analyzers.flow import FunctionFlow
 from optimize.analyzers.sessions import Receiver, receiver_kind
 from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.statements import without_statements
 
 SESSION_GET_MIN_VERSION = (1, 4)
-DELETE_FUNCTIONS = {"sqlalchemy.delete", "sqlalchemy.sql.delete", "sqlalchemy.sql.expression.delete", "sqlmodel.delete"}
 # Why a chain method rules the rewrite out (others: "get would not apply it").
 METHOD_REASONS = {
     "options": "get would not apply loader options to an object the session already holds",
@@ -350,7 +347,7 @@ class GetByPrimaryKey(Codemod):
         if kind is Receiver.UNKNOWN and isinstance(session, cst.Name) and session.value in {"self", "cls"}:
             # A repository class wrapping the session: its own get() need not be Session.get.
             return f"`{session.value}` is not known to be a Session: its get() may be another method"
-        deletion = _deletion_in(self, scope, code(session), fetch.source.statement.entity, session, self._flow(scope))
+        deletion = self._deletion_before(scope, code(session), session)
         if deletion:
             return (
                 f"the function also deletes (`{deletion}`): get can return an object deleted "
@@ -366,6 +363,27 @@ class GetByPrimaryKey(Codemod):
             if minimum < SESSION_GET_MIN_VERSION:
                 allowed = ".".join(str(part) for part in minimum)
                 return f"Session.get needs SQLAlchemy 1.4; the project allows {allowed}"
+        return None
+
+    def _deletion_before(self, scope: cst.CSTNode | None, session: str, at: cst.CSTNode) -> str | None:
+        """A delete through ``session`` (`session.delete(obj)`, `session.query(M)....delete()`,
+        `session.execute(delete(M))`) or a local function using it, that can run before the
+        fetch at ``at``: earlier on some path, or in an earlier iteration (`effects`)."""
+        flow = self._flow(scope)
+        if flow is None:
+            return None
+        try:
+            target = flow.step_of(at)
+        except KeyError:
+            return None
+        effects = SessionEffects(flow, {session: None}, self.index, self.path)
+        for step in flow.steps:
+            if not flow.reaches(step, target):
+                continue
+            for effect in effects.of(step):
+                through = effect.session is not None and (effect.session == session or effect.session.startswith(f"{session}."))
+                if through and (effect.kind is EffectKind.DELETE or effect.what.endswith("uses the session")):
+                    return effect.what
         return None
 
     def _flow(self, scope: cst.CSTNode | None) -> FunctionFlow | None:
@@ -394,15 +412,6 @@ class _Substitute(cst.CSTTransformer):
         return self.done.get(id(original_node), updated_node)
 
 
-def _may_run_before(flow: FunctionFlow, call: cst.CSTNode, at: cst.CSTNode) -> bool:
-    """Whether ``call`` can run before ``at`` (a call in a nested function may run any time)."""
-    try:
-        first, then = flow.step_of(call), flow.step_of(at)
-    except KeyError:
-        return True
-    return flow.reaches(first, then)  # the same step: only when a loop runs it again
-
-
 def _fetched_value(statement: cst.BaseSmallStatement) -> cst.Call | None:
     """The call in `x = <call>` / `x: T = <call>` / `return <call>`."""
     if isinstance(statement, cst.Assign) and len(statement.targets) != 1:
@@ -411,37 +420,6 @@ def _fetched_value(statement: cst.BaseSmallStatement) -> cst.Call | None:
         return None
     return statement.value if isinstance(statement.value, cst.Call) else None
 
-
-def _deletion_in(
-    codemod: Codemod,
-    scope: cst.CSTNode | None,
-    session: str,
-    entity: Entity,
-    at: cst.CSTNode,
-    flow: FunctionFlow | None,
-) -> str | None:
-    """The first delete in ``scope`` that can leave the looked-up object deleted in the
-    session but not flushed when the fetch at ``at`` runs: `session.delete(obj)` (of any
-    object), `session.query(M)....delete()` or a `delete(M)` statement of the same model,
-    that can run before it (``flow``: earlier on some path, or in an earlier iteration)."""
-    if scope is None:
-        return None
-    for call in m.findall(scope, m.Call()):
-        assert isinstance(call, cst.Call)
-        if flow is not None and not _may_run_before(flow, call, at):
-            continue
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "delete":
-            if code(func.value) == session:
-                return code(call)
-            deleted = read_statement(codemod, codemod.index, func.value)
-            if deleted is not None and deleted.form is Form.QUERY and deleted.entity.same_model(entity):
-                return code(call)
-        elif codemod.refers_to(func, DELETE_FUNCTIONS) and call.args:
-            deleted_entity = resolve_entity(codemod, codemod.index, call.args[0].value)
-            if deleted_entity is not None and deleted_entity.same_model(entity):
-                return code(call)
-    return None
 
 MODELS = {
     "app/models.py": """

@@ -194,3 +194,44 @@ def test_query_get_passes_a_composite_key_on_as_it_is() -> None:
         "so its order is the mapper's, not the class's"
     )
     assert [r.reason for r in result.refusals] == [inherited]
+
+
+@pytest.mark.parametrize(
+    "deletion",
+    [
+        "db.query(Task).filter(Task.title == 'old').delete()",
+        "db.execute(delete(Task).where(Task.title == 'old'))",
+        "db.delete(other)",
+        "purge()",  # a local function that uses the session
+    ],
+)
+def test_a_delete_through_the_session_before_the_lookup_stops_it(deletion: str) -> None:
+    source = f"""
+        from sqlalchemy import delete, select
+        from app.models import Task
+
+        def replace(db, other, task_id):
+            def purge():
+                db.delete(other)
+
+            {deletion}
+            return db.execute(select(Task).where(Task.id == task_id)).scalar_one_or_none()
+    """
+    result = run("app/routers/tasks.py", source, {"app/models.py": TASK_MODEL})
+    assert not result.changes
+    assert any("get can return an object deleted in the session" in r.reason for r in result.refusals)
+
+
+def test_a_delete_on_another_object_or_after_the_lookup_does_not() -> None:
+    source = """
+        from sqlalchemy import select
+        from app.models import Task
+
+        def replace(db, cache, task_id):
+            cache.delete(task_id)
+            task = db.execute(select(Task).where(Task.id == task_id)).scalar_one_or_none()
+            db.delete(task)
+            return task
+    """
+    result = run("app/routers/tasks.py", source, {"app/models.py": TASK_MODEL})
+    assert [c.line for c in result.changes] == [6]
