@@ -97,15 +97,26 @@ def helper_location(codemod: Codemod) -> HelperPlace | None:
     directory = PurePosixPath(codemod.path).parent
     if directory not in packages:
         return None
-    top = _top_package(directory, packages)
-    helper = (top / HELPER_FILE).as_posix()
+    if _top_package(directory, packages) == _ROOT:
+        helper = HELPER_FILE
+        place = HelperPlace(helper, HELPER_FILE[:-3], level=len(directory.parts) + 1)
+    else:
+        # The top-level package as the interpreter imports it (the index's module names):
+        # a namespace directory inside the package tree (`pkg/routes/streaming/` without
+        # `__init__.py`) is a portion of `pkg`, not where a package starts.
+        names = codemod.index.modules.candidates(codemod.path)
+        if not names or "." not in names[0].name:
+            return None
+        top = names[0].name.split(".", 1)[0]
+        helper = PurePosixPath(*names[0].root, top, HELPER_FILE).as_posix()
+        place = HelperPlace(helper, f"{top}.{HELPER_FILE[:-3]}")
+        # The import must name the helper file under the same root, or it is not written.
+        if all(n.name != place.module for n in codemod.index.modules.candidates(helper)):
+            return None
     facts = codemod.index.facts.get(helper)
     if facts is not None and not any(q.endswith("." + HELPER_FUNCTION) for q in facts.functions):
         return None
-    if top == _ROOT:
-        return HelperPlace(helper, HELPER_FILE[:-3], level=len(directory.parts) + 1)
-    # A top-level package imports by its own name.
-    return HelperPlace(helper, f"{top.name}.{HELPER_FILE[:-3]}")
+    return place
 
 
 def use_helper(codemod: Codemod) -> str | None:

@@ -112,3 +112,33 @@ def test_every_codemod_reverts_to_the_original_bytes_and_reapplies_to_nothing(tm
         result = run_cli("revert", str(app), codemod)
         assert result.exit_code == 0, result.output
     assert snapshot(app)["files"] == original
+
+
+def test_the_helper_goes_in_the_top_level_package_past_a_namespace_directory(tmp_path: Path) -> None:
+    # `streaming/` has no `__init__.py`: it is a namespace portion of `pkg.routes`, so
+    # `channels` is not a top-level package and `from channels.background_tasks import ...`
+    # would not import. The rewritten package must import in a fresh interpreter.
+    app = tmp_path / "app"
+    make_repo(
+        app,
+        {
+            "pkg/__init__.py": "",
+            "pkg/routes/__init__.py": "",
+            "pkg/routes/streaming/channels/__init__.py": "",
+            "pkg/routes/streaming/channels/live.py": (
+                "import asyncio\n\n\nasync def work():\n    pass\n\n\n"
+                "async def start():\n    asyncio.create_task(work())\n"
+            ),
+        },
+    )
+    assert run_cli("apply", str(app)).exit_code == 0
+    assert (app / "pkg" / "background_tasks.py").exists()
+    assert not (app / "pkg" / "routes" / "streaming" / "channels" / "background_tasks.py").exists()
+    live = (app / "pkg/routes/streaming/channels/live.py").read_text()
+    assert "from pkg.background_tasks import spawn_background" in live
+    program = (
+        "import asyncio, pkg.routes.streaming.channels.live as live\n"
+        "asyncio.run(live.start())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=app, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
