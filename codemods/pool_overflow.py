@@ -36,20 +36,24 @@ process so a reviewer can multiply it by the number of workers. A value is never
 non-literal values are reported, not changed. SQLAlchemy raises `TypeError` when
 `max_overflow` reaches a pool without overflow (`NullPool`, `StaticPool`,
 `SingletonThreadPool`, `AssertionPool`, which in-memory sqlite URLs get): such engines, and
-every engine with a sqlite URL literal, are never given the argument.
+every engine with a sqlite URL literal, are never given the argument. A limit that looks
+chosen is left alone with the reason: `max_overflow=0` (no overflow at all), a value under
+or beside a comment about connection limits (pgbouncer, `max_connections`, "do not
+raise"), and every engine in a script, a migration or a test, whose pool serves one job.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
-from optimize.analyzers.settings_lookup import resolve_setting
-from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite, dotted_chain
 from optimize.analyzers.engine_options import OPTIONS_METADATA, EngineOptions, Option, code, read_options
 from optimize.analyzers.engines import ENGINE_FACTORIES, NO_OVERFLOW_POOLS, engine_skip_reason, keyword, url_literal
+from optimize.analyzers.settings_lookup import resolve_setting
+from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite, dotted_chain
 from optimize.codemods.engines import add_keyword
 from optimize.codemods.options import int_between
 
@@ -58,6 +62,28 @@ _FIELD = re.compile(r"^(?:[a-z0-9]+_)*max_overflow$", re.IGNORECASE)
 _FIELD_FACTORIES = {"pydantic.Field", "pydantic.fields.Field", "dataclasses.field", "sqlmodel.Field"}
 DEFAULT_POOL_SIZE = 5  # SQLAlchemy's QueuePool default
 DEFAULT_MAX_OVERFLOW = 10
+
+
+# A comment that says the limit is deliberate.
+_LIMIT_COMMENT = re.compile(
+    r"pgbouncer|pgpool|max_connections|connection limit|too many connections|exhaust"
+    r"|do not (raise|increase)|don'?t (raise|increase)|keep (it )?(low|small)",
+    re.IGNORECASE,
+)
+
+
+def _not_serving(path: str) -> str | None:
+    """'a script', 'a migration', 'a test' when ``path`` is one (by its directories or name)."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    dirs = {p.lower() for p in parts[:-1]}
+    if dirs & {"migrations", "alembic"}:
+        return "a migration"
+    if dirs & {"tests", "test"} or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return "a test"
+    if dirs & {"scripts", "script", "bin", "tools"}:
+        return "a script"
+    return None
 
 
 def _int_literal(node: cst.BaseExpression) -> int | None:
@@ -95,6 +121,10 @@ class PoolOverflow(Codemod):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not self.refers_to(original.func, ENGINE_FACTORIES):
             return updated
+        place = _not_serving(self.path)
+        if place is not None:
+            self.refuse(original, f"skipped: an engine in {place}: its pool is sized for that one job")
+            return updated
         options = read_options(original, self)
         skip = engine_skip_reason(original, self, pools=NO_OVERFLOW_POOLS, options=options)
         if skip:
@@ -129,6 +159,10 @@ class PoolOverflow(Codemod):
             self._follow_setting(original, option)
             return updated
         if value >= self.target:
+            return updated
+        chosen = self._chosen_on_purpose(option.value, value)
+        if chosen is not None:
+            self.refuse(original, f"skipped: max_overflow={value}{option.where()} {chosen}")
             return updated
         if not option.in_call:
             self.refuse(
@@ -227,6 +261,10 @@ class PoolOverflow(Codemod):
             return None
         if literal >= self.target:
             return None
+        chosen = self._chosen_on_purpose(node, literal)
+        if chosen is not None:
+            self.refuse(node, f"skipped: {owner}={literal} {chosen}")
+            return None
         # An engine that must not get overflow (NullPool, sqlite memory) and reads this
         # field already fails at creation with any value: raising it breaks nothing there.
         if not self.record(node, f"{owner} {literal} -> {self.target}: " + self._budget(self._sibling_pool_size(name))):
@@ -268,6 +306,22 @@ class PoolOverflow(Codemod):
                 if target and target.lower() == wanted and value is not None:
                     return self._field_default(value)[0]
         return DEFAULT_POOL_SIZE if self._class_stack else None
+
+    def _chosen_on_purpose(self, node: cst.CSTNode | None, value: int) -> str | None:
+        """Why a low limit looks deliberate: 0 (no overflow at all), or a comment on the
+        lines just above or beside ``node`` about connection limits."""
+        if value == 0:
+            return "allows no overflow connection at all, which is a choice (a single connection, pgbouncer)"
+        if node is None:
+            return None
+        line = self.line_of(node)
+        lines = self._source_lines or []
+        for number in range(max(1, line - 3), min(len(lines), line) + 1):
+            text = lines[number - 1]
+            comment = text[text.index("#"):] if "#" in text else ""
+            if _LIMIT_COMMENT.search(comment):
+                return f"sits under a comment about connection limits ({comment.strip()[:80]}): not ours to raise"
+        return None
 
     def _budget(self, pool_size: int | None) -> str:
         if pool_size is None:
@@ -379,7 +433,7 @@ EXAMPLES = [
         before="""
             from dataclasses import dataclass
 
-            DB_MAX_OVERFLOW = 0
+            DB_MAX_OVERFLOW = 2
 
             @dataclass
             class PoolConfig:
@@ -486,6 +540,29 @@ EXAMPLES = [
             engine = create_engine("postgresql://app@db/app", **engine_options)
         """,
         reason="engine_options is bound more than once",
+    ),
+    Keep(
+        name="max_overflow=0 is a choice: one connection, no overflow",
+        code="""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("postgresql://app@db/app", pool_size=1, max_overflow=0)
+        """,
+        reason="allows no overflow connection at all",
+    ),
+    Keep(
+        name="a limit under a comment about pgbouncer",
+        code="""
+            from sqlalchemy import create_engine
+
+            engine = create_engine(
+                "postgresql://app@db/app",
+                pool_size=5,
+                # pgbouncer gives this service 10 client connections: do not raise
+                max_overflow=5,
+            )
+        """,
+        reason="sits under a comment about connection limits",
     ),
     Keep(
         name="never lowered",

@@ -154,8 +154,9 @@ def test_pool_less_engine_reading_a_setting_is_refused_with_the_type_error() -> 
 
 
 @settings(max_examples=60, deadline=None)
-@given(value=st.integers(min_value=0, max_value=200), target=st.integers(min_value=1, max_value=100))
+@given(value=st.integers(min_value=1, max_value=200), target=st.integers(min_value=1, max_value=100))
 def test_values_are_raised_to_the_target_never_lowered(value: int, target: int) -> None:
+    # (0 is a deliberate "no overflow", left alone: the example "max_overflow=0 is a choice")
     source = f"class Settings:\n    max_overflow: int = {value}\n"
     result = run_codemod(PoolOverflow, cst.parse_module(source), "s.py", options={"target": target})
     assert f"max_overflow: int = {max(value, target)}\n" in result.tree.code
@@ -175,3 +176,23 @@ def test_no_argument_is_added_when_the_url_is_only_known_at_run_time() -> None:
         from sqlalchemy.ext.asyncio import create_async_engine
 
         create_async_engine("sqlite+aiosqlite://", pool_size=3, max_overflow=20)
+
+
+@pytest.mark.parametrize(
+    "path, place",
+    [("scripts/backfill.py", "a script"), ("migrations/env.py", "a migration"), ("tests/conftest.py", "a test")],
+)
+def test_engines_that_serve_one_job_are_left_alone(path: str, place: str) -> None:
+    source = 'from sqlalchemy import create_engine\n\nengine = create_engine("postgresql://app@db/app", max_overflow=1)\n'
+    result = run({path: source}, path)
+    assert not result.changes
+    assert [r.reason for r in result.refusals] == [f"skipped: an engine in {place}: its pool is sized for that one job"]
+
+
+def test_a_settings_default_under_a_limit_comment_is_left_alone() -> None:
+    config = CONFIG.replace(
+        "max_overflow: int = 5", "# pgbouncer: keep it low, see ops/limits.md\n    max_overflow: int = 5"
+    )
+    result = run({"app/config.py": config, "app/db.py": ENGINE}, "app/config.py")
+    assert not result.changes
+    assert "sits under a comment about connection limits" in result.refusals[0].reason
