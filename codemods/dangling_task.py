@@ -66,6 +66,14 @@ class DanglingTask(Codemod):
         super().__init__(*args, **kwargs)
         self._loops: set[str] = set()
         self._needs_set = False
+        self._functions: list[str] = []  # the enclosing function names, innermost last
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self._functions.pop()
+        return updated
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # `loop = asyncio.get_running_loop()`
@@ -91,6 +99,11 @@ class DanglingTask(Codemod):
             return updated
         call = original.body[0].value
         if not self._is_spawn(call):
+            return updated
+        if self._functions and self._functions[-1] == "__del__":
+            # A finalizer runs at garbage collection, often with no running loop: the
+            # helper's `get_running_loop()` would raise and leave the coroutine never awaited.
+            self.refuse(original, "skipped: in __del__, which may run with no event loop running")
             return updated
         positional = [a for a in call.args if a.keyword is None and not a.star]
         extra = [a for a in call.args if a.keyword is not None and a.keyword.value != "name"]
@@ -211,6 +224,17 @@ EXAMPLES = [
             def f():
                 create_task("nightly")
         """,
+    ),
+    Keep(
+        name="in __del__: a finalizer may run with no event loop",
+        code="""
+            import asyncio
+
+            class Client:
+                def __del__(self):
+                    asyncio.get_running_loop().create_task(self.aclose())
+        """,
+        reason="in __del__",
     ),
     Keep(
         name="context= argument",
