@@ -67,7 +67,15 @@ class FunctionInfo:
     sites: list[CallSite] = field(default_factory=list)  # its calls, in order
 
 
-SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast", "send"}
+# Sending to websocket clients or a pub/sub channel. A plain `send` is one only on a
+# parameter typed as a WebSocket: `aiosmtplib.send(message)` (an email),
+# `cdp_session.send("Page.navigate")` or an HTTP client's `send(request)` are calls whose
+# outcome the caller must hear about, never a broadcast.
+SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast"}
+WEBSOCKET_SEND = "send"
+WEBSOCKET_TYPES = frozenset({
+    "fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket",
+})
 # Waiting for input (Starlette's WebSocket, streams): a function that does is a listener
 # that must run while its caller holds the connection, never a broadcast.
 RECEIVE_METHODS = {
@@ -231,6 +239,7 @@ class _FunctionScanner(ast.NodeVisitor):
         self.cls = cls
         self.maybe_writes: list[str] = []
         self.bound: dict[str, list[ast.AST]] = {}  # name -> the values the function assigns it
+        self.websockets: set[str] = set()  # parameters typed as a WebSocket
 
     def finish(self) -> None:
         sessions = {w.rsplit(".", 1)[0] for w in self.info.writes}
@@ -255,7 +264,7 @@ class _FunctionScanner(ast.NodeVisitor):
         if isinstance(node.func, ast.Attribute):
             method = node.func.attr
             receiver = dotted(node.func.value) or "?"
-            if method in SEND_METHODS:
+            if method in SEND_METHODS or (method == WEBSOCKET_SEND and receiver in self.websockets):
                 self.info.sends.append(f"{receiver}.{method}")
             if method in RECEIVE_METHODS:
                 self.info.receives.append(f"{receiver}.{method}")
@@ -371,6 +380,13 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
 
         info.sites = call_sites(node, callee)
         scanner = _FunctionScanner(info, resolver, cls)
+        every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        scanner.websockets = {
+            a.arg for a in every
+            if a.annotation is not None
+            and (ref := read_annotation(a.annotation, resolver.resolve_strict)) is not None
+            and ref.qualname in WEBSOCKET_TYPES
+        }
         for stmt in node.body:
             scanner.visit(stmt)
         scanner.finish()

@@ -440,6 +440,62 @@ EXAMPLES = [
         reason="is passed to the coroutine",
     ),
     Keep(
+        name="an email or a browser command sent with send() is no broadcast",
+        files={
+            **APP,
+            "app/mail.py": """
+                import aiosmtplib
+
+                async def send_reset_email(message):
+                    await aiosmtplib.send(message, hostname="smtp")
+
+                async def open_page(cdp, url):
+                    await cdp.send("Page.navigate", {"url": url})
+            """,
+        },
+        code="""
+            from app.mail import open_page, send_reset_email
+            from app.routes import router
+
+            @router.post("/password-reset")
+            async def reset(payload, cdp):
+                await send_reset_email(payload.message)
+                await open_page(cdp, payload.url)
+                return {"ok": True}
+        """,
+    ),
+    Rewrite(
+        name="send() on a parameter typed as a WebSocket is a broadcast",
+        files={
+            **APP,
+            "app/notify.py": """
+                from fastapi import WebSocket
+
+                async def notify(websocket: WebSocket, text: str):
+                    await websocket.send(text)
+            """,
+        },
+        before="""
+            from app.notify import notify
+            from app.routes import router
+
+            @router.post("/ping")
+            async def ping(payload):
+                await notify(payload.peer, "pong")
+                return {"ok": True}
+        """,
+        after="""
+            from app.notify import notify
+            from app.routes import router
+            from app.background_tasks import spawn_background
+
+            @router.post("/ping")
+            async def ping(payload):
+                spawn_background(notify(payload.peer, "pong"))
+                return {"ok": True}
+        """,
+    ),
+    Keep(
         name="a receive loop that relays to others is a listener, not a broadcast",
         files={
             **APP,
