@@ -45,13 +45,13 @@ raise"), and every engine in a script, a migration or a test, whose pool serves 
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.engine_options import OPTIONS_METADATA, EngineOptions, Option, code, read_options
 from optimize.analyzers.engines import ENGINE_FACTORIES, NO_OVERFLOW_POOLS, engine_skip_reason, keyword, url_literal
+from optimize.analyzers.roles import file_role
 from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite, dotted_chain
 from optimize.codemods.engines import add_keyword
@@ -73,17 +73,9 @@ _LIMIT_COMMENT = re.compile(
 
 
 def _not_serving(path: str) -> str | None:
-    """'a script', 'a migration', 'a test' when ``path`` is one (by its directories or name)."""
-    parts = PurePosixPath(path).parts
-    name = parts[-1] if parts else ""
-    dirs = {p.lower() for p in parts[:-1]}
-    if dirs & {"migrations", "alembic"}:
-        return "a migration"
-    if dirs & {"tests", "test"} or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
-        return "a test"
-    if dirs & {"scripts", "script", "bin", "tools"}:
-        return "a script"
-    return None
+    """'a script', 'a migration', 'a test' when ``path`` is one."""
+    role = file_role(path)
+    return None if role is None else f"a {role}"
 
 
 def _int_literal(node: cst.BaseExpression) -> int | None:

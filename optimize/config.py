@@ -6,6 +6,7 @@ disable = ["pool-overflow"]        # or enable = [...] to run only those
 exclude = ["migrations/**"]        # globs, relative to the repository root
 max-file-size = 1_000_000          # bytes; larger files are skipped with a notice
 jobs = 4                           # processes that plan files (default: one per CPU)
+unsafe-in-tests = false            # unsafe-tier codemods skip test files unless true
 
 [tool.optimize.pool-overflow]      # per-codemod options
 target = 30
@@ -25,7 +26,7 @@ from optimize.errors import ConfigError
 if TYPE_CHECKING:
     from optimize.codemods.base import Codemod
 
-_TOP_KEYS = {"enable", "disable", "exclude", "jobs", "max-file-size"}
+_TOP_KEYS = {"enable", "disable", "exclude", "jobs", "max-file-size", "unsafe-in-tests"}
 # Each job is a process holding the whole repository index: far more than the machine has
 # cores is a typo, not a setting.
 MAX_JOBS = 256
@@ -40,6 +41,7 @@ class Config:
     jobs: int | None = None  # None: one per available CPU
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     uses_black: bool = False
+    unsafe_in_tests: bool = False  # unsafe-tier codemods rewrite test files too
 
 
 def _string_list(value: Any, key: str) -> list[str]:
@@ -123,6 +125,10 @@ def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError("[tool.optimize] max-file-size: expected a positive integer")
             config.max_file_size = value
+        elif key == "unsafe-in-tests":
+            if not isinstance(value, bool):
+                raise ConfigError("[tool.optimize] unsafe-in-tests: expected true or false")
+            config.unsafe_in_tests = value
         elif key == "jobs":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_JOBS:
                 raise ConfigError(f"[tool.optimize] jobs: expected a positive integer up to {MAX_JOBS}")

@@ -18,6 +18,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.roles import file_role
 from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
 from optimize.codemods.base import SAFE, Change, Codemod, Refusal
 from optimize.codemods.registry import REGISTRY, by_id
@@ -186,8 +187,11 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
     tree: cst.Module | None = None
     wrapper: MetadataWrapper | None = None
     original = source  # positions are reported in its lines, whatever ran before
+    in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
     for position in range(first, len(run.codemods)):
         codemod = run.codemods[position]
+        if in_tests and codemod.SAFETY != SAFE:
+            continue  # a test's query asserts the database's state: `unsafe-in-tests` to include
         if not codemod.applies(source, run.index):
             continue
         if tree is None:

@@ -43,3 +43,38 @@ def test_a_later_codemod_reports_the_line_on_disk(tmp_path: Path) -> None:
 def test_lines_written_by_an_earlier_codemod_map_to_where_they_were_written() -> None:
     to_origin = origin_line(b"a\nb\nc\nd\n", b"x\na\nb\nC\nC2\nd\n")
     assert [to_origin(line) for line in range(0, 7)] == [0, 1, 1, 2, 3, 3, 4]
+
+
+def test_unsafe_codemods_leave_test_files_alone_unless_configured(tmp_path: Path) -> None:
+    source = textwrap.dedent(
+        """\
+        from sqlalchemy import select
+        from app.models import Task
+
+        def test_read(db):
+            assert db.execute(select(Task).where(Task.id == 1)).scalar_one_or_none() is None
+        """
+    )
+    models = textwrap.dedent(
+        """\
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Task(Base):
+            __tablename__ = "tasks"
+            id: Mapped[int] = mapped_column(primary_key=True)
+        """
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "models.py").write_text(models)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_tasks.py").write_text(source)
+    (tmp_path / "requirements.txt").write_text("sqlalchemy>=2.0\n")
+    codemods = [by_id()["get-by-primary-key"]]
+    default = engine.plan(tmp_path, codemods, Config(), unsafe_allowed=True, jobs=1)
+    assert not default.changed
+    included = engine.plan(tmp_path, codemods, Config(unsafe_in_tests=True), unsafe_allowed=True, jobs=1)
+    assert [e.path for o in included.changed for e in o.edits] == ["tests/test_tasks.py"]

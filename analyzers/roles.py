@@ -1,0 +1,26 @@
+"""What a file is for, read from its path: a test, a migration, a script, or application
+code. Rewrites that change behaviour at the edges (the unsafe tier) leave tests alone by
+default, since a test's query asserts the database's state; pool sizes in scripts,
+migrations and tests serve that one job."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+MIGRATION_DIRS = frozenset({"migrations", "alembic", "versions"})
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
+
+
+def file_role(path: str) -> str | None:
+    """`"test"`, `"migration"`, `"script"`, or None for application code."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    dirs = {part.lower() for part in parts[:-1]}
+    if dirs & {"migrations", "alembic"}:
+        return "migration"
+    if dirs & TEST_DIRS or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return "test"
+    if dirs & SCRIPT_DIRS:
+        return "script"
+    return None
