@@ -221,3 +221,25 @@ def test_indexes_from_table_args_columns_and_beside_the_class() -> None:
     assert task.columns["project_id"].index and task.columns["title"].unique
     hero = index.model_for("app.models.Hero")
     assert hero is not None and hero.columns["name"].index and hero.indexes == []
+
+
+def test_a_base_class_re_exported_by_the_package_init_through_a_relative_import() -> None:
+    # `from . import Model` in a models package whose `__init__.py` re-exports it with
+    # `from .base import Model`: the models are seen, with their keys.
+    files = {
+        "app/models/__init__.py": "from .base import Model\nfrom .task import Task\n",
+        "app/models/base.py": "from sqlalchemy.orm import DeclarativeBase\n\nclass Model(DeclarativeBase):\n    pass\n",
+        "app/models/task.py": (
+            "from sqlalchemy import Column, Integer, String\nfrom . import Model\n\n"
+            "class Task(Model):\n    __tablename__ = 'tasks'\n    id = Column(Integer, primary_key=True)\n"
+            "    title = Column(String)\n"
+        ),
+        "app/models/note.py": (
+            "from sqlalchemy.orm import Mapped, mapped_column\nfrom .. import models\n\n"
+            "class Note(models.Model):\n    __tablename__ = 'notes'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        ),
+    }
+    index = RepoIndex.build({p: s.encode() for p, s in files.items()})
+    for name, key in [("app.models.task.Task", ("id",)), ("app.models.Task", ("id",)), ("app.models.note.Note", ("id",))]:
+        model = index.model_for(name)
+        assert model is not None and model.primary_key == key, name
