@@ -10,6 +10,7 @@ from optimize import engine
 from optimize.codemods.registry import by_id
 from optimize.config import Config
 from optimize.lines import origin_line
+from tests.codemods.test_get_by_primary_key import TASK_MODEL
 
 SOURCE = textwrap.dedent(
     """\
@@ -55,21 +56,9 @@ def test_unsafe_codemods_leave_test_files_alone_unless_configured(tmp_path: Path
             assert db.execute(select(Task).where(Task.id == 1)).scalar_one_or_none() is None
         """
     )
-    models = textwrap.dedent(
-        """\
-        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-        class Base(DeclarativeBase):
-            pass
-
-        class Task(Base):
-            __tablename__ = "tasks"
-            id: Mapped[int] = mapped_column(primary_key=True)
-        """
-    )
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "models.py").write_text(models)
+    (tmp_path / "app" / "models.py").write_text(textwrap.dedent(TASK_MODEL))
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_tasks.py").write_text(source)
     (tmp_path / "requirements.txt").write_text("sqlalchemy>=2.0\n")
