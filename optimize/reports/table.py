@@ -8,6 +8,7 @@ from typing import Iterable
 from rich.console import Console
 from rich.table import Table
 
+from optimize.analyzers.roles import file_role
 from optimize.messages import location
 
 
@@ -38,8 +39,21 @@ def scan(console: Console, plan, prefix: str = "") -> None:
         table.add_column("codemod", no_wrap=True)
         table.add_column("location", no_wrap=True)
         table.add_column("reason", ratio=1)
+        # Rows from test files are summarised, one per codemod: a suite's fixtures and
+        # assertions would bury the application's rows (`--format json` lists them all).
+        in_tests: dict[str, list] = {}
         for r in plan.refusals:
+            if file_role(r.path) == "test":
+                in_tests.setdefault(r.codemod, []).append(r)
+                continue
             table.add_row(r.codemod, location(prefix + r.path, r.line), r.reason)
+        for codemod, rows in in_tests.items():
+            first = rows[0]
+            table.add_row(
+                codemod,
+                f"{len(rows)} in test files",
+                f"e.g. {location(prefix + first.path, first.line)}: {first.reason}",
+            )
         console.print(table)
     summary(console, plan)
 

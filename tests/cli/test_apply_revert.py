@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import json
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,16 @@ def test_black_repositories_stay_black_clean(tmp_path: Path) -> None:
     assert black.format_str(after, mode=black.Mode(line_length=88)) == after  # reformatted by black
     # A file that was not black-clean is not reformatted: only the rewrite changes it.
     assert (repo / "messy.py").read_text() == "from sqlalchemy import create_engine\nother=create_engine( URL, pool_pre_ping=True )\n"
+
+
+def test_scan_summarises_what_it_left_alone_in_test_files(tmp_path: Path) -> None:
+    engine_line = "engine = create_engine(url, pool_pre_ping=settings.PING)\n"
+    files = {"app/db.py": "from sqlalchemy import create_engine\n" + engine_line}
+    for n in range(3):
+        files[f"tests/test_db_{n}.py"] = "from sqlalchemy import create_engine\n" + engine_line
+    repo = make_repo(tmp_path / "r", files)
+    result = run_cli("scan", str(repo), "--only", "pool-pre-ping")
+    assert "app/db.py:2" in result.stdout
+    assert "3 in test files" in result.stdout and "tests/test_db_1.py" not in result.stdout
+    listed = run_cli("scan", str(repo), "--only", "pool-pre-ping", "--format", "json")
+    assert len(json.loads(listed.stdout)["refusals"]) == 4  # the JSON lists every one
