@@ -54,6 +54,7 @@ from optimize.analyzers.values import (
 _SHAPES = {Holds.OBJECT: Shape.ONE, Holds.OBJECT_OR_NONE: Shape.OPTIONAL, Holds.OBJECTS: Shape.MANY}
 _ELEMENT_BUILTINS = {"builtins.list", "builtins.sorted", "builtins.tuple", "builtins.reversed"}
 _EMPTY = cst.Module([])
+_MAX_CHAIN = 40  # names followed through other names before giving up (the stack is finite)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class FunctionValues:
         self.binds = binds
         self._at: dict[tuple[Step, str], Held | None] = {}
         self._sources: dict[tuple[Step, str], tuple[Source, Step] | None] = {}
+        self._depth = 0  # names being followed through other names
 
     # --- names --------------------------------------------------------------------------------
 
@@ -115,11 +117,15 @@ class FunctionValues:
         key = (step, name)
         if key not in self._at:
             self._at[key] = None  # a cycle (`x = f(x)` in a loop) holds nothing known
-            reaching = self.flow.last_before(step, lambda s: name in self.binds(s))
-            if reaching.from_start or not reaching.steps:
-                self._at[key] = None
-            else:
-                self._at[key] = join([self.bound_by(s, name) for s in reaching.steps])
+            if self._depth >= _MAX_CHAIN:
+                return None  # `a = b; b = c; ...` followed this far: not known
+            self._depth += 1
+            try:
+                reaching = self.flow.last_before(step, lambda s: name in self.binds(s))
+                if not reaching.from_start and reaching.steps:
+                    self._at[key] = join([self.bound_by(s, name) for s in reaching.steps])
+            finally:
+                self._depth -= 1
         return self._at[key]
 
     def bound_by(self, step: Step, name: str) -> Held | None:
@@ -198,7 +204,7 @@ class FunctionValues:
         """What iterating ``expr`` at ``step`` gives."""
         if isinstance(expr, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
             return self._comprehension_element(step, expr)
-        objects = read_objects(self.reader, self.index, expr, self._source_of(step))
+        objects = read_objects(self.reader, self.index, expr, self.source_of(step))
         if objects is not None:
             held = self._fetched(step, objects, expr)
             return None if held is None else held.element()
@@ -217,7 +223,7 @@ class FunctionValues:
         return self.index.resolve_name(self.path, written)
 
     def _call(self, step: Step, call: cst.Call, awaited: bool) -> Held | None:
-        fetch = read_fetch(self.reader, self.index, call, self._source_of(step))
+        fetch = read_fetch(self.reader, self.index, call, self.source_of(step))
         if fetch is not None:
             return self._fetched(step, fetch, call)
         func = call.func
@@ -327,9 +333,7 @@ class FunctionValues:
 
     def source_of(self, step: Step) -> Callable[[str], Source | None]:
         """A lookup for `values.read_fetch`: the unfetched result a name holds at ``step``."""
-        return self._source_of(step)
 
-    def _source_of(self, step: Step) -> Callable[[str], Source | None]:
         def source_of(name: str) -> Source | None:
             found = self.source_at(step, name)
             return None if found is None else found[0]

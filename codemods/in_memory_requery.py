@@ -662,6 +662,27 @@ EXAMPLES = [
         """,
     ),
     Keep(
+        name="the object rebound between running the query and reading its result",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from .models import Project, TaskStatus
+
+            async def f(db, name: str, other_id: int):
+                project = Project(name=name)
+                status = TaskStatus(name="Todo")
+                db.add(status)
+                await db.flush()
+                project.derived_status_id = status.id
+                if project.derived_status_id:
+                    result = await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
+                    status = await db.get(TaskStatus, other_id)
+                    found = result.scalar_one_or_none()
+                    return found, status
+        """,
+        reason="bound more than once",
+    ),
+    Keep(
         name="commit on a session that expires on commit",
         files=EXPIRING,
         code="""

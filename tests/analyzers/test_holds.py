@@ -311,3 +311,12 @@ def test_not_none_after_a_dereference_or_a_guard() -> None:
     _, values, flow = held(inside, "task")
     read = m.findall(flow.function, m.Expr(value=m.Name("task")))[0]
     assert values.not_none(flow.step_of(read), "task")
+
+
+def test_a_long_chain_of_names_ends_in_nothing_known_not_a_recursion_error() -> None:
+    chain = "\n".join(f"    n{i + 1} = n{i}" for i in range(400))
+    source = f"from app.models import Task\n\ndef f():\n    n0 = Task()\n{chain}\n    return n400\n"
+    found, _, _ = held(source, "n400")
+    assert found is None
+    short, _, _ = held("from app.models import Task\n\ndef f():\n    a = Task()\n    b = a\n    return b\n", "b")
+    assert shape_and_model(short) == ("Task", "ONE")
