@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from optimize.analyzers.calls import CallGraph, CallSite
+from optimize.analyzers.distribution import declared_packages
 from optimize.analyzers.facts import (
     ClassField,
     FileFacts,
@@ -41,6 +42,8 @@ class RepoIndex:
     facts: dict[str, FileFacts] = field(default_factory=dict)  # path -> facts
     sqlalchemy_min: tuple[int, ...] | None = None
     unparsable: dict[str, str] = field(default_factory=dict)  # path -> why
+    # Top-level package directories the build configuration ships together (`src/app`).
+    distribution: tuple[str, ...] = ()
     _models: dict[str, ModelInfo | None] = field(default_factory=dict, repr=False, compare=False)
     # Lookup tables and answers, built on first use: a repository (or a site-packages) can
     # hold tens of thousands of functions, and the codemods ask about the same names often.
@@ -137,7 +140,13 @@ class RepoIndex:
                     continue
                 cache[key] = found
             facts[path] = cache[key]
-        return cls(facts=facts, sqlalchemy_min=sqlalchemy_minimum(project_files or {}), unparsable=unparsable)
+        packages = frozenset(p.rpartition("/")[0] for p in files if p.rpartition("/")[2] == "__init__.py")
+        return cls(
+            facts=facts,
+            sqlalchemy_min=sqlalchemy_minimum(project_files or {}),
+            unparsable=unparsable,
+            distribution=declared_packages(project_files or {}, packages),
+        )
 
     # --- models ------------------------------------------------------------------------------
 

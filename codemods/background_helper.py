@@ -85,10 +85,29 @@ def _top_package(directory: PurePosixPath, packages: set[PurePosixPath]) -> Pure
     return top
 
 
+def _is_helper(codemod: Codemod, path: str) -> bool:
+    facts = codemod.index.facts.get(path)
+    return facts is not None and any(q.endswith("." + HELPER_FUNCTION) for q in facts.functions)
+
+
+def _home_package(codemod: Codemod, own: PurePosixPath) -> PurePosixPath:
+    """The package that holds the helper for files of the top-level package ``own``: at
+    most one helper per distribution. When the build configuration ships ``own`` with
+    other top-level packages, that is the declared package that already has the helper,
+    else the first one declared; a package the project does not declare keeps its own,
+    since nothing says the others are importable beside it."""
+    declared = [PurePosixPath(p) for p in codemod.index.distribution]
+    if own not in declared:
+        return own
+    existing = [p for p in declared if _is_helper(codemod, (p / HELPER_FILE).as_posix())]
+    return (existing or declared)[0]
+
+
 def helper_location(codemod: Codemod) -> HelperPlace | None:
     """Where the file being rewritten finds `spawn_background`: `background_tasks.py` in
-    its top-level package. None outside a package or when a file of that name exists but
-    is not the helper.
+    its top-level package (or the distribution's, see `_home_package`). None outside a
+    package, when the import would not name that file, or when a file of that name
+    exists but is not the helper.
 
     When the target directory is itself a package (it holds `__init__.py`), its import
     name lies outside what the run reads: the helper goes in the target directory and is
@@ -107,14 +126,14 @@ def helper_location(codemod: Codemod) -> HelperPlace | None:
         names = codemod.index.modules.candidates(codemod.path)
         if not names or "." not in names[0].name:
             return None
-        top = names[0].name.split(".", 1)[0]
-        helper = PurePosixPath(*names[0].root, top, HELPER_FILE).as_posix()
-        place = HelperPlace(helper, f"{top}.{HELPER_FILE[:-3]}")
-        # The import must name the helper file under the same root, or it is not written.
+        home = _home_package(codemod, PurePosixPath(*names[0].root, names[0].name.split(".", 1)[0]))
+        helper = (home / HELPER_FILE).as_posix()
+        place = HelperPlace(helper, f"{home.name}.{HELPER_FILE[:-3]}")
+        # The import must name the helper file (the module exists, or is created, under
+        # that name), or it is not written.
         if all(n.name != place.module for n in codemod.index.modules.candidates(helper)):
             return None
-    facts = codemod.index.facts.get(helper)
-    if facts is not None and not any(q.endswith("." + HELPER_FUNCTION) for q in facts.functions):
+    if helper in codemod.index.facts and not _is_helper(codemod, helper):
         return None
     return place
 

@@ -28,7 +28,9 @@ logged. `name=` is kept. Task groups (`tg.create_task`), assigned, awaited, retu
 passed tasks are not dropped and are left alone; other keyword arguments (`context=`) are
 reported. With the option `style = "create_task"` the call stays `asyncio.create_task`,
 assigned and added to a module-level set that keeps it until done. The helper goes in the
-file's top-level package; when the directory the run targets is itself a package, whose
+file's top-level package, one per distribution: when the root `pyproject.toml` or
+`setup.cfg` ships several top-level packages together, in the one declared first (or the
+one that already has it); the import is written only when it names that file. When the directory the run targets is itself a package, whose
 import name the run cannot see, it goes there and is imported relatively
 (`from .background_tasks import spawn_background`), which resolves whatever that name is.
 """
@@ -150,6 +152,49 @@ EXAMPLES = [
             async def ping(manager, task):
                 spawn_background(manager.broadcast_to_room(f"project:{task.project_id}", {"type": "ping"}))
                 return {"ok": True}
+        """,
+    ),
+    Rewrite(
+        name="one helper per distribution: a package shipped with others imports the first declared",
+        files={
+            "pyproject.toml": '[tool.setuptools]\npackages = ["core", "core.db", "app"]\n',
+            "core/__init__.py": "",
+            "app/__init__.py": "",
+        },
+        before="""
+            import asyncio
+
+            async def start(job):
+                asyncio.create_task(job.run())
+        """,
+        after="""
+            import asyncio
+            from core.background_tasks import spawn_background
+
+            async def start(job):
+                spawn_background(job.run())
+        """,
+    ),
+    Rewrite(
+        name="the distribution's existing helper is reused, wherever it was declared",
+        files={
+            "pyproject.toml": '[tool.poetry]\npackages = [{include = "app"}, {include = "worker"}]\n',
+            "app/__init__.py": "",
+            "worker/__init__.py": "",
+            "worker/background_tasks.py": "def spawn_background(coro, *, name=None): ...",
+        },
+        before="""
+            import asyncio
+
+            async def start(job):
+                asyncio.create_task(job.run())
+        """,
+        after="""
+            import asyncio
+            from worker.background_tasks import spawn_background
+
+            async def start(job):
+                spawn_background(job.run())
         """,
     ),
     Rewrite(

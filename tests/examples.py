@@ -20,8 +20,12 @@ def dedent(code: str) -> str:
 
 def index_for(example: Rewrite | Keep, source: str) -> RepoIndex:
     files = {EXAMPLE_PATH: source.encode()}
-    files.update({p: dedent(s).encode() for p, s in example.files.items()})
-    project = {"requirements.txt": example.requirements.encode()} if example.requirements else {}
+    files.update({p: dedent(s).encode() for p, s in example.files.items() if p.endswith(".py")})
+    # Build and dependency files at the root (`pyproject.toml`, `setup.cfg`) go where a
+    # run puts them: beside the index, not in it.
+    project = {p: dedent(s).encode() for p, s in example.files.items() if not p.endswith(".py")}
+    if example.requirements:
+        project["requirements.txt"] = example.requirements.encode()
     return RepoIndex.build(files, project)
 
 

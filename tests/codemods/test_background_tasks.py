@@ -142,3 +142,35 @@ def test_the_helper_goes_in_the_top_level_package_past_a_namespace_directory(tmp
     )
     done = subprocess.run([sys.executable, "-c", program], cwd=app, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+DROPPED = "import asyncio\n\n\nasync def work():\n    pass\n\n\nasync def start():\n    asyncio.create_task(work())\n"
+
+
+def _runs(app: Path, *modules: str) -> None:
+    program = "import asyncio, importlib\n" + "".join(
+        f"asyncio.run(importlib.import_module({m!r}).start())\n" for m in modules
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=app, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_one_helper_per_distribution_when_the_project_declares_its_packages(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    files = {"api/__init__.py": "", "api/live.py": DROPPED, "worker/__init__.py": "", "worker/jobs.py": DROPPED}
+    make_repo(app, {**files, "pyproject.toml": '[tool.setuptools]\npackages = ["api", "worker"]\n'})
+    assert run_cli("apply", str(app)).exit_code == 0
+    assert (app / "api/background_tasks.py").exists()
+    assert not (app / "worker/background_tasks.py").exists()
+    assert "from api.background_tasks import spawn_background" in (app / "worker/jobs.py").read_text()
+    _runs(app, "api.live", "worker.jobs")
+
+
+def test_undeclared_top_level_packages_each_get_their_own_helper(tmp_path: Path) -> None:
+    # Nothing says `worker` is deployed beside `api`, so it must not import from it.
+    app = tmp_path / "app"
+    make_repo(app, {"api/__init__.py": "", "api/live.py": DROPPED, "worker/__init__.py": "", "worker/jobs.py": DROPPED})
+    assert run_cli("apply", str(app)).exit_code == 0
+    assert "from worker.background_tasks import spawn_background" in (app / "worker/jobs.py").read_text()
+    shutil.rmtree(app / "api")
+    _runs(app, "worker.jobs")
