@@ -60,6 +60,9 @@ class FunctionInfo:
     is_async: bool
     calls: set[str] = field(default_factory=set)  # resolved dotted names of callees
     sends: list[str] = field(default_factory=list)  # e.g. "websocket.send_json"
+    # `publish`/`emit` on a name imported from another module: a send when the index finds
+    # that module's instance built by a pub/sub library, e.g. "app.core.redis.client.publish".
+    imported_sends: list[str] = field(default_factory=list)
     receives: list[str] = field(default_factory=list)  # e.g. "conn.websocket.receive_text"
     writes: list[str] = field(default_factory=list)  # e.g. "db.commit"
     returns: TypeRef | None = None  # the return annotation, as the module resolves its class
@@ -67,15 +70,29 @@ class FunctionInfo:
     sites: list[CallSite] = field(default_factory=list)  # its calls, in order
 
 
-# Sending to websocket clients or a pub/sub channel. A plain `send` is one only on a
-# parameter typed as a WebSocket: `aiosmtplib.send(message)` (an email),
-# `cdp_session.send("Page.navigate")` or an HTTP client's `send(request)` are calls whose
-# outcome the caller must hear about, never a broadcast.
-SEND_METHODS = {"send_json", "send_text", "send_bytes", "publish", "emit", "broadcast"}
+# Sending to websocket clients or a pub/sub channel. The Starlette WebSocket methods
+# (`send_json`, `send_text`, `send_bytes`) and `broadcast` say what they are by name. A
+# plain `send` is one only on a parameter typed as a WebSocket: `aiosmtplib.send(message)`
+# (an email), `cdp_session.send("Page.navigate")` or an HTTP client's `send(request)` are
+# calls whose outcome the caller must hear about. `publish` and `emit` are one only on a
+# client of a pub/sub library (redis, socket.io, broadcaster), known from the receiver's
+# annotation or constructor: a message-queue publish (a job enqueued with aio-pika or NATS)
+# or an in-process event bus, whose handlers may write, are not.
+SEND_METHODS = {"send_json", "send_text", "send_bytes", "broadcast"}
 WEBSOCKET_SEND = "send"
 WEBSOCKET_TYPES = frozenset({
     "fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket",
 })
+PUBSUB_METHODS = {"publish", "emit"}
+PUBSUB_LIBRARIES = frozenset({"redis", "aioredis", "coredis", "socketio", "broadcaster"})
+
+
+def is_pubsub_type(qualname: str | None) -> bool:
+    """A class or factory of a pub/sub library: `redis.asyncio.Redis`,
+    `redis.asyncio.from_url`, `socketio.AsyncServer`, `broadcaster.Broadcast`."""
+    return bool(qualname) and qualname.split(".", 1)[0] in PUBSUB_LIBRARIES
+
+
 # Waiting for input (Starlette's WebSocket, streams): a function that does is a listener
 # that must run while its caller holds the connection, never a broadcast.
 RECEIVE_METHODS = {
@@ -239,7 +256,8 @@ class _FunctionScanner(ast.NodeVisitor):
         self.cls = cls
         self.maybe_writes: list[str] = []
         self.bound: dict[str, list[ast.AST]] = {}  # name -> the values the function assigns it
-        self.websockets: set[str] = set()  # parameters typed as a WebSocket
+        self.types: dict[str, str] = {}  # parameter -> the class its annotation names
+        self.instances: dict[str, str] = {}  # module-level name -> the class or factory it is built by
 
     def finish(self) -> None:
         sessions = {w.rsplit(".", 1)[0] for w in self.info.writes}
@@ -264,8 +282,16 @@ class _FunctionScanner(ast.NodeVisitor):
         if isinstance(node.func, ast.Attribute):
             method = node.func.attr
             receiver = dotted(node.func.value) or "?"
-            if method in SEND_METHODS or (method == WEBSOCKET_SEND and receiver in self.websockets):
+            if (
+                method in SEND_METHODS
+                or (method == WEBSOCKET_SEND and self.types.get(receiver) in WEBSOCKET_TYPES)
+                or (method in PUBSUB_METHODS and is_pubsub_type(self._receiver_type(receiver)))
+            ):
                 self.info.sends.append(f"{receiver}.{method}")
+            elif method in PUBSUB_METHODS and receiver.partition(".")[0] in self.resolver.imports and receiver not in self.bound:
+                resolved = self.resolver.resolve(receiver)
+                if resolved and not is_pubsub_type(resolved):
+                    self.info.imported_sends.append(f"{resolved}.{method}")
             if method in RECEIVE_METHODS:
                 self.info.receives.append(f"{receiver}.{method}")
             if method in WRITE_METHODS:
@@ -283,6 +309,18 @@ class _FunctionScanner(ast.NodeVisitor):
             if isinstance(target, ast.Name):
                 self.bound.setdefault(target.id, []).append(node.value)
         self.generic_visit(node)
+
+    def _receiver_type(self, receiver: str) -> str | None:
+        """The class (or factory) a plain-name receiver is built by: its parameter's
+        annotation, what every assignment of it in the function calls, or the module-level
+        instance of that name."""
+        if receiver in self.types:
+            return self.types[receiver]
+        values = self.bound.get(receiver)
+        if values:
+            built = {self.resolver.resolve(dotted(v.func)) if isinstance(v, ast.Call) else None for v in values}
+            return built.pop() if len(built) == 1 else None
+        return self.instances.get(receiver)
 
     def _reads_only(self, statement: ast.AST, depth: int = 0) -> bool:
         """Whether running ``statement`` only reads: a `select(...)` chain, `text("SELECT
@@ -381,12 +419,12 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         info.sites = call_sites(node, callee)
         scanner = _FunctionScanner(info, resolver, cls)
         every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
-        scanner.websockets = {
-            a.arg for a in every
+        scanner.types = {
+            a.arg: ref.qualname for a in every
             if a.annotation is not None
             and (ref := read_annotation(a.annotation, resolver.resolve_strict)) is not None
-            and ref.qualname in WEBSOCKET_TYPES
         }
+        scanner.instances = facts.instances
         for stmt in node.body:
             scanner.visit(stmt)
         scanner.finish()

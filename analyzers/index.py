@@ -24,6 +24,7 @@ from optimize.analyzers.facts import (
     SessionFactory,
     SettingsField,
     collect_file_facts,
+    is_pubsub_type,
 )
 from optimize.analyzers.model_markers import model_marker
 from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged
@@ -386,11 +387,20 @@ class RepoIndex:
         seen.add(function.qualname)
         if function.sends:
             return f"{_short(function.qualname)} sends with {function.sends[0]}"
+        for send in function.imported_sends:
+            if self._is_pubsub_instance(send.rsplit(".", 1)[0], function.path):
+                return f"{_short(function.qualname)} sends with {_short(send, 2)}"
         for callee in self._callees(function):
             reason = self._sender(callee, seen)
             if reason:
                 return f"{_short(function.qualname)} calls {reason}"
         return None
+
+    def _is_pubsub_instance(self, qualname: str, near: str) -> bool:
+        """Whether ``qualname`` is a module-level instance built by a pub/sub library
+        (`client = redis.asyncio.from_url(...)` in `app/core/redis.py`)."""
+        found = self._definitions(qualname, near)
+        return bool(found) and all(is_pubsub_type(f.instances.get(rest)) for f, rest in found)
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -455,8 +465,9 @@ def _why_unparsable(source: bytes, failure: Unparsable) -> str:
     )
 
 
-def _short(qualname: str) -> str:
-    return qualname.rsplit(".", 1)[-1]
+def _short(qualname: str, parts: int = 1) -> str:
+    """The last ``parts`` components of a dotted name."""
+    return ".".join(qualname.split(".")[-parts:])
 
 
 def _defines(facts: FileFacts, name: str) -> bool:

@@ -28,8 +28,10 @@ return task_data
 Unsafe: the broadcast now runs after the response, concurrently with other broadcasts of
 the same request, so clients may receive messages in a different order, and an error no
 longer reaches the handler (it is logged). The callee must be a broadcast: a repository
-function whose work is sending to websockets or pub/sub (directly or through other
-broadcasts) and that writes nothing to the database, or an unknown function matching the
+function whose work is sending to websockets (`send_json`/`send_text`/`send_bytes`, `send`
+on a parameter typed `WebSocket`) or publishing on a redis, socket.io or broadcaster client
+known by its annotation or constructor (directly or through other broadcasts), and that
+writes nothing to the database, or an unknown function matching the
 configured name patterns. Refused, with the reason: an argument that is the database
 session, the request or websocket, or an object the handler mutates afterwards; an ORM
 object when the session may expire on commit; an await inside a `try` with handlers or an
@@ -461,6 +463,92 @@ EXAMPLES = [
             async def reset(payload, cdp):
                 await send_reset_email(payload.message)
                 await open_page(cdp, payload.url)
+                return {"ok": True}
+        """,
+    ),
+    Rewrite(
+        name="publish on a redis client built in another module, and socket.io emit, are broadcasts",
+        files={
+            **APP,
+            "app/cache.py": """
+                import redis.asyncio as aioredis
+
+                client = aioredis.from_url("redis://localhost")
+            """,
+            "app/events.py": """
+                import socketio
+                from redis.asyncio import Redis
+
+                from .cache import client
+
+                sio = socketio.AsyncServer(async_mode="asgi")
+
+                async def announce(room, message):
+                    await client.publish(room, message)
+
+                async def push(redis: Redis, room, message):
+                    await redis.publish(room, message)
+                    await sio.emit("update", message, room=room)
+            """,
+        },
+        before="""
+            from app.events import announce, push
+            from app.routes import router
+
+            @router.post("/rooms/{room}")
+            async def post(room, payload, redis):
+                await announce(room, payload.text)
+                await push(redis, room, payload.text)
+                return {"ok": True}
+        """,
+        after="""
+            from app.events import announce, push
+            from app.routes import router
+            from app.background_tasks import spawn_background
+
+            @router.post("/rooms/{room}")
+            async def post(room, payload, redis):
+                spawn_background(announce(room, payload.text))
+                spawn_background(push(redis, room, payload.text))
+                return {"ok": True}
+        """,
+    ),
+    Keep(
+        name="a message-queue publish or an in-process event bus is no broadcast",
+        files={
+            **APP,
+            "app/jobs.py": """
+                import aio_pika
+
+                from .bus import bus
+
+                async def enqueue(channel: aio_pika.abc.AbstractChannel, body: bytes):
+                    await channel.default_exchange.publish(aio_pika.Message(body), routing_key="jobs")
+
+                async def task_created(task_id):
+                    await bus.publish("task.created", task_id)
+
+                async def signal(emitter, task_id):
+                    await emitter.emit("task.created", task_id)
+            """,
+            "app/bus.py": """
+                class EventBus:
+                    async def publish(self, topic, payload):
+                        for handler in self.handlers[topic]:
+                            await handler(payload)
+
+                bus = EventBus()
+            """,
+        },
+        code="""
+            from app.jobs import enqueue, signal, task_created
+            from app.routes import router
+
+            @router.post("/tasks")
+            async def create(payload, channel, emitter):
+                await enqueue(channel, payload.body)
+                await task_created(payload.id)
+                await signal(emitter, payload.id)
                 return {"ok": True}
         """,
     ),
