@@ -24,7 +24,10 @@ spawn_background(manager.broadcast_to_room(room, message))
 
 ## Fix safety
 Safe: the coroutine runs exactly as before, now referenced until done and with its error
-logged. `name=` is kept. Task groups (`tg.create_task`), assigned, awaited, returned or
+logged. `name=` is kept. A task returned from a lambda given to an event-loop callback
+registrar (`call_soon`, `call_later`, `add_signal_handler`, `add_done_callback`, Starlette's
+`add_event_handler`), which calls it in the running loop and drops its result, is dropped
+as well and rewritten the same way. Task groups (`tg.create_task`), assigned, awaited, returned or
 passed tasks are not dropped and are left alone; other keyword arguments (`context=`) are
 reported. With the option `style = "create_task"` the call stays `asyncio.create_task`,
 assigned and added to a module-level set that keeps it until done. The helper goes in the
@@ -48,9 +51,16 @@ from optimize.codemods.background_helper import (
 )
 from optimize.codemods.base import Codemod, Keep, Rewrite
 from optimize.codemods.options import one_of
+from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node as name_of
 
 SPAWNERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"}
+# Event-loop (and Starlette) callback registrars: they call the callback inside the
+# running loop and drop what it returns.
+CALLBACK_REGISTRARS = {
+    "call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_signal_handler",
+    "add_done_callback", "add_event_handler",
+}
 LOOP_GETTERS = {"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.events.get_event_loop", "asyncio.events.get_running_loop"}
 
 
@@ -100,17 +110,7 @@ class DanglingTask(Codemod):
         if len(original.body) != 1 or not m.matches(original.body[0], m.Expr(value=m.Call())):
             return updated
         call = original.body[0].value
-        if not self._is_spawn(call):
-            return updated
-        if self._functions and self._functions[-1] == "__del__":
-            # A finalizer runs at garbage collection, often with no running loop: the
-            # helper's `get_running_loop()` would raise and leave the coroutine never awaited.
-            self.refuse(original, "skipped: in __del__, which may run with no event loop running")
-            return updated
-        positional = [a for a in call.args if a.keyword is None and not a.star]
-        extra = [a for a in call.args if a.keyword is not None and a.keyword.value != "name"]
-        if len(positional) != 1 or extra or any(a.star for a in call.args):
-            self.refuse(original, "skipped: arguments other than the coroutine and name= (e.g. context=)")
+        if not self._spawnable(call, original):
             return updated
         new_call = updated.body[0].value
         coro = next(a for a in new_call.args if a.keyword is None).value
@@ -120,13 +120,51 @@ class DanglingTask(Codemod):
             if not self.record(original, f"{what}(...) result was dropped: now kept in a module-level set until done"):
                 return updated
             self._needs_set = True
-            from libcst.codemod.visitors import AddImportsVisitor
-
             AddImportsVisitor.add_needed_import(self.context, "asyncio")
             return cst.FlattenSentinel(create_task_statements(coro, name, updated))
         if not self.record(original, f"{what}(...) result was dropped: spawn_background keeps it until done and logs its error"):
             return updated
         return updated.with_changes(body=[updated.body[0].with_changes(value=spawn_call(coro, name))])
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """`loop.call_soon(lambda: asyncio.create_task(job()))`: the event loop calls the
+        lambda and drops what it returns, the task."""
+        func = original.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in CALLBACK_REGISTRARS):
+            return updated
+        args = list(updated.args)
+        for i, arg in enumerate(original.args):
+            body = arg.value.body if isinstance(arg.value, cst.Lambda) else None
+            if not (isinstance(body, cst.Call) and self._is_spawn(body)) or not self._spawnable(body, arg):
+                continue
+            what = name_of(body.func) or "create_task"
+            if self.options["style"] == "create_task" or use_helper(self) is None:
+                self.refuse(arg, f"skipped: the task {what}(...) returns from a lambda is dropped, and a lambda cannot hold the statements of the create_task style; the helper style can fix it")
+                continue
+            if not self.record(arg, f"{what}(...) returned from a lambda given to {func.attr.value} is dropped by the loop: spawn_background keeps it until done and logs its error"):
+                continue
+            new_body = args[i].value.body
+            coro = next(a for a in new_body.args if a.keyword is None).value
+            name = next((a for a in new_body.args if a.keyword is not None), None)
+            args[i] = args[i].with_changes(value=args[i].value.with_changes(body=spawn_call(coro, name)))
+        return updated.with_changes(args=args)
+
+    def _spawnable(self, call: cst.Call, report: cst.CSTNode) -> bool:
+        """Whether the dropped task of ``call`` may become `spawn_background(...)`; the
+        reason is reported when not."""
+        if not self._is_spawn(call):
+            return False
+        if self._functions and self._functions[-1] == "__del__":
+            # A finalizer runs at garbage collection, often with no running loop: the
+            # helper's `get_running_loop()` would raise and leave the coroutine never awaited.
+            self.refuse(report, "skipped: in __del__, which may run with no event loop running")
+            return False
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        extra = [a for a in call.args if a.keyword is not None and a.keyword.value != "name"]
+        if len(positional) != 1 or extra or any(a.star for a in call.args):
+            self.refuse(report, "skipped: arguments other than the coroutine and name= (e.g. context=)")
+            return False
+        return True
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         return ensure_reference_set(updated) if self._needs_set else updated
@@ -260,6 +298,41 @@ EXAMPLES = [
                     for job in jobs:
                         tg.create_task(job())
         """,
+    ),
+    Rewrite(
+        name="a task returned from a lambda the event loop calls is dropped too",
+        files=PACKAGE,
+        before="""
+            import asyncio
+
+            async def start(app, job):
+                loop = asyncio.get_running_loop()
+                loop.call_later(5, lambda: asyncio.create_task(job.run(), name="run"))
+                app.add_event_handler("startup", lambda: asyncio.ensure_future(job.warm()))
+        """,
+        after="""
+            import asyncio
+            from app.background_tasks import spawn_background
+
+            async def start(app, job):
+                loop = asyncio.get_running_loop()
+                loop.call_later(5, lambda: spawn_background(job.run(), name="run"))
+                app.add_event_handler("startup", lambda: spawn_background(job.warm()))
+        """,
+    ),
+    Keep(
+        name="a lambda whose task is used, and one the create_task style cannot hold",
+        files=PACKAGE,
+        options={"style": "create_task"},
+        code="""
+            import asyncio
+
+            async def start(jobs, loop):
+                tasks = list(map(lambda job: asyncio.create_task(job()), jobs))
+                loop.call_soon(lambda: asyncio.create_task(jobs[0]()))
+                return tasks
+        """,
+        reason="a lambda cannot hold the statements of the create_task style",
     ),
     Keep(
         name="not asyncio's create_task",

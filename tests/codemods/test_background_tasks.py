@@ -174,3 +174,22 @@ def test_undeclared_top_level_packages_each_get_their_own_helper(tmp_path: Path)
     assert "from worker.background_tasks import spawn_background" in (app / "worker/jobs.py").read_text()
     shutil.rmtree(app / "api")
     _runs(app, "worker.jobs")
+
+
+def test_the_helper_works_from_a_loop_callback() -> None:
+    # The lambda rewrite relies on loop callbacks running inside the running loop.
+    helper = helper_module()
+    done = []
+
+    async def job():
+        done.append(1)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.call_soon(lambda: helper.spawn_background(job()))
+        loop.call_later(0.01, lambda: helper.spawn_background(job(), name="later"))
+        await asyncio.sleep(0.05)
+        await helper.drain_background(timeout=5)
+
+    asyncio.run(main())
+    assert done == [1, 1]
