@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
@@ -63,6 +64,9 @@ class FunctionInfo:
     # `publish`/`emit` on a name imported from another module: a send when the index finds
     # that module's instance built by a pub/sub library, e.g. "app.core.redis.client.publish".
     imported_sends: list[str] = field(default_factory=list)
+    # Calls that block the thread and are not awaited (`analyzers.blocking`), with their
+    # lines: ("time.sleep", 12), ("db.query(...)", 14).
+    blocking: list[tuple[str, int]] = field(default_factory=list)
     receives: list[str] = field(default_factory=list)  # e.g. "conn.websocket.receive_text"
     writes: list[str] = field(default_factory=list)  # e.g. "db.commit"
     returns: TypeRef | None = None  # the return annotation, as the module resolves its class
@@ -151,6 +155,7 @@ class FileFacts:
     functions: dict[str, FunctionInfo] = field(default_factory=dict)  # qualname -> info
     instances: dict[str, str] = field(default_factory=dict)  # module-level name -> class qualname
     name_uses: dict[str, int] = field(default_factory=dict)  # identifier -> times read
+    depends: set[str] = field(default_factory=set)  # what `Depends(f)` / `Security(f)` name, resolved
 
 
 def module_of(path: str) -> str:
@@ -258,6 +263,7 @@ class _FunctionScanner(ast.NodeVisitor):
         self.bound: dict[str, list[ast.AST]] = {}  # name -> the values the function assigns it
         self.types: dict[str, str] = {}  # parameter -> the class its annotation names
         self.instances: dict[str, str] = {}  # module-level name -> the class or factory it is built by
+        self.awaited: set[int] = set()  # ids of the calls under an `await`
 
     def finish(self) -> None:
         sessions = {w.rsplit(".", 1)[0] for w in self.info.writes}
@@ -269,8 +275,30 @@ class _FunctionScanner(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef
     visit_Lambda = visit_FunctionDef
 
+    def visit_Await(self, node: ast.Await) -> None:
+        # `await f(x())`: the coroutines handed to an awaited call (`gather`) count as
+        # awaited too.
+        self._await(node.value)
+        if isinstance(node.value, ast.Call):
+            for arg in node.value.args:
+                self._await(arg.value if isinstance(arg, ast.Starred) else arg)
+        self.generic_visit(node)
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
+        for item in node.items:  # `async with session.get(url) as response` (aiohttp)
+            self._await(item.context_expr)
+        self.generic_visit(node)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self._await(node.iter)
+        self.generic_visit(node)
+
+    def _await(self, node: ast.AST) -> None:
+        self.awaited.add(id(node))
+
     def visit_Call(self, node: ast.Call) -> None:
         name = dotted(node.func)
+        awaited = id(node) in self.awaited
         if name:
             head, _, rest = name.partition(".")
             if head in {"self", "cls"} and self.cls and rest and "." not in rest:
@@ -279,9 +307,13 @@ class _FunctionScanner(ast.NodeVisitor):
                 resolved = self.resolver.resolve(name)
                 if resolved:
                     self.info.calls.add(resolved)
+                if blocking_function(resolved):
+                    self.info.blocking.append((f"{resolved}(...)", node.lineno))
         if isinstance(node.func, ast.Attribute):
             method = node.func.attr
             receiver = dotted(node.func.value) or "?"
+            if blocking_session_call(method, receiver, self.types.get(receiver), awaited):
+                self.info.blocking.append((f"{receiver}.{method}(...)", node.lineno))
             if (
                 method in SEND_METHODS
                 or (method == WEBSOCKET_SEND and self.types.get(receiver) in WEBSOCKET_TYPES)
@@ -348,6 +380,13 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         return resolver.resolve(dotted(call))
 
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and node.args
+            and (resolver.resolve(dotted(node.func)) or "").rsplit(".", 1)[-1] in {"Depends", "Security"}
+            and (target := resolver.resolve(dotted(node.args[0])))
+        ):
+            facts.depends.add(target)
         if isinstance(node, ast.ClassDef):
             for f in _class_fields(path, node):
                 facts.class_fields.append(f)

@@ -402,6 +402,57 @@ class RepoIndex:
         found = self._definitions(qualname, near)
         return bool(found) and all(is_pubsub_type(f.instances.get(rest)) for f, rest in found)
 
+    # --- blocking calls ------------------------------------------------------------------------
+
+    def is_dependency(self, function: FunctionInfo) -> bool:
+        """Whether some `Depends(...)` / `Security(...)` of the repository names ``function``."""
+        key = ("dependencies",)
+        if key not in self._answers:
+            named = {t for f in self.facts.values() for t in f.depends}
+            self._answers[key] = {
+                (found.path, found.qualname)
+                for f in self.facts.values()
+                for t in f.depends & named
+                if (found := self.function(t, f.path)) is not None
+            }
+        return (function.path, function.qualname) in self._answers[key]  # type: ignore[operator]
+
+    def blocking_chains(self, function: FunctionInfo, depth: int) -> list[list[tuple[FunctionInfo, str, int]]]:
+        """Each way ``function`` blocks its thread: one chain per blocking call of its own
+        and per call of a repository function that blocks (followed at most ``depth``
+        calls deep), as (function, call, line) steps down to the blocking call, e.g.
+        [(list_tasks, "load_tasks(...)", 12), (load_tasks, "db.query(...)", 30)]."""
+        chains = [[(function, call, line)] for call, line in function.blocking]
+        for site, callee in self._blocking_callees(function):
+            below = self._blocking(callee, depth - 1, {function.qualname})
+            if below:
+                chains.append([(function, f"{_short(callee.qualname)}(...)", site.line), *below])
+        return sorted(chains, key=lambda chain: chain[0][2])
+
+    def _blocking_callees(self, function: FunctionInfo) -> list[tuple[CallSite, FunctionInfo]]:
+        found = []
+        for site in function.sites:
+            callee = self.function(site.callee, function.path) if site.callee else None
+            # An async function called without `await` runs later, as its own task.
+            if callee is None or callee.qualname == function.qualname or (callee.is_async and not site.awaited):
+                continue
+            found.append((site, callee))
+        return found
+
+    def _blocking(self, function: FunctionInfo, depth: int, seen: set[str]) -> list | None:
+        """The first chain down to a blocking call in ``function``, or None."""
+        if function.blocking:
+            call, line = function.blocking[0]
+            return [(function, call, line)]
+        if depth <= 0 or function.qualname in seen:
+            return None
+        seen.add(function.qualname)
+        for site, callee in self._blocking_callees(function):
+            below = self._blocking(callee, depth - 1, seen)
+            if below:
+                return [(function, f"{_short(callee.qualname)}(...)", site.line), *below]
+        return None
+
     # --- settings ------------------------------------------------------------------------------
 
     @property

@@ -26,32 +26,9 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 
 from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.session_types import CONNECTION_TYPES, SESSION_TYPES
 from optimize.analyzers.values import NameReader, absolute_names, bindings
 
-SESSION_TYPES = frozenset({
-    "sqlalchemy.orm.Session",
-    "sqlalchemy.orm.session.Session",
-    "sqlalchemy.orm.scoped_session",
-    "sqlalchemy.orm.scoping.scoped_session",
-    "sqlalchemy.ext.asyncio.AsyncSession",
-    "sqlalchemy.ext.asyncio.session.AsyncSession",
-    "sqlalchemy.ext.asyncio.async_scoped_session",
-    "sqlmodel.Session",
-    "sqlmodel.orm.session.Session",
-    "sqlmodel.ext.asyncio.session.AsyncSession",
-})
-CONNECTION_TYPES = frozenset({
-    "sqlalchemy.Connection",
-    "sqlalchemy.engine.Connection",
-    "sqlalchemy.engine.base.Connection",
-    "sqlalchemy.ext.asyncio.AsyncConnection",
-    "sqlalchemy.ext.asyncio.engine.AsyncConnection",
-    "sqlalchemy.Engine",
-    "sqlalchemy.engine.Engine",
-    "sqlalchemy.engine.base.Engine",
-    "sqlalchemy.ext.asyncio.AsyncEngine",
-    "sqlalchemy.ext.asyncio.engine.AsyncEngine",
-})
 # `engine.connect()` / `engine.begin()` hand out connections, never sessions.
 CONNECTION_METHODS = frozenset({"connect", "begin"})
 DEPENDS = frozenset({"fastapi.Depends", "fastapi.param_functions.Depends", "Depends"})

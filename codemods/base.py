@@ -44,6 +44,15 @@ UNSAFE = "unsafe"
 _SUPPRESSION = re.compile(r"#\s*optimize:\s*ignore(?:\[(?P<ids>[^\]]*)\])?")
 
 
+def suppression_covers(line: str, id: str) -> bool:
+    """Whether ``line`` carries `# optimize: ignore` or `# optimize: ignore[..., id, ...]`."""
+    match = _SUPPRESSION.search(line)
+    if not match:
+        return False
+    ids = match.group("ids")
+    return ids is None or id in {i.strip() for i in ids.split(",")}
+
+
 @dataclass(frozen=True)
 class Change:
     """One rewritten location and why it is correct."""
@@ -251,11 +260,7 @@ class Codemod(VisitorBasedCodemodCommand):
         for lineno in {first, self.line_of(node)}:
             if not 0 < lineno <= len(lines):
                 continue
-            match = _SUPPRESSION.search(lines[lineno - 1])
-            if not match:
-                continue
-            ids = match.group("ids")
-            if ids is None or self.ID in {i.strip() for i in ids.split(",")}:
+            if suppression_covers(lines[lineno - 1], self.ID):
                 return True
         return False
 

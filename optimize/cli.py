@@ -103,8 +103,11 @@ def _main(
 
 @app.command("list")
 def list_codemods() -> None:
-    """The codemods, in the order they run, with their safety conditions."""
+    """The codemods, in the order they run, with their safety conditions, and the checks."""
+    from optimize.analyzers.checks.registry import CHECKS
+
     table.codemods(out, REGISTRY)
+    table.checks(out, CHECKS)
 
 
 @app.command()
@@ -112,13 +115,13 @@ def scan(
     path: Path = PathArg,
     only: Optional[list[str]] = OnlyOpt,
     exclude: Optional[list[str]] = ExcludeOpt,
-    fail_on: str = typer.Option("none", "--fail-on", help="Exit 1 on: none, changes, refusals, any."),
+    fail_on: str = typer.Option("none", "--fail-on", help="Exit 1 on: none, changes, refusals, findings, any."),
     output_format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """What each codemod would change, and what it found but left alone. Writes nothing."""
     with _errors():
-        if fail_on not in {"none", "changes", "refusals", "any"}:
-            raise OptimizeError(f"--fail-on: expected none, changes, refusals or any, not {fail_on!r}")
+        if fail_on not in {"none", "changes", "refusals", "findings", "any"}:
+            raise OptimizeError(f"--fail-on: expected none, changes, refusals, findings or any, not {fail_on!r}")
         if output_format not in {"table", "json"}:
             raise OptimizeError(f"--format: expected table or json, not {output_format!r}")
         target = runner.Target.open(path, need_repo=False)
@@ -130,7 +133,11 @@ def scan(
         else:
             table.scan(out, plan, target.prefix)
         changes = any(o.changes for o in plan.outcomes)
-        if (fail_on in {"changes", "any"} and changes) or (fail_on in {"refusals", "any"} and plan.refusals):
+        if (
+            (fail_on in {"changes", "any"} and changes)
+            or (fail_on in {"refusals", "any"} and plan.refusals)
+            or (fail_on in {"findings", "any"} and plan.findings)
+        ):
             raise typer.Exit(1)
 
 

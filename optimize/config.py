@@ -92,6 +92,7 @@ def _codemod_options(key: str, value: Any, codemod: type[Codemod]) -> dict[str, 
 def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool = False) -> Config:
     """The configuration in ``root``'s pyproject.toml; with ``from_commit``, the one in
     the recorded commit (``committed``: its bytes, None when the commit has none)."""
+    from optimize.analyzers.checks.registry import by_id as checks_by_id
     from optimize.codemods.registry import by_id
 
     pyproject = root / "pyproject.toml"
@@ -111,7 +112,7 @@ def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool
     config = Config(uses_black=isinstance(tool.get("black"), dict))
     if not isinstance(section, dict):
         raise ConfigError("[tool.optimize] must be a table")
-    codemods = by_id()
+    codemods = {**by_id(), **checks_by_id()}  # codemods and checks take options alike
     for key, value in section.items():
         if key in codemods:
             config.options[key] = _codemod_options(key, value, codemods[key])
@@ -135,10 +136,10 @@ def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool
             config.jobs = value
         else:
             raise ConfigError(
-                f"[tool.optimize] {key}: unknown key (known: {', '.join(sorted(_TOP_KEYS))}, or a codemod id)"
+                f"[tool.optimize] {key}: unknown key (known: {', '.join(sorted(_TOP_KEYS))}, or a codemod or check id)"
             )
     for key in ("enable", "disable"):
         for cid in getattr(config, key) or []:
             if cid not in codemods:
-                raise ConfigError(f"[tool.optimize] {key}: unknown codemod id {cid!r}")
+                raise ConfigError(f"[tool.optimize] {key}: unknown codemod or check id {cid!r}")
     return config

@@ -17,6 +17,9 @@ from typing import Iterable
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from optimize.analyzers.checks.base import Check, Finding, IndexCheck
+from optimize.analyzers.checks.registry import CHECKS
+from optimize.analyzers.checks.registry import by_id as checks_by_id
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.roles import file_role
 from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
@@ -53,6 +56,7 @@ class Plan:
     skips: list[Skip]
     files_scanned: int = 0
     files_parsed: int = 0
+    findings: list[Finding] = field(default_factory=list)  # the checks', in path and line order
 
     @property
     def changed(self) -> list[Outcome]:
@@ -73,12 +77,12 @@ def select_codemods(
 
     Unsafe codemods run only with ``--unsafe-fixes`` or when named in ``--only``.
     """
-    known = by_id()
+    known = {**by_id(), **checks_by_id()}
     only = list(only or [])
     exclude = list(exclude or [])
     for cid in [*only, *exclude]:
         if cid not in known:
-            raise OptimizeError(f"unknown codemod id {cid!r} (see `optimize list`)")
+            raise OptimizeError(f"unknown codemod or check id {cid!r} (see `optimize list`)")
     chosen = []
     for codemod in REGISTRY:
         if only:
@@ -94,6 +98,27 @@ def select_codemods(
         if codemod.ID in exclude:
             continue
         chosen.append(codemod)
+    return chosen
+
+
+def select_checks(
+    config: Config, only: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+) -> list[type[Check] | type[IndexCheck]]:
+    """The checks a scan runs: all of them, minus what `enable` / `disable` in the
+    configuration and `--only` / `--exclude` leave out (ids are checked by
+    `select_codemods`, which every run calls first)."""
+    only = list(only or [])
+    chosen = []
+    for check in CHECKS:
+        if only and check.ID not in only:
+            continue
+        if not only and (
+            (config.enable is not None and check.ID not in config.enable) or check.ID in config.disable
+        ):
+            continue
+        if check.ID in (exclude or []):
+            continue
+        chosen.append(check)
     return chosen
 
 
@@ -153,6 +178,7 @@ class _FilePlan:
     steps: list[_Step | None]
     skip: tuple[int, Skip] | None = None  # (codemod position, why) when it cannot be parsed
     parsed: bool = False
+    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass
@@ -166,6 +192,7 @@ class _Run:
     unsafe_allowed: bool
     known: frozenset[str]  # paths read by discovery (a codemod may reuse, never overwrite)
     committed: CommittedTree | None = None  # the recorded commit, for a run that writes
+    checks: list[type[Check]] = field(default_factory=list)  # the checks that read a file's tree
 
 
 def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan:
@@ -188,6 +215,18 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
     wrapper: MetadataWrapper | None = None
     original = source  # positions are reported in its lines, whatever ran before
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
+    # The checks read the file as committed, before any codemod: their lines are its lines.
+    checks = [c for c in run.checks if c.applies(source, run.index)] if first == 0 and file_role(path) != "test" else []
+    if checks:
+        try:
+            tree = cst.parse_module(source)
+        except Exception as exc:  # LibCST raises several types for bad input
+            result.skip = (0, _syntax_skip(path, exc))
+            return result
+        result.parsed = True
+        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)  # a fresh parse shares no nodes
+        result.findings = _run_checks(run, checks, path, wrapper)
+    exact = tree is None or tree.bytes == source
     for position in range(first, len(run.codemods)):
         codemod = run.codemods[position]
         if in_tests and codemod.SAFETY != SAFE:
@@ -200,14 +239,14 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
             except Exception as exc:  # LibCST raises several types for bad input
                 result.skip = (position, _syntax_skip(path, exc))
                 return result
-            if tree.bytes != source:
-                # e.g. a file with old Mac line endings loses its last one: a rewrite
-                # would change bytes outside the edit, so the file is left alone.
-                result.skip = (position, Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
-                return result
+            exact = tree.bytes == source
             result.parsed = True
-            # A fresh parse has no shared nodes, so the wrapper need not copy it.
             wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        if not exact:
+            # e.g. a file with old Mac line endings loses its last one: a rewrite
+            # would change bytes outside the edit, so the file is left alone.
+            result.skip = (position, Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
+            return result
         if wrapper is None:
             wrapper = MetadataWrapper(tree)
         tree = wrapper.module
@@ -250,6 +289,22 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
         step.created = {p: text.encode() for p, text in done.created_files.items()}
         source = new_source
     return result
+
+
+def _run_checks(run: _Run, checks: list[type[Check]], path: str, wrapper: MetadataWrapper) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks:
+        try:
+            done = run_codemod(
+                check, wrapper.module, path, index=run.index, options=run.config.options.get(check.ID, {}), wrapper=wrapper
+            )
+        except Exception as exc:  # a check's bug must not stop the run
+            if nested_too_deeply(exc):
+                raise  # the file, not the check: `_plan_file` skips it
+            findings.append(Finding(check.ID, path, 0, f"not checked: internal error {type(exc).__name__}: {exc}", ""))
+            continue
+        findings.extend(done.findings)
+    return findings
 
 
 def plan_one_file(run: _Run, item: tuple[str, bytes]) -> _FilePlan:
@@ -297,6 +352,7 @@ def plan(
     jobs: int | None = None,
     only_paths: Iterable[str] | None = None,
     committed: CommittedTree | None = None,
+    checks: Iterable[type[Check] | type[IndexCheck]] = (),
 ) -> Plan:
     """Compute every codemod's edits without writing anything.
 
@@ -316,17 +372,28 @@ def plan(
     index = RepoIndex.build(current, project_files(root, committed), cache=index_cache)
     # Files Python cannot parse are reported once and never handed to a codemod.
     skips.extend(Skip(path, reason) for path, reason in sorted(index.unparsable.items()))
-    run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current), committed)
+    checks = list(checks)
+    tree_checks = [c for c in checks if issubclass(c, Check)]
+    run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current), committed, tree_checks)
     chosen = None if only_paths is None else set(only_paths)
     items = [
         (path, source)
         for path, source in current.items()
         if (chosen is None or path in chosen)
         and path not in index.unparsable
-        and any(c.applies(source, index) for c in run.codemods)
+        and any(c.applies(source, index) for c in [*run.codemods, *tree_checks])
     ]
     planned = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
-    return _merge(run, current, planned, skips, files_scanned=len(files))
+    result = _merge(run, current, planned, skips, files_scanned=len(files))
+    found = [f for p in planned.values() for f in p.findings]
+    for check in checks:
+        if issubclass(check, IndexCheck):
+            found.extend(
+                f for f in check(index, current, config.options.get(check.ID, {})).run()
+                if (chosen is None or f.path in chosen) and file_role(f.path) != "test"
+            )
+    result.findings = sorted(found, key=lambda f: (f.path, f.line, f.check))
+    return result
 
 
 def _merge(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from optimize import git
 from optimize.config import Config, load_config
-from optimize.engine import Outcome, Plan, plan, select_codemods
+from optimize.engine import Outcome, Plan, plan, select_checks, select_codemods
 from optimize.errors import OptimizeError
 from optimize.files import CommittedTree
 from optimize.messages import commit_message
@@ -76,7 +76,8 @@ def make_plan(
 def scan_plan(target: Target, selection: Selection) -> Plan:
     """Everything every codemod would do (unsafe ones included, marked by tier)."""
     codemods = select_codemods(target.config, selection.only, selection.exclude, unsafe_fixes=True)
-    return plan(target.root, codemods, target.config, unsafe_allowed=True)
+    checks = select_checks(target.config, selection.only, selection.exclude)
+    return plan(target.root, codemods, target.config, unsafe_allowed=True, checks=checks)
 
 
 def commit_specs(target: Target, outcomes: list[Outcome]) -> list[git.CommitSpec]:

@@ -19,6 +19,7 @@ class TransformResult:
     changes: list[Change] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     created_files: dict[str, str] = field(default_factory=dict)
+    findings: list = field(default_factory=list)  # a check's (`analyzers.checks`)
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -48,5 +49,6 @@ def run_codemod(
     instance.shared_wrapper = wrapper
     new_tree = instance.transform_module(tree)
     return TransformResult(
-        new_tree, instance.changes, instance.refusals, dict(instance.created_files)
+        new_tree, instance.changes, instance.refusals, dict(instance.created_files),
+        list(getattr(instance, "findings", ())),
     )

@@ -152,8 +152,8 @@ def relative_variant(example: Example) -> Example | None:
     """The example with every absolute import of its own modules (in the example and in
     its ``files``) made relative, or None when it has none."""
     files = {p: dedent(s) for p, s in example.files.items()}
-    own = own_modules([EXAMPLE_PATH, *files])
-    changed_files = {p: relative_source(p, s, own) for p, s in files.items()}
+    own = own_modules([EXAMPLE_PATH, *(p for p in files if p.endswith(".py"))])
+    changed_files = {p: relative_source(p, s, own) if p.endswith(".py") else None for p, s in files.items()}
     new_files = {p: changed_files[p] or s for p, s in files.items()}
     if isinstance(example, Rewrite):
         before, after = dedent(example.before), dedent(example.after)

@@ -19,6 +19,7 @@ def scan_json(plan, prefix: str = "") -> str:
             "version": __version__,
             "files_scanned": plan.files_scanned,
             "files_parsed": plan.files_parsed,
+            "findings": [located(f) for f in plan.findings],
             "changes": [located(c) for o in plan.outcomes for c in o.changes],
             "refusals": [located(r) for r in plan.refusals],
             "skipped_files": [located(s) for s in plan.skips],

@@ -23,7 +23,31 @@ def codemods(console: Console, registry: Iterable) -> None:
     console.print(table)
 
 
+def checks(console: Console, registry: Iterable) -> None:
+    table = Table(title="Checks (scan reports them; a codemod fixes what can be proven)")
+    table.add_column("id", style="bold")
+    table.add_column("finds")
+    table.add_column("fixed by")
+    for c in registry:
+        table.add_row(c.ID, c.TITLE, c.FIXED_BY or "-")
+    console.print(table)
+
+
+def findings(console: Console, plan, prefix: str = "") -> None:
+    if not plan.findings:
+        return
+    table = Table(title="Findings")
+    table.add_column("check", no_wrap=True)
+    table.add_column("location", no_wrap=True)
+    table.add_column("problem", ratio=2)
+    table.add_column("suggested fix", ratio=1)
+    for f in plan.findings:
+        table.add_row(f.check, location(prefix + f.path, f.line), f.message, f.fix)
+    console.print(table)
+
+
 def scan(console: Console, plan, prefix: str = "") -> None:
+    findings(console, plan, prefix)
     changes = [c for o in plan.outcomes for c in o.changes]
     if changes:
         table = Table(title="Would change")
@@ -65,6 +89,7 @@ def summary(console: Console, plan) -> None:
         f"{plan.files_scanned} Python files, {plan.files_parsed} parsed; "
         f"{changes} changes in {files} files by {len(plan.changed)} codemods; "
         f"{len(plan.refusals)} left alone."
+        + (f" {len(plan.findings)} findings." if plan.findings else "")
     )
     skipped(console, plan)
     if not changes:

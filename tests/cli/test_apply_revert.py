@@ -181,7 +181,7 @@ def test_list_and_unknown_ids() -> None:
     listing = run_cli("list")
     assert listing.exit_code == 0 and "pool-pre-ping" in listing.output
     bad = run_cli("scan", ".", "--only", "no-such-codemod")
-    assert bad.exit_code == 2 and "unknown codemod id" in bad.stderr
+    assert bad.exit_code == 2 and "unknown codemod or check id" in bad.stderr
 
 
 def test_scan_json_and_fail_on(repo: Path) -> None:

@@ -50,6 +50,8 @@ def _moved() -> list[tuple[str, Case, Example]]:
     for case in all_cases():
         if not case.example.files:
             continue  # a single module: nothing to resolve across files
+        if any(not p.endswith(".py") for p in case.example.files):
+            continue  # a build file declares packages from the repository root
         if isinstance(case.example, Rewrite) or case.example.reason is not None:
             found.append(("backend/", case, case.example))
         variant = relative_variant(case.example)

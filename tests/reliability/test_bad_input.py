@@ -95,7 +95,7 @@ def test_a_symlink_is_never_followed_nor_written_through(tmp_path) -> None:
     [
         ("[tool.optimize]\nfrobnicate = 1\n", "frobnicate: unknown key"),
         ("[tool.optimize]\nexclude = 'x'\n", "exclude: expected a list of strings"),
-        ("[tool.optimize]\ndisable = ['no-such-codemod']\n", "unknown codemod id 'no-such-codemod'"),
+        ("[tool.optimize]\ndisable = ['no-such-codemod']\n", "unknown codemod or check id 'no-such-codemod'"),
         ("[tool.optimize.pool-overflow]\ntarget = 'many'\n", "target: expected int"),
         ("[tool.optimize.pool-overflow]\ntargte = 30\n", "targte: unknown option"),
         ("[tool.optimize\n", "pyproject.toml: cannot be read"),
@@ -119,7 +119,7 @@ def test_unknown_codemod_ids_on_the_command_line(tmp_path, args) -> None:
     before = snapshot(repo)
     for command in (["apply"], ["apply", "--dry-run"], ["scan"]):
         result = run_cli(*command, str(repo), *args)
-        assert result.exit_code == 2 and "unknown codemod id 'nope'" in result.stderr
+        assert result.exit_code == 2 and "unknown codemod or check id 'nope'" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
     result = run_cli("revert", str(repo), "nope")
     assert result.exit_code == 2 and "unknown codemod id 'nope'" in result.stderr
@@ -221,7 +221,7 @@ def test_a_file_that_changes_under_the_run_is_reported_and_the_rest_processed(
         ("[tool.optimize.pool-overflow]\ntarget = true\n", "target: expected int"),
         ("[tool.optimize.fire-and-forget-broadcast]\npatterns = [1, 2]\n", "patterns: expected a list of str"),
         ("[tool.optimize.debug-middleware]\ndebug_flag = 1\n", "debug_flag: expected str"),
-        ("[tool.optimize]\nenable = ['pool-pre-ping', 'pool-pre-ping ']\n", "unknown codemod id 'pool-pre-ping '"),
+        ("[tool.optimize]\nenable = ['pool-pre-ping', 'pool-pre-ping ']\n", "unknown codemod or check id 'pool-pre-ping '"),
     ],
 )
 def test_more_broken_configurations(tmp_path, config, message) -> None:

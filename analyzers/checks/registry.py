@@ -1,0 +1,14 @@
+"""Every check, in the order their findings are listed."""
+
+from __future__ import annotations
+
+from optimize.analyzers.checks.base import Check, IndexCheck
+from optimize.analyzers.checks.blocking_in_async import BlockingInAsync
+
+CHECKS: tuple[type[Check] | type[IndexCheck], ...] = (
+    BlockingInAsync,
+)
+
+
+def by_id() -> dict[str, type[Check] | type[IndexCheck]]:
+    return {c.ID: c for c in CHECKS}
