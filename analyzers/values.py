@@ -201,6 +201,9 @@ class Statement:
     session: cst.BaseExpression | None  # QUERY: what `.query(M)` was called on
     sqlmodel: bool = False  # built with SQLModel's `select`
     loads: frozenset[str] = frozenset()  # relationships of M its loader options load
+    # An option not read as one loader of one relationship (`selectinload(M.a).joinedload(A.b)`,
+    # `options(*loaders)`, `Load(M)`, `raiseload("*")`): what it loads is not known.
+    unread_options: bool = False
 
 
 def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpression) -> Statement | None:
@@ -231,6 +234,7 @@ def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpressio
     others: list[cst.CSTNode] = []
     methods: list[str] = []
     loads: set[str] = set()
+    unread = False
     for call in reversed(chain):
         method = call.func.attr.value  # type: ignore[union-attr]
         if method in CRITERIA_METHODS:
@@ -248,9 +252,11 @@ def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpressio
         else:
             methods.append(method)
             if method == "options":
-                loads |= _loaded_by_options(reader, index, entity, call)
+                loaded = _loaded_by_options(reader, index, entity, call)
+                loads |= loaded
+                unread = unread or len(loaded) < len(call.args)
     return Statement(
-        form, entity, tuple(equalities), tuple(others), tuple(methods), session, sqlmodel, frozenset(loads)
+        form, entity, tuple(equalities), tuple(others), tuple(methods), session, sqlmodel, frozenset(loads), unread
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from optimize.analyzers.checks.base import Check, IndexCheck
 from optimize.analyzers.checks.blocking_in_async import BlockingInAsync
+from optimize.analyzers.checks.n_plus_one import NPlusOne
 
 CHECKS: tuple[type[Check] | type[IndexCheck], ...] = (
+    NPlusOne,
     BlockingInAsync,
 )
 
