@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
+from optimize.analyzers.query_shapes import QueryShapes, query_shapes
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
 from optimize.analyzers.modules import path_name, relative_path_name
@@ -156,6 +157,7 @@ class FileFacts:
     instances: dict[str, str] = field(default_factory=dict)  # module-level name -> class qualname
     name_uses: dict[str, int] = field(default_factory=dict)  # identifier -> times read
     depends: set[str] = field(default_factory=set)  # what `Depends(f)` / `Security(f)` name, resolved
+    queries: QueryShapes = field(default_factory=QueryShapes)  # SQL strings and ORM query shapes
 
 
 def module_of(path: str) -> str:
@@ -375,6 +377,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             local.update(t.id for t in n.targets if isinstance(t, ast.Name))
     resolver = _Resolver(module, imports, local)
     facts = FileFacts(path=path, module=module, imports=imports, name_uses=name_uses(tree))
+    facts.queries = query_shapes(tree, resolver.resolve)
 
     def qualify(call: ast.AST) -> str | None:
         return resolver.resolve(dotted(call))

@@ -29,6 +29,7 @@ from optimize.analyzers.facts import (
 from optimize.analyzers.model_markers import model_marker
 from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged
 from optimize.analyzers.modules import ModuleMap
+from optimize.analyzers.sql import DEFAULT_DIALECT, dialect_of
 from optimize.analyzers.syntax import TOO_DEEP, Unparsable, parse_for_facts
 from optimize.analyzers.versions import sqlalchemy_minimum
 
@@ -45,6 +46,7 @@ class RepoIndex:
     unparsable: dict[str, str] = field(default_factory=dict)  # path -> why
     # Top-level package directories the build configuration ships together (`src/app`).
     distribution: tuple[str, ...] = ()
+    sql_dialect: str = DEFAULT_DIALECT  # what raw SQL strings are read as (`analyzers.sql`)
     _models: dict[str, ModelInfo | None] = field(default_factory=dict, repr=False, compare=False)
     # Lookup tables and answers, built on first use: a repository (or a site-packages) can
     # hold tens of thousands of functions, and the codemods ask about the same names often.
@@ -126,9 +128,11 @@ class RepoIndex:
         files: Mapping[str, bytes],
         project_files: Mapping[str, bytes] | None = None,
         cache: dict[str, FileFacts] | None = None,
+        sql_dialect: str | None = None,
     ) -> "RepoIndex":
         """Index Python ``files`` (path -> bytes); ``project_files`` are the
-        requirements / lock / pyproject files the SQLAlchemy version is read from."""
+        requirements / lock / pyproject files the SQLAlchemy version and the database
+        are read from; ``sql_dialect`` is the configured dialect, if any."""
         cache = {} if cache is None else cache
         facts: dict[str, FileFacts] = {}
         unparsable: dict[str, str] = {}
@@ -147,6 +151,9 @@ class RepoIndex:
             sqlalchemy_min=sqlalchemy_minimum(project_files or {}),
             unparsable=unparsable,
             distribution=declared_packages(project_files or {}, packages),
+            sql_dialect=dialect_of(
+                (d for f in facts.values() for d in f.queries.dialects), project_files or {}, sql_dialect
+            ),
         )
 
     # --- models ------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ from optimize.errors import ConfigError
 if TYPE_CHECKING:
     from optimize.codemods.base import Codemod
 
-_TOP_KEYS = {"enable", "disable", "exclude", "jobs", "max-file-size", "unsafe-in-tests"}
+_TOP_KEYS = {"enable", "disable", "exclude", "jobs", "max-file-size", "unsafe-in-tests", "sql-dialect"}
+# What `sql-dialect` may name: sqlglot's names of the databases SQLAlchemy talks to.
+SQL_DIALECTS = ("postgres", "sqlite", "mysql", "tsql", "oracle", "duckdb", "snowflake", "bigquery")
 # Each job is a process holding the whole repository index: far more than the machine has
 # cores is a typo, not a setting.
 MAX_JOBS = 256
@@ -42,6 +44,7 @@ class Config:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     uses_black: bool = False
     unsafe_in_tests: bool = False  # unsafe-tier codemods rewrite test files too
+    sql_dialect: str | None = None  # None: read from the engine URLs and drivers
 
 
 def _string_list(value: Any, key: str) -> list[str]:
@@ -130,6 +133,10 @@ def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool
             if not isinstance(value, bool):
                 raise ConfigError("[tool.optimize] unsafe-in-tests: expected true or false")
             config.unsafe_in_tests = value
+        elif key == "sql-dialect":
+            if value not in SQL_DIALECTS:
+                raise ConfigError(f"[tool.optimize] sql-dialect: expected one of {', '.join(SQL_DIALECTS)}")
+            config.sql_dialect = value
         elif key == "jobs":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_JOBS:
                 raise ConfigError(f"[tool.optimize] jobs: expected a positive integer up to {MAX_JOBS}")

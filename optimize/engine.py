@@ -369,7 +369,7 @@ def plan(
         unsafe_allowed = any(c.SAFETY != SAFE for c in codemods)
     current: dict[str, bytes] = {f.path: f.data for f in files}
     current.update(overrides or {})  # contents chosen earlier in the run (interactive review)
-    index = RepoIndex.build(current, project_files(root, committed), cache=index_cache)
+    index = RepoIndex.build(current, project_files(root, committed), cache=index_cache, sql_dialect=config.sql_dialect)
     # Files Python cannot parse are reported once and never handed to a codemod.
     skips.extend(Skip(path, reason) for path, reason in sorted(index.unparsable.items()))
     checks = list(checks)

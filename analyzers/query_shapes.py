@@ -1,0 +1,151 @@
+"""Query shapes one file shows in its `ast`: the SQL strings it runs and the ORM calls
+whose cost does not depend on the data it reads. Computed with the file's other facts
+(`facts.collect_file_facts`) and read by the checks; nothing here parses SQL (that is
+`analyzers.sql`, run only when a check asks).
+
+- **SQL strings**: the first argument of `text(...)`, of `execute` / `exec_driver_sql` /
+  `executemany` and of asyncpg's `fetch` / `fetchrow` / `fetchval`, when it is a string
+  literal, an implicit concatenation, an f-string (each hole becomes a `:_holeN`
+  placeholder) or a module-level name bound to one of those.
+- **ORM shapes**: `.offset(n)` on a query chain (with the chain's `order_by` key),
+  `.like(...)` / `.ilike(...)` whose pattern starts with `%`, and `len(<...>.all())`.
+- **Dialects**: the schemes of database URLs written in the file (`postgresql+asyncpg://`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from optimize.analyzers.annotations import dotted
+
+SQL_CALLS = {"execute", "exec_driver_sql", "executemany", "fetch", "fetchrow", "fetchval"}
+_QUERY_METHODS = {
+    "select", "query", "where", "filter", "filter_by", "order_by", "limit", "join", "outerjoin",
+    "options", "group_by", "having", "distinct", "select_from",
+}
+_URL = re.compile(r"^(postgres(?:ql)?|sqlite|mysql|mariadb|mssql|oracle)(?:\+\w+)?://")
+_DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql",
+             "mariadb": "mysql", "mssql": "tsql", "oracle": "oracle"}
+
+
+@dataclass(frozen=True)
+class SqlString:
+    text: str
+    line: int
+    call: str  # the call it is passed to: `text`, `execute`, `fetch`
+
+
+@dataclass(frozen=True)
+class OrmShape:
+    kind: str  # "offset", "leading-wildcard", "len-all"
+    line: int
+    detail: str = ""  # offset: the chain's order_by key; leading-wildcard: the method
+
+
+@dataclass
+class QueryShapes:
+    sql: list[SqlString] = field(default_factory=list)
+    orm: list[OrmShape] = field(default_factory=list)
+    dialects: set[str] = field(default_factory=set)
+
+
+def _string(node: ast.AST, constants: dict[str, str]) -> str | None:
+    """The SQL text of a literal, an f-string with placeholders, or a constant's name."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        holes = 0
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            else:
+                parts.append(f":_hole{holes}")
+                holes += 1
+        return "".join(parts)
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    return None
+
+
+def _pattern_prefix(node: ast.AST) -> str | None:
+    """The literal start of a LIKE pattern: `"%x"`, `f"%{q}%"`, `"%" + q`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _pattern_prefix(node.left)
+    return None
+
+
+def _chain(node: ast.AST) -> list[ast.Call]:
+    """The calls of a method chain, outermost first: `select(M).where(...).offset(n)`."""
+    calls = []
+    while isinstance(node, ast.Call):
+        calls.append(node)
+        node = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return calls
+
+
+def _called(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else (dotted(call.func) or "").rsplit(".", 1)[-1]
+
+
+TEXT_FUNCTIONS = {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlmodel.text"}
+# A string handed to `execute` / `fetch` is taken for SQL only when it starts like SQL: an
+# HTTP client's `fetch(url)` is not.
+_SQL_START = re.compile(
+    r"^\s*(?:--[^\n]*\n\s*)*\(?\s*(select|with|insert|update|delete|merge|upsert|replace|values|explain)\b", re.I
+)
+
+
+def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) -> QueryShapes:
+    """``resolve`` turns a dotted name into what the module's imports make of it."""
+    shapes = QueryShapes()
+    constants = {
+        t.id: text
+        for n in tree.body
+        if isinstance(n, ast.Assign) and (text := _string(n.value, {})) is not None
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (url := _URL.match(node.value)):
+            shapes.dialects.add(_DIALECTS[url.group(1)])
+        if not isinstance(node, ast.Call):
+            continue
+        called = _called(node)
+        is_text = called == "text" and resolve(dotted(node.func)) in TEXT_FUNCTIONS
+        if is_text or (called in SQL_CALLS and isinstance(node.func, ast.Attribute)):
+            text = _string(node.args[0], constants) if node.args else None
+            if text is not None and (is_text and text.strip() or _SQL_START.match(text)):
+                shapes.sql.append(SqlString(text, node.lineno, called))
+        elif called == "offset" and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
+            chain = _chain(node.func.value)
+            if any(_called(c) in _QUERY_METHODS for c in chain) and not (
+                isinstance(node.args[0], ast.Constant) and node.args[0].value in (0, None)
+            ):
+                order = next((c for c in chain if _called(c) == "order_by" and c.args), None)
+                shapes.orm.append(OrmShape("offset", node.lineno, ast.unparse(order.args[0]) if order else ""))
+        elif called in {"like", "ilike"} and isinstance(node.func, ast.Attribute) and node.args:
+            prefix = _pattern_prefix(node.args[0])
+            if prefix is not None and prefix.startswith("%"):
+                shapes.orm.append(OrmShape("leading-wildcard", node.lineno, called))
+        elif (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "len"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Call)
+            and _called(node.args[0]) == "all"
+            and isinstance(node.args[0].func, ast.Attribute)
+        ):
+            inner = node.args[0].func.value
+            inner = inner.value if isinstance(inner, ast.Await) else inner
+            if any(_called(c) in _QUERY_METHODS | {"scalars", "execute", "exec"} for c in _chain(inner)):
+                shapes.orm.append(OrmShape("len-all", node.lineno))
+    return shapes
