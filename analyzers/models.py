@@ -8,7 +8,7 @@ Both declarative styles are read: `x: Mapped[T] = mapped_column(...)` /
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from typing import Callable
 
 COLUMN_FACTORIES = {"mapped_column", "Column", "column_property"}
@@ -27,6 +27,7 @@ class ColumnInfo:
     unique: bool = False
     foreign_key: str | None = None
     sort_order: bool = False  # `sort_order=` given: the table's column order is not the class's
+    line: int = 0  # where the class declares it
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
             mapped = True
         elif sqlmodel_table and annotation is not None and value is None and not name.startswith("_"):
             info.columns[name] = ColumnInfo(name)
+        if name in info.columns and not info.columns[name].line:
+            info.columns[name] = replace(info.columns[name], line=stmt.lineno)
     info.mapped = mapped
     info.table = table
     return info

@@ -26,6 +26,7 @@ _QUERY_METHODS = {
     "select", "query", "where", "filter", "filter_by", "order_by", "limit", "join", "outerjoin",
     "options", "group_by", "having", "distinct", "select_from",
 }
+_CRITERIA = {"where", "filter", "order_by", "join", "outerjoin", "having"}
 _URL = re.compile(r"^(postgres(?:ql)?|sqlite|mysql|mariadb|mssql|oracle)(?:\+\w+)?://")
 _DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql",
              "mariadb": "mysql", "mssql": "tsql", "oracle": "oracle"}
@@ -45,11 +46,33 @@ class OrmShape:
     detail: str = ""  # offset: the chain's order_by key; leading-wildcard: the method
 
 
+@dataclass(frozen=True)
+class ColumnUse:
+    """`Task.project_id` in a filter, an order or a join condition (or `filter_by(col=...)`
+    on a chain over `Task`): the class as the module resolves it, the attribute, how."""
+
+    cls: str
+    column: str
+    line: int
+    how: str  # where / filter / filter_by / order_by / join
+
+
+@dataclass(frozen=True)
+class MigrationIndex:
+    """An index an Alembic migration creates: `op.create_index(name, table, [cols])`, an
+    `index=True` column or an `sa.Index` / `sa.UniqueConstraint` in `op.create_table`."""
+
+    table: str
+    columns: tuple[str, ...]
+
+
 @dataclass
 class QueryShapes:
     sql: list[SqlString] = field(default_factory=list)
     orm: list[OrmShape] = field(default_factory=list)
     dialects: set[str] = field(default_factory=set)
+    column_uses: list[ColumnUse] = field(default_factory=list)
+    migration_indexes: list[MigrationIndex] = field(default_factory=list)
 
 
 def _string(node: ast.AST, constants: dict[str, str]) -> str | None:
@@ -115,6 +138,9 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
         if isinstance(t, ast.Name)
     }
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            _column_uses(node, resolve, shapes.column_uses)
+            _migration_indexes(node, shapes.migration_indexes)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and (url := _URL.match(node.value)):
             shapes.dialects.add(_DIALECTS[url.group(1)])
         if not isinstance(node, ast.Call):
@@ -149,3 +175,55 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
             if any(_called(c) in _QUERY_METHODS | {"scalars", "execute", "exec"} for c in _chain(inner)):
                 shapes.orm.append(OrmShape("len-all", node.lineno))
     return shapes
+
+
+def _column_uses(call: ast.Call, resolve: Callable[[str | None], str | None], found: list[ColumnUse]) -> None:
+    method = call.func.attr  # type: ignore[union-attr]
+    if method in _CRITERIA:
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            for node in ast.walk(arg):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
+                    owner = resolve(dotted(node.value))
+                    if owner and owner[:1].isalpha():
+                        found.append(ColumnUse(owner, node.attr, node.lineno, method))
+    elif method == "filter_by" and call.keywords:
+        entity = next(
+            (c.args[0] for c in _chain(call.func.value) if _called(c) in {"select", "query"} and c.args),  # type: ignore[union-attr]
+            None,
+        )
+        owner = resolve(dotted(entity)) if entity is not None else None
+        if owner:
+            found.extend(ColumnUse(owner, k.arg, call.lineno, method) for k in call.keywords if k.arg)
+
+
+def _strings(node: ast.AST) -> tuple[str, ...]:
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+    return tuple(e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str))
+
+
+def _migration_indexes(call: ast.Call, found: list[MigrationIndex]) -> None:
+    """Alembic's `op.create_index(name, table, cols)`, `op.create_unique_constraint(name,
+    table, cols)` and `op.create_table(table, *columns_and_constraints)`."""
+    method = call.func.attr  # type: ignore[union-attr]
+    args = call.args
+    if method in {"create_index", "create_unique_constraint"} and len(args) >= 3:
+        table, columns = _strings(args[1]), _strings(args[2])
+        if table and columns:
+            found.append(MigrationIndex(table[0], columns))
+    elif method == "create_table" and args and _strings(args[0]):
+        table = _strings(args[0])[0]
+        for item in args[1:]:
+            if not isinstance(item, ast.Call):
+                continue
+            name = _called(item)
+            if name == "Column" and item.args and _strings(item.args[0]) and any(
+                k.arg in {"index", "unique", "primary_key"} and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in item.keywords
+            ):
+                found.append(MigrationIndex(table, _strings(item.args[0])[:1]))
+            elif name in {"Index", "UniqueConstraint", "PrimaryKeyConstraint"}:
+                columns = tuple(c for a in item.args for c in _strings(a))
+                if name == "Index":
+                    columns = columns[1:]  # the first string is the index's name
+                if columns:
+                    found.append(MigrationIndex(table, columns))

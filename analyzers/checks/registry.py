@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from optimize.analyzers.checks.base import Check, IndexCheck
 from optimize.analyzers.checks.blocking_in_async import BlockingInAsync
+from optimize.analyzers.checks.count_via_len import CountViaLen
 from optimize.analyzers.checks.leading_wildcard import LeadingWildcard
+from optimize.analyzers.checks.missing_index import MissingIndex
 from optimize.analyzers.checks.n_plus_one import NPlusOne
 from optimize.analyzers.checks.not_in_subquery import NotInSubquery
 from optimize.analyzers.checks.offset_pagination import OffsetPagination
@@ -17,10 +19,12 @@ CHECKS: tuple[type[Check] | type[IndexCheck], ...] = (
     BlockingInAsync,
     OffsetPagination,
     LeadingWildcard,
+    CountViaLen,
     SelectStar,
     UnboundedWrite,
     NotInSubquery,
     SqlSyntax,
+    MissingIndex,
 )
 
 

@@ -1,0 +1,215 @@
+"""## What it does
+Finds columns that queries filter, order or join on, and foreign-key columns, with no
+index: none in the model (`primary_key`, `index=True`, `unique=True`, an `Index(...)` or
+`UniqueConstraint(...)` leading with the column, in `__table_args__` or beside the class)
+nor in the repository's Alembic migrations (`op.create_index`, `create_unique_constraint`,
+an indexed column or an `Index` in `op.create_table`). Each finding says where the column
+is used; the more places, the more it matters.
+
+## Why is this bad?
+A filter on an unindexed column reads the whole table on every request; an `ORDER BY` on
+one sorts it whole. PostgreSQL does not index foreign keys by itself, so joins through them
+and the checks a `DELETE` of the parent runs read the child table in full.
+
+## Example
+```python
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str]
+
+db.scalars(select(Task).where(Task.status == "open"))
+```
+
+## Use instead
+```python
+    status: Mapped[str] = mapped_column(index=True)
+```
+with its migration; on PostgreSQL, without locking writes:
+```python
+with op.get_context().autocommit_block():
+    op.create_index("ix_tasks_status", "tasks", ["status"], postgresql_concurrently=True)
+```
+Only an index that starts with the column serves it: a column second in a composite index
+is reported. Foreign keys are not reported on MySQL, whose InnoDB indexes them itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from optimize.analyzers.checks.base import Clean, IndexCheck, Report
+from optimize.analyzers.models import ModelInfo
+
+
+class MissingIndex(IndexCheck):
+    ID = "missing-index"
+    TITLE = "a column filtered, ordered or joined on, or a foreign key, with no index"
+
+    def check(self) -> None:
+        indexed = self._migration_indexes()
+        uses: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (path, model, column) -> where
+        models: dict[tuple[str, str], ModelInfo] = {}
+        for facts in self.index.facts.values():
+            for use in facts.queries.column_uses:
+                model = self.index.model_for(use.cls, facts.path)
+                if model is None or use.column not in model.columns:
+                    continue
+                models[(model.path, model.name)] = model
+                uses[(model.path, model.name, use.column)].append(f"{use.how} at {facts.path}:{use.line}")
+        for model in self.index.models.values():
+            for column in model.columns.values():
+                if column.foreign_key and self.index.sql_dialect != "mysql":
+                    models[(model.path, model.name)] = model
+                    uses.setdefault((model.path, model.name, column.name), [])
+        for (path, name, column), where in sorted(uses.items()):
+            model = models[(path, name)]
+            if self._indexed(model, column, indexed):
+                continue
+            self._report(model, column, where)
+
+    def _migration_indexes(self) -> set[tuple[str, str]]:
+        """(table, leading column) of every index the migrations create."""
+        return {
+            (index.table, index.columns[0])
+            for facts in self.index.facts.values()
+            for index in facts.queries.migration_indexes
+        }
+
+    @staticmethod
+    def _indexed(model: ModelInfo, column: str, migrations: set[tuple[str, str]]) -> bool:
+        info = model.columns[column]
+        key = model.primary_key
+        return (
+            info.index
+            or info.unique
+            or (key[:1] == (column,))
+            or (info.primary_key and len(key) == 1)
+            or any(i.columns[:1] == (column,) for i in model.indexes)
+            or (model.table is not None and (model.table, column) in migrations)
+        )
+
+    def _report(self, model: ModelInfo, column: str, where: list[str]) -> None:
+        own = self.index.facts.get(model.path)
+        declared = own.classes.get(model.name) if own is not None else None
+        line = declared.columns[column].line if declared is not None and column in declared.columns else model.line
+        table = model.table or model.name.lower()
+        foreign = model.columns[column].foreign_key
+        if where:
+            shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+            used = f"used in {len(where)} place{'s' * (len(where) != 1)} ({shown})"
+        else:
+            used = "a foreign key to " + str(foreign)
+        self.report(
+            model.path,
+            line,
+            f"{model.name}.{column} has no index but is {used}",
+            f"`mapped_column(..., index=True)` and, on PostgreSQL, "
+            f'`op.create_index("ix_{table}_{column}", "{table}", ["{column}"], postgresql_concurrently=True)` '
+            "in an autocommit block",
+        )
+
+
+MODELS = """
+    from sqlalchemy import ForeignKey, Index
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Project(Base):
+        __tablename__ = "projects"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        slug: Mapped[str] = mapped_column(unique=True)
+
+    class Task(Base):
+        __tablename__ = "tasks"
+        __table_args__ = (Index("ix_tasks_owner_created", "owner_id", "created_at"),)
+        id: Mapped[int] = mapped_column(primary_key=True)
+        project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+        owner_id: Mapped[int]
+        created_at: Mapped[int]
+        status: Mapped[str]
+        title: Mapped[str]
+        priority: Mapped[int]
+"""
+
+MissingIndex.EXAMPLES = [
+    Report(
+        name="a filtered column, counted across modules",
+        files={
+            "app/__init__.py": "",
+            "app/models.py": MODELS,
+            "app/other.py": """
+                from sqlalchemy import select
+                from .models import Task
+
+                def open_tasks(db):
+                    return db.scalars(select(Task).where(Task.status == "open")).all()
+            """,
+        },
+        code="""
+            from app.models import Task
+
+            def stale(db):
+                return db.query(Task).filter_by(status="stale").order_by(Task.created_at).all()
+        """,
+        message="Task.status has no index but is used in 2 places",
+    ),
+    Report(
+        name="a foreign key with no index",
+        code="""
+            from sqlalchemy import ForeignKey, select
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+            class Base(DeclarativeBase):
+                pass
+
+            class Comment(Base):
+                __tablename__ = "comments"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+
+            def recent(db, since):
+                return db.scalars(select(Comment).order_by(Comment.id)).all()
+        """,
+        message="Comment.task_id has no index but is a foreign key to tasks.id",
+    ),
+    Report(
+        name="second in a composite index",
+        files={"app/__init__.py": "", "app/models.py": MODELS},
+        code="""
+            from sqlalchemy import select
+            from .models import Task
+
+            def recent(db, since):
+                return db.scalars(select(Task).where(Task.created_at > since)).all()
+        """,
+        message="Task.created_at has no index",
+    ),
+    Clean(
+        name="indexed in the model, leading a composite index, primary key, unique, or by a migration",
+        files={
+            "app/__init__.py": "",
+            "app/models.py": MODELS,
+            "alembic/versions/0002_priority.py": """
+                import sqlalchemy as sa
+                from alembic import op
+
+                def upgrade():
+                    op.create_index("ix_tasks_priority", "tasks", ["priority"])
+                    op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+            """,
+        },
+        code="""
+            from sqlalchemy import select
+            from .models import Project, Task
+
+            def f(db, owner, project, slug):
+                a = db.scalars(select(Task).where(Task.owner_id == owner, Task.project_id == project)).all()
+                b = db.scalars(select(Task).where(Task.id > 10).order_by(Task.priority)).all()
+                c = db.scalars(select(Project).filter_by(slug=slug)).first()
+                return a, b, c
+        """,
+    ),
+]
