@@ -171,6 +171,13 @@ class RepoIndex:
             self._models[name] = found[0] if len(found) == 1 else None
         return self._models[name]
 
+    def relationship_names(self) -> frozenset[str]:
+        """The attribute names of every model's relationships."""
+        key = ("relationship-names",)
+        if key not in self._answers:
+            self._answers[key] = frozenset(r for m in self.models.values() for r in m.relationships)
+        return self._answers[key]  # type: ignore[return-value]
+
     def may_name_model(self, source: bytes) -> bool:
         """False only when ``source`` cannot name any model class of the repository: none
         of their names occurs in it as a word. Non-ASCII text is always answered True,

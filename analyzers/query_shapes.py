@@ -73,6 +73,11 @@ class QueryShapes:
     dialects: set[str] = field(default_factory=set)
     column_uses: list[ColumnUse] = field(default_factory=list)
     migration_indexes: list[MigrationIndex] = field(default_factory=list)
+    # Loops (`for`, comprehensions) over anything: the attributes their bodies read on the
+    # loop variable, and whether a body calls a query method with it (`db.get(M, t.x)`).
+    # The `n-plus-one` check parses only files where one could be a relationship or a query.
+    loop_reads: set[str] = field(default_factory=set)
+    loop_queries: bool = False
 
 
 def _string(node: ast.AST, constants: dict[str, str]) -> str | None:
@@ -138,6 +143,8 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
         if isinstance(t, ast.Name)
     }
     for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            _loop_body(node, shapes)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             _column_uses(node, resolve, shapes.column_uses)
             _migration_indexes(node, shapes.migration_indexes)
@@ -227,3 +234,43 @@ def _migration_indexes(call: ast.Call, found: list[MigrationIndex]) -> None:
                     columns = columns[1:]  # the first string is the index's name
                 if columns:
                     found.append(MigrationIndex(table, columns))
+
+
+_KEYED_CALLS = {"get", "get_one"}  # `session.get(M, key)`: two arguments at least
+_CRITERIA_CALLS = {"filter", "where", "filter_by"}
+_RUN_CALLS = {"execute", "scalars", "scalar", "exec"}
+
+
+def _queries_with(call: ast.Call, names: set[str]) -> bool:
+    """Whether ``call`` is a query step that uses one of ``names``: `db.get(M, t.x)`,
+    `.filter(M.id == t.x)`, `db.execute(select(...).where(... t ...))`."""
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    method = call.func.attr
+    if method in _KEYED_CALLS and len(call.args) < 2:
+        return False
+    if method not in _KEYED_CALLS | _CRITERIA_CALLS | _RUN_CALLS:
+        return False
+    values = [*call.args, *(k.value for k in call.keywords)]
+    return any(isinstance(n, ast.Name) and n.id in names for v in values for n in ast.walk(v))
+
+
+def _loop_body(node: ast.AST, shapes: QueryShapes) -> None:
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        targets, body = [node.target], node.body
+    else:
+        targets = [g.target for g in node.generators]  # type: ignore[attr-defined]
+        body = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]  # type: ignore[attr-defined]
+    names = {t.id for t in targets if isinstance(t, ast.Name)}
+    if not names:
+        return
+    for part in body:
+        for inner in ast.walk(part):
+            if isinstance(inner, ast.Attribute):
+                base = inner.value
+                if isinstance(base, ast.Attribute) and base.attr == "awaitable_attrs":
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in names:
+                    shapes.loop_reads.add(inner.attr)
+            elif not shapes.loop_queries and isinstance(inner, ast.Call) and _queries_with(inner, names):
+                shapes.loop_queries = True

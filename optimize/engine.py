@@ -216,7 +216,7 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
     original = source  # positions are reported in its lines, whatever ran before
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
     # The checks read the file as committed, before any codemod: their lines are its lines.
-    checks = [c for c in run.checks if c.applies(source, run.index)] if first == 0 and file_role(path) != "test" else []
+    checks = [c for c in run.checks if c.applies_to(path, source, run.index)] if first == 0 and file_role(path) != "test" else []
     if checks:
         try:
             tree = cst.parse_module(source)
@@ -381,7 +381,10 @@ def plan(
         for path, source in current.items()
         if (chosen is None or path in chosen)
         and path not in index.unparsable
-        and any(c.applies(source, index) for c in [*run.codemods, *tree_checks])
+        and (
+            any(c.applies(source, index) for c in run.codemods)
+            or (file_role(path) != "test" and any(c.applies_to(path, source, index) for c in tree_checks))
+        )
     ]
     planned = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
     result = _merge(run, current, planned, skips, files_scanned=len(files))

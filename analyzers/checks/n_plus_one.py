@@ -53,6 +53,14 @@ class NPlusOne(Check):
     TRIGGERS = (b"for ",)
     NEEDS_MODEL = True
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index) -> bool:
+        facts = index.facts.get(path)
+        if facts is None or not cls.applies(source, index):
+            return False
+        shapes = facts.queries
+        return shapes.loop_queries or bool(shapes.loop_reads & index.relationship_names())
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         loops = m.findall(node.body, m.For() | m.CompFor())
         if not loops:
