@@ -23,7 +23,7 @@ function is `analyzers.holds`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -204,6 +204,7 @@ class Statement:
     # An option not read as one loader of one relationship (`selectinload(M.a).joinedload(A.b)`,
     # `options(*loaders)`, `Load(M)`, `raiseload("*")`): what it loads is not known.
     unread_options: bool = False
+    node: cst.BaseExpression | None = field(default=None, compare=False)  # the chain it was read from
 
 
 def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpression) -> Statement | None:
@@ -256,7 +257,7 @@ def read_statement(reader: NameReader, index: RepoIndex, expr: cst.BaseExpressio
                 loads |= loaded
                 unread = unread or len(loaded) < len(call.args)
     return Statement(
-        form, entity, tuple(equalities), tuple(others), tuple(methods), session, sqlmodel, frozenset(loads), unread
+        form, entity, tuple(equalities), tuple(others), tuple(methods), session, sqlmodel, frozenset(loads), unread, expr
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from optimize.codemods.base import Codemod
 from optimize.codemods.dangling_task import DanglingTask
 from optimize.codemods.debug_middleware import DebugMiddleware
+from optimize.codemods.eager_load import EagerLoad
 from optimize.codemods.fire_and_forget_broadcast import FireAndForgetBroadcast
 from optimize.codemods.get_by_primary_key import GetByPrimaryKey
 from optimize.codemods.in_memory_requery import InMemoryRequery
@@ -22,6 +23,7 @@ REGISTRY: tuple[type[Codemod], ...] = (
     DebugMiddleware,
     RedundantLazyLoad,
     InMemoryRequery,
+    EagerLoad,
     GetByPrimaryKey,
     FireAndForgetBroadcast,
     DanglingTask,

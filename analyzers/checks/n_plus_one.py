@@ -31,20 +31,10 @@ options cannot be read, and objects whose query is not known are not reported.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
+from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.checks.base import Check, Clean, Report
-from optimize.analyzers.flow import FunctionFlow, Step
-from optimize.analyzers.holds import FunctionValues, Held
-from optimize.analyzers.models import RelationshipInfo
-from optimize.analyzers.values import read_fetch
-
-def lazy_per_row(relationship: RelationshipInfo) -> bool:
-    """Whether reading the relationship on each row runs a query per row: its strategy is
-    the default lazy `select` (not written, `"select"`, `True`). Every other strategy loads
-    with the parent query (`selectin`, `joined`, ...) or runs none on access (`raise`,
-    `noload`, `dynamic`, `write_only`); one that is not a literal (None) is not known."""
-    return relationship.lazy == "select"
+from optimize.analyzers.per_row import per_row_loops
 
 
 class NPlusOne(Check):
@@ -52,6 +42,7 @@ class NPlusOne(Check):
     TITLE = "a query per row: a lazy relationship or another query read in a loop over query results"
     TRIGGERS = (b"for ",)
     NEEDS_MODEL = True
+    FIXED_BY = "eager-load"
 
     @classmethod
     def applies_to(cls, path: str, source: bytes, index) -> bool:
@@ -62,105 +53,25 @@ class NPlusOne(Check):
         return shapes.loop_queries or bool(shapes.loop_reads & index.relationship_names())
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        loops = m.findall(node.body, m.For() | m.CompFor())
-        if not loops:
-            return
-        flow = FunctionFlow.of(node)
-        values = FunctionValues(self, self.index, flow, self.path)
-        asynchronous = node.asynchronous is not None
-        for loop in loops:
-            if self._nested_in_another_function(loop, node):
-                continue
-            try:
-                step = flow.step_of(loop if isinstance(loop, cst.For) else self.enclosing_statement(loop))
-            except KeyError:
-                continue
-            self._loop(loop, step, values, asynchronous)
+        parent = lambda n: self.get_metadata(ParentNodeProvider, n, None)  # noqa: E731
+        for loop in per_row_loops(self, self.index, node, self.path, parent):
+            model, rows = loop.rows.model.name, loop.rows.fetch.written
+            for lazy in loop.lazy:
+                self.report(
+                    loop.loop,
+                    f"the loop over {model} rows from {rows} reads {lazy.written} on each row: one query per row",
+                    f"load it with the rows: `.options({_loader(lazy)})`",
+                )
+            for query in loop.queries[:1]:
+                self.report(
+                    loop.loop,
+                    f"the loop over {model} rows from {rows} runs {query} with each row: one query per row",
+                    "fetch them all in one query before the loop (`where(X.id.in_(ids))`) or join them into the first",
+                )
 
-    def _nested_in_another_function(self, node: cst.CSTNode, function: cst.FunctionDef) -> bool:
-        parent = self.get_metadata_parent(node)
-        while parent is not None and parent is not function:
-            if isinstance(parent, (cst.FunctionDef, cst.Lambda)):
-                return True
-            parent = self.get_metadata_parent(parent)
-        return False
 
-    def get_metadata_parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        from libcst.metadata import ParentNodeProvider
-
-        return self.get_metadata(ParentNodeProvider, node, None)
-
-    def _loop(self, loop: cst.For | cst.CompFor, step: Step, values: FunctionValues, asynchronous: bool) -> None:
-        if not isinstance(loop.target, cst.Name):
-            return
-        held = values.element_of(step, loop.iter)
-        if held is None or held.fetch is None:
-            return  # not the rows of a query this function ran
-        name = loop.target.value
-        body = loop.body if isinstance(loop, cst.For) else self._comprehension_body(loop)
-        if body is None:
-            return
-        self._lazy_reads(loop, held, name, body, asynchronous)
-        self._queries_per_row(loop, held, name, body, step, values)
-
-    def _comprehension_body(self, loop: cst.CompFor) -> cst.CSTNode | None:
-        parent = self.get_metadata_parent(loop)
-        while parent is not None and not isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            parent = self.get_metadata_parent(parent)
-        if parent is None:
-            return None
-        if isinstance(parent, cst.DictComp):
-            return cst.Tuple([cst.Element(parent.key), cst.Element(parent.value)])
-        return parent.elt
-
-    def _lazy_reads(self, loop, held: Held, name: str, body: cst.CSTNode, asynchronous: bool) -> None:
-        statement = held.fetch.source.statement
-        if statement.unread_options:
-            return
-        model = held.model
-        for attribute in m.findall(body, m.Attribute(value=m.Name(name))):
-            relationship_name = attribute.attr.value
-            if asynchronous:
-                continue  # a lazy read raises in async code; `awaitable_attrs` below
-            self._lazy(loop, held, relationship_name, statement.loads)
-        if asynchronous:
-            pattern = m.Attribute(value=m.Attribute(value=m.Name(name), attr=m.Name("awaitable_attrs")))
-            for attribute in m.findall(body, pattern):
-                self._lazy(loop, held, attribute.attr.value, statement.loads)
-
-    def _lazy(self, loop, held: Held, relationship_name: str, loads: frozenset[str]) -> None:
-        relationship = held.model.relationships.get(relationship_name)
-        if relationship is None or relationship_name in loads or not lazy_per_row(relationship):
-            return
-        model = held.model.name
-        self.report(
-            loop,
-            f"the loop over {model} rows from {held.fetch.written} reads {model}.{relationship_name} "
-            "on each row: one query per row",
-            f"load it with the rows: `.options(selectinload({model}.{relationship_name}))`",
-        )
-
-    def _queries_per_row(self, loop, held: Held, name: str, body: cst.CSTNode, step: Step, values: FunctionValues) -> None:
-        for call in m.findall(body, m.Call()):
-            if not m.findall(call, m.Name(name)):
-                continue
-            fetch = read_fetch(self, self.index, call)
-            getter = (
-                isinstance(call.func, cst.Attribute)
-                and call.func.attr.value in {"get", "get_one"}
-                and len(call.args) >= 2
-                and values.of(step, call) is not None
-            )
-            if fetch is None and not getter:
-                continue
-            what = fetch.written if fetch is not None else f"{call.func.attr.value}(...)"
-            self.report(
-                loop,
-                f"the loop over {held.model.name} rows from {held.fetch.written} runs {what} with each row: "
-                "one query per row",
-                "fetch them all in one query before the loop (`where(X.id.in_(ids))`) or join them into the first",
-            )
-            return
+def _loader(lazy) -> str:
+    return ".".join(f"selectinload({m.name}.{r})" for m, r in lazy.steps)
 
 
 MODELS = {

@@ -1,0 +1,174 @@
+"""Loops that run a query per row: the question the `n-plus-one` check reports on and the
+`eager-load` codemod fixes, answered once for both.
+
+A loop is a `for` statement or a comprehension (`[... for t in rows]`) in a function; its
+rows are what `holds` says iterating its iterable gives, with the query that fetched them.
+For each loop this finds:
+- the lazy relationships its body reads on the loop variable (`t.owner`, and one level
+  further, `t.project.owner`) that the query's loader options do not load: their strategy
+  is the default lazy `select` (`lazy_per_row`). In an `async def` a lazy read raises
+  rather than queries, so only `await t.awaitable_attrs.owner` counts there;
+- the queries its body runs with the loop variable (`db.get(User, t.owner_id)`, a fetch
+  whose statement mentions it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+
+from optimize.analyzers.flow import FunctionFlow, Step
+from optimize.analyzers.holds import FunctionValues, Held
+from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.models import ModelInfo, RelationshipInfo
+from optimize.analyzers.values import NameReader, read_fetch
+
+
+def lazy_per_row(relationship: RelationshipInfo) -> bool:
+    """Whether reading the relationship on each row runs a query per row: its strategy is
+    the default lazy `select` (not written, `"select"`, `True`). Every other strategy loads
+    with the parent query (`selectin`, `joined`, ...) or runs none on access (`raise`,
+    `noload`, `dynamic`, `write_only`); one that is not a literal (None) is not known."""
+    return relationship.lazy == "select"
+
+
+@dataclass(frozen=True)
+class LazyPath:
+    """`Task.project` or `Task.project` then `Project.owner`: the relationships read, each
+    with the model it is declared on."""
+
+    steps: tuple[tuple[ModelInfo, str], ...]
+
+    @property
+    def written(self) -> str:
+        return " -> ".join(f"{model.name}.{name}" for model, name in self.steps)
+
+
+@dataclass
+class PerRowLoop:
+    loop: cst.For | cst.CompFor
+    rows: Held  # what the loop variable holds, with the fetch
+    lazy: list[LazyPath] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)  # how each per-row query is written
+    writes_rows: bool = False  # the body assigns an attribute of the loop variable
+
+
+def per_row_loops(
+    reader: NameReader,
+    index: RepoIndex,
+    function: cst.FunctionDef,
+    path: str,
+    parent: Callable[[cst.CSTNode], cst.CSTNode | None],
+) -> list[PerRowLoop]:
+    """The loops of ``function`` (not of functions nested in it) over a query's rows that
+    run a query per row. ``parent`` is the module's parent-node lookup."""
+    loops = m.findall(function.body, m.For() | m.CompFor())
+    if not loops:
+        return []
+    flow = FunctionFlow.of(function)
+    values = FunctionValues(reader, index, flow, path)
+    asynchronous = function.asynchronous is not None
+    found = []
+    for loop in loops:
+        if _nested(loop, function, parent) or not isinstance(loop.target, cst.Name):
+            continue
+        holder = loop if isinstance(loop, cst.For) else _statement(loop, parent)
+        try:
+            step = flow.step_of(holder)
+        except KeyError:
+            continue
+        rows = values.element_of(step, loop.iter)
+        if rows is None or rows.fetch is None:
+            continue  # not the rows of a query this function ran
+        body = loop.body if isinstance(loop, cst.For) else _comprehension_body(loop, parent)
+        if body is None:
+            continue
+        name = loop.target.value
+        result = PerRowLoop(loop, rows)
+        statement = rows.fetch.source.statement
+        if not statement.unread_options:
+            result.lazy = _lazy_reads(index, rows.model, name, body, statement.loads, asynchronous)
+        result.queries = _queries(reader, index, values, step, name, body)
+        result.writes_rows = bool(
+            m.findall(body, m.AssignTarget(target=m.Attribute(value=m.Name(name))))
+            or m.findall(body, m.AugAssign(target=m.Attribute(value=m.Name(name))))
+        )
+        if result.lazy or result.queries:
+            found.append(result)
+    return found
+
+
+def _nested(node: cst.CSTNode, function: cst.FunctionDef, parent) -> bool:
+    current = parent(node)
+    while current is not None and current is not function:
+        if isinstance(current, (cst.FunctionDef, cst.Lambda)):
+            return True
+        current = parent(current)
+    return False
+
+
+def _statement(node: cst.CSTNode, parent) -> cst.CSTNode:
+    current = node
+    while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        current = parent(current)
+    return current if current is not None else node
+
+
+def _comprehension_body(loop: cst.CompFor, parent) -> cst.CSTNode | None:
+    current = parent(loop)
+    while current is not None and not isinstance(current, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        current = parent(current)
+    if current is None:
+        return None
+    if isinstance(current, cst.DictComp):
+        return cst.Tuple([cst.Element(current.key), cst.Element(current.value)])
+    return current.elt
+
+
+def _lazy_reads(
+    index: RepoIndex, model: ModelInfo, name: str, body: cst.CSTNode, loaded: frozenset[str], asynchronous: bool
+) -> list[LazyPath]:
+    """Lazy relationships read on ``name`` in ``body``, one level further where the first
+    one's target model is known: `t.project.owner` gives Task.project -> Project.owner."""
+    if asynchronous:
+        reads = [a.attr.value for a in m.findall(body, m.Attribute(value=m.Attribute(value=m.Name(name), attr=m.Name("awaitable_attrs"))))]
+        nested: dict[str, set[str]] = {}
+    else:
+        reads = [a.attr.value for a in m.findall(body, m.Attribute(value=m.Name(name)))]
+        nested = {}
+        for outer in m.findall(body, m.Attribute(value=m.Attribute(value=m.Name(name)))):
+            nested.setdefault(outer.value.attr.value, set()).add(outer.attr.value)  # type: ignore[union-attr]
+    paths: list[LazyPath] = []
+    for read in dict.fromkeys(reads):
+        relationship = model.relationships.get(read)
+        if relationship is None or read in loaded or not lazy_per_row(relationship):
+            continue
+        paths.append(LazyPath(((model, read),)))
+        target = index.model(relationship.target) if relationship.target else None
+        for further in sorted(nested.get(read, ())):
+            deeper = target.relationships.get(further) if target is not None else None
+            if deeper is not None and lazy_per_row(deeper):
+                paths.append(LazyPath(((model, read), (target, further))))  # type: ignore[arg-type]
+    return paths
+
+
+def _queries(reader: NameReader, index: RepoIndex, values: FunctionValues, step: Step, name: str, body: cst.CSTNode) -> list[str]:
+    found = []
+    for call in m.findall(body, m.Call()):
+        if not m.findall(call, m.Name(name)):
+            continue
+        fetch = read_fetch(reader, index, call)
+        keyed = (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in {"get", "get_one"}
+            and len(call.args) >= 2
+            and values.of(step, call) is not None
+        )
+        if fetch is not None:
+            found.append(fetch.written)
+        elif keyed:
+            found.append(f"{call.func.attr.value}(...)")  # type: ignore[union-attr]
+    return found
