@@ -1,7 +1,8 @@
 """Every codemod, in the order `apply` runs them (each on the previous one's output).
 
 Order matters only where codemods touch the same code: removals of redundant queries run
-before the rewrites that move awaits into background tasks.
+before the rewrites that move awaits into background tasks, and `sync-handler` judges a
+handler before those add background tasks to it (which need the event loop's thread).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from optimize.codemods.in_memory_requery import InMemoryRequery
 from optimize.codemods.pool_overflow import PoolOverflow
 from optimize.codemods.pool_pre_ping import PoolPrePing
 from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
+from optimize.codemods.sync_handler import SyncHandler
 
 REGISTRY: tuple[type[Codemod], ...] = (
     PoolPrePing,
@@ -25,6 +27,7 @@ REGISTRY: tuple[type[Codemod], ...] = (
     InMemoryRequery,
     EagerLoad,
     GetByPrimaryKey,
+    SyncHandler,
     FireAndForgetBroadcast,
     DanglingTask,
 )

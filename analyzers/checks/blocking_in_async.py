@@ -40,6 +40,7 @@ class BlockingInAsync(IndexCheck):
     TITLE = "blocking call in an async route handler or dependency"
     OPTIONS = {"depth": 4}
     OPTION_CHECKS = {"depth": int_between(0, 50)}
+    FIXED_BY = "sync-handler"
 
     def check(self) -> None:
         depth = int(self.options["depth"])
