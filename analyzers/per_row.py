@@ -6,8 +6,10 @@ rows are what `holds` says iterating its iterable gives, with the query that fet
 For each loop this finds:
 - the lazy relationships its body reads on the loop variable (`t.owner`, and one level
   further, `t.project.owner`) that the query's loader options do not load: their strategy
-  is the default lazy `select` (`lazy_per_row`). In an `async def` a lazy read raises
-  rather than queries, so only `await t.awaitable_attrs.owner` counts there;
+  is the default lazy `select` (`lazy_per_row`). Rows an `AsyncSession` fetched (the fetch
+  is awaited) raise on a lazy read rather than query, so only `await
+  t.awaitable_attrs.owner` counts for them; a sync session's rows lazy-load in an
+  `async def` too (and block the event loop while they do);
 - the queries its body runs with the loop variable (`db.get(User, t.owner_id)`, a fetch
   whose statement mentions it).
 """
@@ -70,7 +72,6 @@ def per_row_loops(
         return []
     flow = FunctionFlow.of(function)
     values = FunctionValues(reader, index, flow, path)
-    asynchronous = function.asynchronous is not None
     found = []
     for loop in loops:
         if _nested(loop, function, parent) or not isinstance(loop.target, cst.Name):
@@ -90,7 +91,8 @@ def per_row_loops(
         result = PerRowLoop(loop, rows)
         statement = rows.fetch.source.statement
         if not statement.unread_options:
-            result.lazy = _lazy_reads(index, rows.model, name, body, statement.loads, asynchronous)
+            awaited = rows.fetch.source.awaited  # an AsyncSession's rows
+            result.lazy = _lazy_reads(index, rows.model, name, body, statement.loads, awaited)
         result.queries = _queries(reader, index, values, step, name, body)
         result.writes_rows = bool(
             m.findall(body, m.AssignTarget(target=m.Attribute(value=m.Name(name))))

@@ -72,7 +72,7 @@ def test_statement_counts_drop_by_exactly_the_removed_queries(applied) -> None:
 
 def test_expected_effects_add_up() -> None:
     for key, effect in EXPECTED.items():
-        if key.startswith("_"):
+        if key.startswith("_"):  # `_codemods`, `_findings`
             continue
         assert effect["statements_removed"] == sum(effect["by"].values()), key
         assert set(effect["by"]) <= set(EXPECTED["_codemods"]["by"]), key
@@ -83,3 +83,14 @@ def test_every_planted_rewrite_landed_as_its_own_commit(applied) -> None:
     landed = set(git(app, "log", "--format=%(trailers:key=Optimize-Codemod,valueonly)").split())
     wanted = set(EXPECTED["_codemods"]["by"])
     assert wanted & set(by_id()) <= landed
+
+
+def test_scan_reports_exactly_the_planted_findings(tmp_path: Path) -> None:
+    # Each planted finding, and none of its twins (eager-loaded relationship, offloaded
+    # sync call, indexed column, keyset pagination, NOT EXISTS, bounded DELETE).
+    app = copy_fixture(tmp_path / "app")
+    make_repo(app, {})
+    result = run_cli("scan", str(app), "--format", "json")
+    assert result.exit_code == 0, result.output
+    found = sorted([f["check"], f["path"], f["line"]] for f in json.loads(result.stdout)["findings"])
+    assert found == sorted(EXPECTED["_findings"])

@@ -7,8 +7,9 @@ covers it), or runs another query with each element (`db.get(User, task.owner_id
 
 ## Why is this bad?
 Each lazy read is its own round trip: a page of 50 tasks that shows each task's project
-runs 51 queries where 2 would do, and the time grows with the page size. In async code the
-lazy read raises instead, so it is reported there only through `awaitable_attrs`.
+runs 51 queries where 2 would do, and the time grows with the page size. On rows an
+`AsyncSession` fetched the lazy read raises instead, so it is reported there only through
+`awaitable_attrs`.
 
 ## Example
 ```python
@@ -161,6 +162,20 @@ NPlusOne.EXAMPLES = [
             async def names(db: AsyncSession):
                 tasks = (await db.scalars(select(Task))).all()
                 return [(await t.awaitable_attrs.owner).name for t in tasks]
+        """,
+        message="reads Task.owner on each row",
+    ),
+    Report(
+        name="a sync session's rows in an async def lazy-load too",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+
+            from app.models import Task
+
+            async def names(db: Session):
+                return [t.owner.name for t in db.scalars(select(Task)).all()]
         """,
         message="reads Task.owner on each row",
     ),
