@@ -12,6 +12,10 @@ For each loop this finds:
   `async def` too (and block the event loop while they do);
 - the queries its body runs with the loop variable (`db.get(User, t.owner_id)`, a fetch
   whose statement mentions it).
+
+A route with no loop can run one too: it returns a query's rows and its response model
+(`response_model=list[TaskOut]` or `-> list[TaskOut]`) has a field named like a lazy
+relationship of the rows' model, so serialising each row loads it (`per_row_responses`).
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ class LazyPath:
 
 @dataclass
 class PerRowLoop:
-    loop: cst.For | cst.CompFor
+    loop: cst.CSTNode  # the `for`, the comprehension's `for`, or the route's `return`
     rows: Held  # what the loop variable holds, with the fetch
     lazy: list[LazyPath] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)  # how each per-row query is written
@@ -173,4 +177,78 @@ def _queries(reader: NameReader, index: RepoIndex, values: FunctionValues, step:
             found.append(fetch.written)
         elif keyed:
             found.append(f"{call.func.attr.value}(...)")  # type: ignore[union-attr]
+    return found
+
+
+_SEQUENCES = {"list", "List", "Sequence", "Iterable", "tuple", "Tuple", "set", "Set"}
+
+
+def _element_class(annotation: cst.BaseExpression | None) -> str | None:
+    """`TaskOut` for `list[TaskOut]`, `Sequence[schemas.TaskOut]`."""
+    if not isinstance(annotation, cst.Subscript) or len(annotation.slice) < 1:
+        return None
+    outer = annotation.value
+    name = outer.attr.value if isinstance(outer, cst.Attribute) else outer.value if isinstance(outer, cst.Name) else None
+    element = annotation.slice[0].slice
+    if name not in _SEQUENCES or not isinstance(element, cst.Index):
+        return None
+    inner = element.value
+    if isinstance(inner, cst.Attribute):
+        return inner.attr.value
+    return inner.value if isinstance(inner, cst.Name) else None
+
+
+def _response_class(function: cst.FunctionDef, is_route: Callable[[cst.Decorator], bool]) -> str | None:
+    for decorator in function.decorators:
+        call = decorator.decorator
+        if isinstance(call, cst.Call) and is_route(decorator):
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == "response_model":
+                    return _element_class(arg.value)
+            returns = function.returns.annotation if function.returns is not None else None
+            return _element_class(returns)
+    return None
+
+
+def per_row_responses(
+    reader: NameReader,
+    index: RepoIndex,
+    function: cst.FunctionDef,
+    path: str,
+    parent: Callable[[cst.CSTNode], cst.CSTNode | None],
+    is_route: Callable[[cst.Decorator], bool],
+) -> list[PerRowLoop]:
+    """The returns of a route that hand back a sync query's rows whose response model
+    serialises a lazy relationship of each row (as `PerRowLoop`s whose ``loop`` is the
+    `return` statement)."""
+    response = _response_class(function, is_route)
+    fields = index.class_fields(response) if response else {}
+    if not fields:
+        return []
+    flow = FunctionFlow.of(function)
+    values = FunctionValues(reader, index, flow, path)
+    found = []
+    for statement in m.findall(function.body, m.SimpleStatementLine(body=[m.Return()])):
+        value = statement.body[0].value
+        if value is None or _nested(statement, function, parent):
+            continue
+        try:
+            step = flow.step_of(statement)
+        except KeyError:
+            continue
+        rows = values.of(step, value)
+        if rows is None or rows.fetch is None or rows.element() is None or rows.fetch.source.awaited:
+            continue  # not a sync query's rows (an AsyncSession's would raise, not query)
+        query = rows.fetch.source.statement
+        if query.unread_options:
+            continue
+        lazy = [
+            LazyPath(((rows.model, name),))
+            for name in sorted(fields)
+            if (relationship := rows.model.relationships.get(name)) is not None
+            and name not in query.loads
+            and lazy_per_row(relationship)
+        ]
+        if lazy:
+            found.append(PerRowLoop(statement, rows.element(), lazy))
     return found

@@ -1,7 +1,8 @@
 """## What it does
 Loads, with the rows, the lazy relationships a loop reads on each row of a query: the
 query gains `.options(selectinload(M.rel))` (chained, `selectinload(M.a).selectinload(A.b)`,
-for `row.a.b`), and `selectinload` is imported from `sqlalchemy.orm`. The loops are the
+for `row.a.b`), and `selectinload` is imported from `sqlalchemy.orm`; so does a route that
+returns the rows for a response model serialising the relationship. The loops are the
 `n-plus-one` check's (`optimize.analyzers.per_row`).
 
 ## Why is this bad?
@@ -41,7 +42,8 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import ParentNodeProvider
 
-from optimize.analyzers.per_row import LazyPath, PerRowLoop, per_row_loops
+from optimize.analyzers.per_row import LazyPath, PerRowLoop, per_row_loops, per_row_responses
+from optimize.analyzers.routes import is_route_decorator
 from optimize.codemods.base import Codemod, Keep, Rewrite
 
 
@@ -63,6 +65,8 @@ class EagerLoad(Codemod):
         for loop in per_row_loops(self, self.index, node, self.path, parent):
             if loop.lazy:
                 self._plan(node, loop, parent)
+        for response in per_row_responses(self, self.index, node, self.path, parent, is_route_decorator):
+            self._plan(node, response, parent)
 
     def _plan(self, function: cst.FunctionDef, loop: PerRowLoop, parent) -> None:
         statement = loop.rows.fetch.source.statement
@@ -222,6 +226,51 @@ EagerLoad.EXAMPLES = [
                 for task in db.query(Task).filter(Task.title != "").options(selectinload(Task.assignee), selectinload(Task.project).selectinload(Project.owner)).all():
                     lines.append(f"{task.title}: {task.assignee.name} / {task.project.owner.name}")
                 return lines
+        """,
+    ),
+    Rewrite(
+        name="a route returns the rows for a response model that serialises the relationship",
+        files={
+            **MODELS,
+            "app/schemas.py": """
+                from pydantic import BaseModel
+
+                class UserOut(BaseModel):
+                    name: str
+
+                class TaskOut(BaseModel):
+                    title: str
+                    assignee: UserOut
+            """,
+        },
+        before="""
+            from fastapi import APIRouter
+            from sqlalchemy import select
+
+            from .models import Task
+            from .schemas import TaskOut
+
+            router = APIRouter()
+
+            @router.get("/tasks")
+            def list_tasks(db) -> list[TaskOut]:
+                tasks = db.scalars(select(Task).order_by(Task.id)).all()
+                return tasks
+        """,
+        after="""
+            from fastapi import APIRouter
+            from sqlalchemy import select
+
+            from .models import Task
+            from .schemas import TaskOut
+            from sqlalchemy.orm import selectinload
+
+            router = APIRouter()
+
+            @router.get("/tasks")
+            def list_tasks(db) -> list[TaskOut]:
+                tasks = db.scalars(select(Task).order_by(Task.id).options(selectinload(Task.assignee))).all()
+                return tasks
         """,
     ),
     Keep(

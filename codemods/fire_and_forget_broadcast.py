@@ -49,7 +49,7 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node as name_of
 from libcst.metadata import ParentNodeProvider
 
-from optimize.analyzers.calls import ROUTE_DECORATORS
+from optimize.analyzers.routes import is_route
 from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.analyzers.holds import FunctionValues
 from optimize.analyzers.index import DEFAULT_BROADCAST_PATTERNS
@@ -67,19 +67,6 @@ REQUEST_TYPES = {
     "fastapi.Request", "starlette.requests.Request", "fastapi.WebSocket",
     "starlette.websockets.WebSocket", "fastapi.BackgroundTasks",
 }
-
-
-
-
-def _is_route(function: cst.FunctionDef) -> bool:
-    """Decorated as an endpoint: `@router.post(...)`, `@app.get(...)`, `@app.websocket(...)`."""
-    for decorator in function.decorators:
-        node = decorator.decorator
-        if isinstance(node, cst.Call):
-            node = node.func
-        if isinstance(node, cst.Attribute) and node.attr.value in ROUTE_DECORATORS:
-            return True
-    return False
 
 
 def _mutates(step: Step, name: str) -> bool:
@@ -140,7 +127,7 @@ class FireAndForgetBroadcast(Codemod):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:
             return
-        route = _is_route(node)
+        route = is_route(node)
         own = f"{self.context.full_module_name}.{node.name.value}" if self.context.full_module_name else node.name.value
         if not route and self.index.function(own, self.path) is not None and self.index.is_broadcast(own, (), self.path):
             return  # a broadcast itself: its callers are the ones to change

@@ -38,7 +38,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from optimize.analyzers.calls import ROUTE_DECORATORS
+from optimize.analyzers.routes import is_route_decorator
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.options import int_between
 
@@ -85,7 +85,7 @@ class SyncHandler(Codemod):
         return facts.functions.get(f"{facts.module}.{node.name.value}")
 
     def _why_not(self, node: cst.FunctionDef, function) -> str | None:
-        others = [d for d in node.decorators if not _is_route_decorator(d)]
+        others = [d for d in node.decorators if not is_route_decorator(d)]
         if others:
             return "it has another decorator, which may expect a coroutine function"
         if m.findall(node.body, _AWAITING):
@@ -102,13 +102,6 @@ class SyncHandler(Codemod):
                 "the repository may call it in a way not seen (a callback or an unresolved call)"
             )
         return None
-
-
-def _is_route_decorator(decorator: cst.Decorator) -> bool:
-    node = decorator.decorator
-    if isinstance(node, cst.Call):
-        node = node.func
-    return isinstance(node, cst.Attribute) and node.attr.value in ROUTE_DECORATORS
 
 
 APP = {"app/__init__.py": "", "app/deps.py": "def get_db():\n    ...\n"}

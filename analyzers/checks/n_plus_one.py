@@ -3,7 +3,9 @@ Finds loops that run one query per row: a `for` loop or a comprehension over the
 a query returned whose body reads a relationship the query did not load (the
 relationship's strategy is the default lazy `select` and no loader option of the query
 covers it), or runs another query with each element (`db.get(User, task.owner_id)`,
-`select(...).where(... == task.x)`).
+`select(...).where(... == task.x)`). Also a route with no loop that returns a query's rows
+when its response model (`response_model=list[TaskOut]` or `-> list[TaskOut]`) has a field
+named like a lazy relationship of the rows: serialising loads it once per row.
 
 ## Why is this bad?
 Each lazy read is its own round trip: a page of 50 tasks that shows each task's project
@@ -35,7 +37,8 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.checks.base import Check, Clean, Report
-from optimize.analyzers.per_row import per_row_loops
+from optimize.analyzers.per_row import per_row_loops, per_row_responses
+from optimize.analyzers.routes import is_route_decorator
 
 
 class NPlusOne(Check):
@@ -63,11 +66,20 @@ class NPlusOne(Check):
                     f"the loop over {model} rows from {rows} reads {lazy.written} on each row: one query per row",
                     f"load it with the rows: `.options({_loader(lazy)})`",
                 )
-            for query in loop.queries[:1]:
+            for query in loop.queries[:1]:  # one is enough to say the loop queries per row
                 self.report(
                     loop.loop,
                     f"the loop over {model} rows from {rows} runs {query} with each row: one query per row",
                     "fetch them all in one query before the loop (`where(X.id.in_(ids))`) or join them into the first",
+                )
+        for response in per_row_responses(self, self.index, node, self.path, parent, is_route_decorator):
+            model, rows = response.rows.model.name, response.rows.fetch.written
+            for lazy in response.lazy:
+                self.report(
+                    response.loop,
+                    f"{node.name.value} returns {model} rows from {rows} and its response model includes "
+                    f"{lazy.steps[0][1]}: serialising loads {lazy.written} once per row",
+                    f"load it with the rows: `.options({_loader(lazy)})`",
                 )
 
 
@@ -179,6 +191,37 @@ NPlusOne.EXAMPLES = [
         """,
         message="reads Task.owner on each row",
     ),
+    Report(
+        name="a route whose response model serialises a lazy relationship of each row",
+        files={
+            **MODELS,
+            "app/schemas.py": """
+                from pydantic import BaseModel
+
+                class UserOut(BaseModel):
+                    name: str
+
+                class TaskOut(BaseModel):
+                    title: str
+                    owner: UserOut
+            """,
+        },
+        code="""
+            from fastapi import APIRouter
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+
+            from .models import Task
+            from .schemas import TaskOut
+
+            router = APIRouter()
+
+            @router.get("/tasks", response_model=list[TaskOut])
+            def list_tasks(db: Session):
+                return db.scalars(select(Task)).all()
+        """,
+        message="response model includes owner: serialising loads Task.owner once per row",
+    ),
     Clean(
         name="eager-loaded by an option or by the relationship, a column, unknown rows, async lazy read",
         files=MODELS,
@@ -207,6 +250,47 @@ NPlusOne.EXAMPLES = [
             def f(db: Session):
                 tasks = db.scalars(select(Task)).all()
                 return [t.owner_id for t in tasks]  # optimize: ignore[n-plus-one]
+        """,
+    ),
+    Clean(
+        name="a response model without the relationship, a loaded one, an AsyncSession's rows",
+        files={
+            **MODELS,
+            "app/schemas.py": """
+                from pydantic import BaseModel
+
+                class UserOut(BaseModel):
+                    name: str
+
+                class TaskOut(BaseModel):
+                    title: str
+                    owner: UserOut
+
+                class TaskTitle(BaseModel):
+                    title: str
+            """,
+        },
+        code="""
+            from fastapi import APIRouter
+            from sqlalchemy import select
+            from sqlalchemy.orm import selectinload
+
+            from .models import Task
+            from .schemas import TaskOut, TaskTitle
+
+            router = APIRouter()
+
+            @router.get("/titles", response_model=list[TaskTitle])
+            def titles(db):
+                return db.scalars(select(Task)).all()
+
+            @router.get("/tasks", response_model=list[TaskOut])
+            def tasks(db):
+                return db.scalars(select(Task).options(selectinload(Task.owner))).all()
+
+            @router.get("/async-tasks", response_model=list[TaskOut])
+            async def async_tasks(db):
+                return (await db.scalars(select(Task))).all()
         """,
     ),
     Clean(
