@@ -8,6 +8,7 @@ handler before those add background tasks to it (which need the event loop's thr
 from __future__ import annotations
 
 from optimize.codemods.base import Codemod
+from optimize.codemods.count_in_database import CountInDatabase
 from optimize.codemods.dangling_task import DanglingTask
 from optimize.codemods.debug_middleware import DebugMiddleware
 from optimize.codemods.eager_load import EagerLoad
@@ -26,6 +27,7 @@ REGISTRY: tuple[type[Codemod], ...] = (
     RedundantLazyLoad,
     InMemoryRequery,
     EagerLoad,
+    CountInDatabase,
     GetByPrimaryKey,
     SyncHandler,
     FireAndForgetBroadcast,

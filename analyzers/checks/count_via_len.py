@@ -29,6 +29,7 @@ class CountViaLen(QueryShapeCheck):
     ID = "count-via-len"
     TITLE = "len(query.all()) fetches every row to count them"
     ORM_KIND = "len-all"
+    FIXED_BY = "count-in-database"
     FIX = "count in the database: `db.scalar(select(func.count()).select_from(M).where(...))`"
 
     def orm_message(self, shape) -> str:
