@@ -33,6 +33,21 @@ from optimize.analyzers.models import ModelInfo, RelationshipInfo
 from optimize.analyzers.values import NameReader, read_fetch
 
 
+def may_run_per_row(index: RepoIndex, path: str) -> bool:
+    """What the file's facts say without parsing it: one of its loops reads an attribute
+    named like a relationship of some model or queries with its variable, or a route
+    returns something (its response model may serialise a relationship)."""
+    facts = index.facts.get(path)
+    if facts is None:
+        return False
+    shapes = facts.queries
+    return (
+        shapes.loop_queries
+        or bool(shapes.loop_reads & index.relationship_names())
+        or any(f.route and not f.is_async for f in facts.functions.values())
+    )
+
+
 def lazy_per_row(relationship: RelationshipInfo) -> bool:
     """Whether reading the relationship on each row runs a query per row: its strategy is
     the default lazy `select` (not written, `"select"`, `True`). Every other strategy loads

@@ -183,6 +183,13 @@ class Codemod(VisitorBasedCodemodCommand):
             return False
         return not cls.NEEDS_MODEL or index.may_name_model(source)
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index: Any, options: Mapping[str, Any] | None = None) -> bool:
+        """`applies`, then what the file's facts in the index tell without parsing it
+        again (the index holds every file's `ast` facts); a codemod whose cases the facts
+        can see narrows it further. ``options`` are the run's for this codemod."""
+        return cls.applies(source, index)
+
     @property
     def path(self) -> str:
         return self.context.filename or "<string>"

@@ -49,6 +49,13 @@ class CountInDatabase(Codemod):
     ALSO = (b".all()",)
     EFFECT = "one number instead of every row"
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        facts = index.facts.get(path)
+        return cls.applies(source, index) and facts is not None and any(
+            s.kind == "len-all" for s in facts.queries.orm
+        )
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not (isinstance(original.func, cst.Name) and original.func.value == "len" and len(original.args) == 1):
             return updated

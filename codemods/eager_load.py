@@ -42,7 +42,7 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import ParentNodeProvider
 
-from optimize.analyzers.per_row import LazyPath, PerRowLoop, per_row_loops, per_row_responses
+from optimize.analyzers.per_row import LazyPath, PerRowLoop, may_run_per_row, per_row_loops, per_row_responses
 from optimize.analyzers.routes import is_route_decorator
 from optimize.codemods.base import Codemod, Keep, Rewrite
 
@@ -52,9 +52,13 @@ class EagerLoad(Codemod):
     TITLE = "load the relationships a loop reads on each row with the rows (selectinload)"
     CONDITIONS = "the rows' query is in the function, its options are read, the relationship is lazy='select', the loop does not write the rows"
     DESCRIPTION = "Add selectinload options for lazy relationships read in a loop over a query's rows."
-    TRIGGERS = (b"for ",)
+    TRIGGERS = (b"for ", b"return ")
     NEEDS_MODEL = True
     EFFECT = "one query per relationship instead of one per row"
+
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        return cls.applies(source, index) and may_run_per_row(index, path)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -44,6 +44,8 @@ it (`optimize.analyzers.calls`); otherwise its callers may rely on the broadcast
 
 from __future__ import annotations
 
+import fnmatch
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node as name_of
@@ -111,10 +113,30 @@ class FireAndForgetBroadcast(Codemod):
     CONDITIONS = "callee is a broadcast; no session/request/mutated object passed; not in try/except, async with, or before a commit"
     DESCRIPTION = "Turn awaited broadcasts into background tasks."
     TRIGGERS = (b"await",)
-    ALSO = (b".post(", b".put(", b".patch(", b".delete(", b".get(", b".websocket(", b".api_route(", b".route(")  # route decorators
     OPTIONS = {"style": "helper", "patterns": list(DEFAULT_BROADCAST_PATTERNS)}
     OPTION_CHECKS = {"style": one_of("helper", "create_task"), "patterns": non_empty_strings}
     EFFECT = "the response no longer waits for every websocket client"
+
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """A file with an async function that awaits, as a statement, a repository function
+        that sends (a broadcast, or one refused for writing or listening) or an unknown one
+        matching the broadcast name patterns: its facts say so without parsing it."""
+        facts = index.facts.get(path)
+        if not cls.applies(source, index) or facts is None:
+            return False
+        patterns = tuple((options or {}).get("patterns", cls.OPTIONS["patterns"]))
+        for function in facts.functions.values():
+            for site in function.sites if function.is_async else ():
+                if not (site.awaited and site.statement and site.callee):
+                    continue
+                callee = index.function(site.callee, path)
+                if callee is not None and index.sender(callee):
+                    return True
+                short = site.callee.rsplit(".", 1)[-1]
+                if callee is None and any(fnmatch.fnmatchcase(short, p) for p in patterns):
+                    return True
+        return False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

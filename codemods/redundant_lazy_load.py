@@ -90,7 +90,8 @@ class RedundantLazyLoad(Codemod):
     DESCRIPTION = "Remove `_ = obj.relationship` statements whose relationship is already loaded."
     TRIGGERS = (b"refresh(", b"select(")
     ALSO = (b"refresh(", b"_ = ", b"options(")
-    NEEDS_MODEL = True  # every case starts from a model class named in the function
+    # Not NEEDS_MODEL: the object may come from a helper's return annotation, in a file
+    # that never names its model.
     EFFECT = "no hidden lazy load on the rewritten path"
 
     def __init__(self, *args, **kwargs) -> None:

@@ -56,6 +56,14 @@ class SyncHandler(Codemod):
     OPTION_CHECKS = {"depth": int_between(0, 50)}
     EFFECT = "the event loop keeps serving while the handler blocks"
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """Only a file whose facts hold an async route handler that blocks."""
+        facts = index.facts.get(path)
+        return cls.applies(source, index) and facts is not None and any(
+            f.is_async and f.route and index.blocking_chains(f, 50) for f in facts.functions.values()
+        )
+
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         if original.asynchronous is None:
             return updated

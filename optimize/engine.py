@@ -216,7 +216,7 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
     original = source  # positions are reported in its lines, whatever ran before
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
     # The checks read the file as committed, before any codemod: their lines are its lines.
-    checks = [c for c in run.checks if c.applies_to(path, source, run.index)] if first == 0 and file_role(path) != "test" else []
+    checks = [c for c in run.checks if c.applies_to(path, source, run.index, run.config.options.get(c.ID))] if first == 0 and file_role(path) != "test" else []
     if checks:
         try:
             tree = cst.parse_module(source)
@@ -231,7 +231,7 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
         codemod = run.codemods[position]
         if in_tests and codemod.SAFETY != SAFE:
             continue  # a test's query asserts the database's state: `unsafe-in-tests` to include
-        if not codemod.applies(source, run.index):
+        if not codemod.applies_to(path, source, run.index, run.config.options.get(codemod.ID)):
             continue
         if tree is None:
             try:
@@ -382,8 +382,8 @@ def plan(
         if (chosen is None or path in chosen)
         and path not in index.unparsable
         and (
-            any(c.applies(source, index) for c in run.codemods)
-            or (file_role(path) != "test" and any(c.applies_to(path, source, index) for c in tree_checks))
+            any(c.applies_to(path, source, index, config.options.get(c.ID)) for c in run.codemods)
+            or (file_role(path) != "test" and any(c.applies_to(path, source, index, config.options.get(c.ID)) for c in tree_checks))
         )
     ]
     planned = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))

@@ -83,12 +83,6 @@ class Check(Codemod):
         super().__init__(*args, **kwargs)
         self.findings: list[Finding] = []
 
-    @classmethod
-    def applies_to(cls, path: str, source: bytes, index: RepoIndex) -> bool:
-        """Whether the file is worth parsing for this check: the prefilters, then what
-        the file's facts tell without parsing it again."""
-        return cls.applies(source, index)
-
     def report(self, node: cst.CSTNode, message: str, fix: str) -> None:
         """Report ``node``, unless `# optimize: ignore` (or `ignore[<this id>]`) covers it."""
         if self.suppressed(node):

@@ -37,24 +37,20 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from optimize.analyzers.checks.base import Check, Clean, Report
-from optimize.analyzers.per_row import per_row_loops, per_row_responses
+from optimize.analyzers.per_row import may_run_per_row, per_row_loops, per_row_responses
 from optimize.analyzers.routes import is_route_decorator
 
 
 class NPlusOne(Check):
     ID = "n-plus-one"
     TITLE = "a query per row: a lazy relationship or another query read in a loop over query results"
-    TRIGGERS = (b"for ",)
+    TRIGGERS = (b"for ", b"return ")
     NEEDS_MODEL = True
     FIXED_BY = "eager-load"
 
     @classmethod
-    def applies_to(cls, path: str, source: bytes, index) -> bool:
-        facts = index.facts.get(path)
-        if facts is None or not cls.applies(source, index):
-            return False
-        shapes = facts.queries
-        return shapes.loop_queries or bool(shapes.loop_reads & index.relationship_names())
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        return cls.applies(source, index) and may_run_per_row(index, path)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         parent = lambda n: self.get_metadata(ParentNodeProvider, n, None)  # noqa: E731

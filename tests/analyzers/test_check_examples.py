@@ -40,6 +40,15 @@ def test_example(check, example) -> None:
         assert found == []
 
 
+REPORTS = [(c, e) for c, e in CASES if isinstance(e, Report) and not issubclass(c, IndexCheck)]
+
+
+@pytest.mark.parametrize(("check", "example"), REPORTS, ids=[f"{c.ID}:{e.name}" for c, e in REPORTS])
+def test_the_engine_parses_the_example_for_its_check(check, example) -> None:
+    source = dedent(example.code)
+    assert check.applies_to(EXAMPLE_PATH, source.encode(), index_for(example, source))
+
+
 def test_every_check_has_both_kinds_of_example() -> None:
     for check in CHECKS:
         kinds = {type(e) for e in check.EXAMPLES}

@@ -49,6 +49,18 @@ def test_example(case: Case) -> None:
             )
 
 
+REPORTED = [c for c in CASES if isinstance(c.example, Rewrite) or c.example.reason is not None]
+
+
+@pytest.mark.parametrize("case", REPORTED, ids=[c.id for c in REPORTED])
+def test_the_engine_parses_the_example_for_its_codemod(case: Case) -> None:
+    # The prefilters (bytes, model names, the file's facts) must not hide a case the
+    # codemod rewrites or reports: the engine would never show it the file.
+    example = case.example
+    source = dedent(example.before if isinstance(example, Rewrite) else example.code)
+    assert case.codemod.applies_to(EXAMPLE_PATH, source.encode(), index_for(example, source), example.options)
+
+
 @pytest.mark.parametrize("codemod", REGISTRY, ids=[c.ID for c in REGISTRY])
 def test_codemod_is_complete(codemod) -> None:
     """Every codemod carries what the CLI, docs and tests read."""
