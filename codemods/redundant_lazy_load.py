@@ -94,6 +94,11 @@ class RedundantLazyLoad(Codemod):
     # that never names its model.
     EFFECT = "no hidden lazy load on the rewritten path"
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """Only where some model of the repository has a relationship to load."""
+        return cls.applies(source, index) and bool(index.relationship_names())
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._remove: dict[int, Proof] = {}  # id(original statement) -> proof
