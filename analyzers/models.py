@@ -8,6 +8,7 @@ Both declarative styles are read: `x: Mapped[T] = mapped_column(...)` /
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace, dataclass, field
 from typing import Callable
 
@@ -28,6 +29,7 @@ class ColumnInfo:
     foreign_key: str | None = None
     sort_order: bool = False  # `sort_order=` given: the table's column order is not the class's
     line: int = 0  # where the class declares it
+    boolean: bool = False  # `Mapped[bool]`, `Column(Boolean)`: two values, an index rarely helps
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,13 @@ def _column(name: str, call: ast.Call | None, annotation: ast.AST | None) -> Col
     fk_kw = _kw(call, "foreign_key")  # SQLModel
     if isinstance(fk_kw, ast.Constant):
         foreign_key = fk_kw.value
+    boolean = (annotation is not None and re.search(r"\bbool\b", ast.unparse(annotation)) is not None) or any(
+        _call_name(a) == "Boolean" or (isinstance(a, (ast.Name, ast.Attribute)) and ast.unparse(a).endswith("Boolean"))
+        for a in call.args
+    )
     return ColumnInfo(
         name,
+        boolean=boolean,
         primary_key=_true(_kw(call, "primary_key")),
         index=_true(_kw(call, "index")),
         unique=_true(_kw(call, "unique")),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 TEST_DIRS = frozenset({"tests", "test", "testing"})
-MIGRATION_DIRS = frozenset({"migrations", "alembic", "versions"})
+MIGRATION_DIRS = frozenset({"migrations", "alembic", "revisions"})
 SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
 
 
@@ -17,7 +17,9 @@ def file_role(path: str) -> str | None:
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
     dirs = {part.lower() for part in parts[:-1]}
-    if dirs & {"migrations", "alembic"}:
+    # `versions/` alone is too common a name; Alembic's sits in one of these (Netflix's
+    # dispatch: `database/revisions/<schema>/versions/`).
+    if dirs & MIGRATION_DIRS:
         return "migration"
     if dirs & TEST_DIRS or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
         return "test"

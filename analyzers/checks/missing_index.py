@@ -31,7 +31,8 @@ with op.get_context().autocommit_block():
     op.create_index("ix_tasks_status", "tasks", ["status"], postgresql_concurrently=True)
 ```
 Only an index that starts with the column serves it: a column second in a composite index
-is reported. Foreign keys are not reported on MySQL, whose InnoDB indexes them itself.
+is reported. Boolean columns are not: with two values, an index on one alone rarely helps
+(a partial index on the rows queried does). Foreign keys are not reported on MySQL, whose InnoDB indexes them itself.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ class MissingIndex(IndexCheck):
                     uses.setdefault((model.path, model.name, column.name), [])
         for (path, name, column), where in sorted(uses.items()):
             model = models[(path, name)]
-            if self._indexed(model, column, indexed):
-                continue
+            if self._indexed(model, column, indexed) or (model.columns[column].boolean and not model.columns[column].foreign_key):
+                continue  # a boolean alone has two values: an index on it rarely helps
             self._report(model, column, where)
 
     def _migration_indexes(self) -> set[tuple[str, str]]:
@@ -132,6 +133,7 @@ MODELS = """
         status: Mapped[str]
         title: Mapped[str]
         priority: Mapped[int]
+        done: Mapped[bool] = mapped_column(default=False)
 """
 
 MissingIndex.EXAMPLES = [
@@ -207,7 +209,7 @@ MissingIndex.EXAMPLES = [
 
             def f(db, owner, project, slug):
                 a = db.scalars(select(Task).where(Task.owner_id == owner, Task.project_id == project)).all()
-                b = db.scalars(select(Task).where(Task.id > 10).order_by(Task.priority)).all()
+                b = db.scalars(select(Task).where(Task.id > 10, Task.done.is_(False)).order_by(Task.priority)).all()
                 c = db.scalars(select(Project).filter_by(slug=slug)).first()
                 return a, b, c
         """,
