@@ -29,7 +29,7 @@ from optimize.analyzers.facts import (
 from optimize.analyzers.model_markers import model_marker
 from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged
 from optimize.analyzers.modules import ModuleMap
-from optimize.analyzers.sql import DEFAULT_DIALECT, dialect_of
+from optimize.analyzers.sql import DEFAULT_DIALECT, dialect_of, dialects_named
 from optimize.analyzers.syntax import TOO_DEEP, Unparsable, parse_for_facts
 from optimize.analyzers.versions import sqlalchemy_minimum
 
@@ -47,6 +47,7 @@ class RepoIndex:
     # Top-level package directories the build configuration ships together (`src/app`).
     distribution: tuple[str, ...] = ()
     sql_dialect: str = DEFAULT_DIALECT  # what raw SQL strings are read as (`analyzers.sql`)
+    sql_dialects: frozenset[str] = frozenset()  # every database the project names
     _models: dict[str, ModelInfo | None] = field(default_factory=dict, repr=False, compare=False)
     # Lookup tables and answers, built on first use: a repository (or a site-packages) can
     # hold tens of thousands of functions, and the codemods ask about the same names often.
@@ -153,6 +154,9 @@ class RepoIndex:
             distribution=declared_packages(project_files or {}, packages),
             sql_dialect=dialect_of(
                 (d for f in facts.values() for d in f.queries.dialects), project_files or {}, sql_dialect
+            ),
+            sql_dialects=frozenset({sql_dialect}) if sql_dialect else dialects_named(
+                (d for f in facts.values() for d in f.queries.dialects), project_files or {}
             ),
         )
 

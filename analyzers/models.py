@@ -30,6 +30,7 @@ class ColumnInfo:
     sort_order: bool = False  # `sort_order=` given: the table's column order is not the class's
     line: int = 0  # where the class declares it
     boolean: bool = False  # `Mapped[bool]`, `Column(Boolean)`: two values, an index rarely helps
+    no_index: bool = False  # `index=False` written: the maintainers chose no index
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def _column(name: str, call: ast.Call | None, annotation: ast.AST | None) -> Col
     return ColumnInfo(
         name,
         boolean=boolean,
+        no_index=isinstance(_kw(call, "index"), ast.Constant) and _kw(call, "index").value is False,
         primary_key=_true(_kw(call, "primary_key")),
         index=_true(_kw(call, "index")),
         unique=_true(_kw(call, "unique")),

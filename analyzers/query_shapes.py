@@ -184,15 +184,55 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
     return shapes
 
 
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot)
+# Methods of a column that an index on it serves: `M.a.in_(xs)`, `M.a.is_(None)`, `.desc()`.
+_SERVED_METHODS = {"in_", "is_", "is_not", "isnot", "between", "startswith", "desc", "asc", "nulls_first", "nulls_last"}
+
+
+def _column(node: ast.AST) -> ast.Attribute | None:
+    """``node`` as a bare `M.col` (through `.desc()` / `.asc()`)."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"desc", "asc", "nulls_first", "nulls_last"}
+    ):
+        node = node.func.value
+    return node if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)) else None
+
+
+def _served_columns(expr: ast.AST, method: str) -> list[ast.Attribute]:
+    """The columns of a criterion that an index on the column alone could serve: a side
+    of a comparison whose other side is not another column (`M.a == x`, `M.a > since`), a
+    column method (`M.a.in_(...)`, `M.a.is_(None)`), an `order_by` key. A column inside an
+    expression (`cast(M.a, ...)`, `M.a + M.b == x`, `func.f(M.a)`, `M.a > M.b`) is not."""
+    found: list[ast.Attribute] = []
+    if method == "order_by":
+        column = _column(expr)
+        return [column] if column is not None else []
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _COMPARISONS):
+            left, right = _column(node.left), _column(node.comparators[0])
+            if (left is None) != (right is None):
+                found.append(left or right)  # type: ignore[arg-type]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _SERVED_METHODS
+            and (column := _column(node.func.value)) is not None
+            and not any(_column(a) is not None for a in node.args)
+        ):
+            found.append(column)
+    return found
+
+
 def _column_uses(call: ast.Call, resolve: Callable[[str | None], str | None], found: list[ColumnUse]) -> None:
     method = call.func.attr  # type: ignore[union-attr]
     if method in _CRITERIA:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
-            for node in ast.walk(arg):
-                if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
-                    owner = resolve(dotted(node.value))
-                    if owner and owner[:1].isalpha():
-                        found.append(ColumnUse(owner, node.attr, node.lineno, method))
+            for node in _served_columns(arg, method):
+                owner = resolve(dotted(node.value))
+                if owner and owner[:1].isalpha():
+                    found.append(ColumnUse(owner, node.attr, node.lineno, method))
     elif method == "filter_by" and call.keywords:
         entity = next(
             (c.args[0] for c in _chain(call.func.value) if _called(c) in {"select", "query"} and c.args),  # type: ignore[union-attr]

@@ -3,7 +3,8 @@
 Parsed in the project's dialect (`postgres`, `sqlite`, `mysql`, ...: see `dialect_of`), so
 that `` `t` `` is an identifier in MySQL and an error in PostgreSQL. A statement that does
 not parse is one `unreadable` answer, never an exception; a valid statement sqlglot keeps as an opaque
-command (`VACUUM`, some DDL) has no shape. `sqlglot` is imported on the
+command (`VACUUM`, some DDL), or cannot parse but is a known command (`NOTIFY`, `LISTEN`,
+`COPY`, `PRAGMA`, ...), has no shape. `sqlglot` is imported on the
 first string read: a scan of a project with no raw SQL never loads it.
 
 Shapes, by the id of the check that reports them:
@@ -32,6 +33,13 @@ _DRIVER_DIALECTS = {
 }
 
 
+def dialects_named(url_dialects: Iterable[str], project_files: Mapping[str, bytes]) -> frozenset[str]:
+    """Every database the repository's URLs and driver dependencies name: a project that
+    supports PostgreSQL and SQLite writes statements for each."""
+    text = b"\n".join(project_files.values()).decode("utf-8", "replace").lower()
+    return frozenset(url_dialects) | {d for name, d in _DRIVER_DIALECTS.items() if name in text}
+
+
 @dataclass(frozen=True)
 class Shape:
     check: str
@@ -58,6 +66,11 @@ def dialect_of(url_dialects: Iterable[str], project_files: Mapping[str, bytes], 
 
 
 _HOLE = re.compile(r":_hole\d+")
+# Statements sqlglot does not model but databases run: nothing in them for the checks.
+_UNMODELLED = frozenset({
+    "notify", "listen", "unlisten", "vacuum", "analyze", "reindex", "cluster", "copy", "lock",
+    "discard", "pragma", "set", "reset", "show", "grant", "revoke", "comment", "refresh", "do",
+})
 
 
 def shown(sql: str) -> str:
@@ -76,6 +89,8 @@ def read_sql(text: str, dialect: str) -> Reading:
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
     except (SqlglotError, ValueError, RecursionError) as exc:
+        if text.split(None, 1)[0].lower() in _UNMODELLED:
+            return Reading()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return Reading(unreadable=f"does not parse as {dialect} SQL: {first}")
     shapes: list[Shape] = []

@@ -31,8 +31,11 @@ with op.get_context().autocommit_block():
     op.create_index("ix_tasks_status", "tasks", ["status"], postgresql_concurrently=True)
 ```
 Only an index that starts with the column serves it: a column second in a composite index
-is reported. Boolean columns are not: with two values, an index on one alone rarely helps
-(a partial index on the rows queried does). Foreign keys are not reported on MySQL, whose InnoDB indexes them itself.
+is reported. Left alone: boolean columns (two values: an index on one alone rarely helps, a
+partial index on the rows queried does), columns declared `index=False`, columns used only
+inside an expression no index on the column serves (`cast(M.a, ...)`, `M.a + M.b == x`,
+`M.a > M.b`, `func.f(M.a)`), uses in tests, scripts and migrations, and the copies of models
+that migrations carry. Foreign keys are not reported on MySQL, whose InnoDB indexes them itself.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from collections import defaultdict
 
 from optimize.analyzers.checks.base import Clean, IndexCheck, Report
 from optimize.analyzers.models import ModelInfo
+from optimize.analyzers.roles import file_role
 
 
 class MissingIndex(IndexCheck):
@@ -52,21 +56,28 @@ class MissingIndex(IndexCheck):
         uses: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (path, model, column) -> where
         models: dict[tuple[str, str], ModelInfo] = {}
         for facts in self.index.facts.values():
+            if file_role(facts.path) is not None:
+                continue  # a test, a script or a migration says little about the application's queries
             for use in facts.queries.column_uses:
                 model = self.index.model_for(use.cls, facts.path)
-                if model is None or use.column not in model.columns:
+                if model is None or use.column not in model.columns or file_role(model.path) == "migration":
                     continue
                 models[(model.path, model.name)] = model
-                uses[(model.path, model.name, use.column)].append(f"{use.how} at {facts.path}:{use.line}")
+                where = f"{use.how} at {facts.path}:{use.line}"
+                if where not in uses[(model.path, model.name, use.column)]:
+                    uses[(model.path, model.name, use.column)].append(where)
         for model in self.index.models.values():
+            if file_role(model.path) == "migration":
+                continue  # a migration's own copy of a model is history, not the schema
             for column in model.columns.values():
                 if column.foreign_key and self.index.sql_dialect != "mysql":
                     models[(model.path, model.name)] = model
                     uses.setdefault((model.path, model.name, column.name), [])
         for (path, name, column), where in sorted(uses.items()):
             model = models[(path, name)]
-            if self._indexed(model, column, indexed) or (model.columns[column].boolean and not model.columns[column].foreign_key):
-                continue  # a boolean alone has two values: an index on it rarely helps
+            info = model.columns[column]
+            if self._indexed(model, column, indexed) or info.no_index or (info.boolean and not info.foreign_key):
+                continue  # `index=False` is a choice; a boolean alone has two values
             self._report(model, column, where)
 
     def _migration_indexes(self) -> set[tuple[str, str]]:
@@ -211,6 +222,44 @@ MissingIndex.EXAMPLES = [
                 a = db.scalars(select(Task).where(Task.owner_id == owner, Task.project_id == project)).all()
                 b = db.scalars(select(Task).where(Task.id > 10, Task.done.is_(False)).order_by(Task.priority)).all()
                 c = db.scalars(select(Project).filter_by(slug=slug)).first()
+                return a, b, c
+        """,
+    ),
+    Clean(
+        name="expressions no index on the column serves, index=False, scripts and a migration's model copy",
+        files={
+            "app/__init__.py": "",
+            "app/models.py": MODELS.replace("priority: Mapped[int]", "priority: Mapped[int] = mapped_column(index=False)"),
+            "scripts/backfill.py": """
+                from app.models import Task
+
+                def backfill(db):
+                    return db.query(Task).filter(Task.status == None).all()
+            """,
+            "alembic/versions/0004_copy.py": """
+                from sqlalchemy import select
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+                class Base(DeclarativeBase):
+                    pass
+
+                class Note(Base):
+                    __tablename__ = "notes"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                    text: Mapped[str]
+
+                def upgrade():
+                    op.get_bind().execute(select(Note).where(Note.text == ""))
+            """,
+        },
+        code="""
+            from sqlalchemy import cast, func, select, String
+            from .models import Task
+
+            def f(db, x):
+                a = db.scalars(select(Task).where(cast(Task.title, String) == x, Task.owner_id + Task.priority > 3)).all()
+                b = db.scalars(select(Task).where(Task.created_at > Task.priority, func.lower(Task.status) == x)).all()
+                c = db.scalars(select(Task).where(Task.id == x).order_by(Task.priority.desc())).all()
                 return a, b, c
         """,
     ),
