@@ -19,8 +19,8 @@ def file_role(path: str) -> str | None:
     dirs = {part.lower() for part in parts[:-1]}
     # `versions/` alone is too common a name; Alembic's sits in one of these (Netflix's
     # dispatch: `database/revisions/<schema>/versions/`).
-    if dirs & MIGRATION_DIRS:
-        return "migration"
+    if dirs & MIGRATION_DIRS or any(d.endswith("migrations") for d in dirs) or name == "migrations.py":
+        return "migration"  # `_migrations/` (prefect), a `migrations.py` module of steps (lnbits)
     if dirs & TEST_DIRS or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
         return "test"
     if dirs & SCRIPT_DIRS:

@@ -101,6 +101,10 @@ def select_codemods(
     return chosen
 
 
+# Findings are about the application at run time: a test asserts, a migration runs once.
+UNCHECKED_ROLES = frozenset({"test", "migration"})
+
+
 def select_checks(
     config: Config, only: Iterable[str] | None = None, exclude: Iterable[str] | None = None
 ) -> list[type[Check] | type[IndexCheck]]:
@@ -216,7 +220,11 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
     original = source  # positions are reported in its lines, whatever ran before
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
     # The checks read the file as committed, before any codemod: their lines are its lines.
-    checks = [c for c in run.checks if c.applies_to(path, source, run.index, run.config.options.get(c.ID))] if first == 0 and file_role(path) != "test" else []
+    checks = (
+        [c for c in run.checks if c.applies_to(path, source, run.index, run.config.options.get(c.ID))]
+        if first == 0 and file_role(path) not in UNCHECKED_ROLES
+        else []
+    )
     if checks:
         try:
             tree = cst.parse_module(source)
@@ -383,7 +391,7 @@ def plan(
         and path not in index.unparsable
         and (
             any(c.applies_to(path, source, index, config.options.get(c.ID)) for c in run.codemods)
-            or (file_role(path) != "test" and any(c.applies_to(path, source, index, config.options.get(c.ID)) for c in tree_checks))
+            or (file_role(path) not in UNCHECKED_ROLES and any(c.applies_to(path, source, index, config.options.get(c.ID)) for c in tree_checks))
         )
     ]
     planned = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
@@ -393,7 +401,7 @@ def plan(
         if issubclass(check, IndexCheck):
             found.extend(
                 f for f in check(index, current, config.options.get(check.ID, {})).run()
-                if (chosen is None or f.path in chosen) and file_role(f.path) != "test"
+                if (chosen is None or f.path in chosen) and file_role(f.path) not in UNCHECKED_ROLES
             )
     result.findings = sorted(found, key=lambda f: (f.path, f.line, f.check))
     return result

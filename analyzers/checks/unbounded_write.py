@@ -14,14 +14,14 @@ db.execute(text("DELETE FROM sessions"))
 ```python
 db.execute(text("DELETE FROM sessions WHERE expires_at < now()"))
 ```
-or `TRUNCATE` where emptying the table is the intent. Migrations are not checked: a
-backfill there updates every row on purpose.
+or `TRUNCATE` where emptying the table is the intent (PostgreSQL, MySQL; SQLite has none).
+Migrations are not checked (no check reads them): a backfill there updates every row on
+purpose.
 """
 
 from __future__ import annotations
 
 from optimize.analyzers.checks.base import Clean, Report
-from optimize.analyzers.roles import file_role
 from optimize.analyzers.checks.query_shape import QueryShapeCheck
 
 
@@ -29,11 +29,6 @@ class UnboundedWrite(QueryShapeCheck):
     ID = "unbounded-write"
     TITLE = "UPDATE or DELETE without WHERE in raw SQL"
     FIX = "add the WHERE clause that bounds it (or TRUNCATE, if emptying the table is meant)"
-
-    def sql_reading(self, path: str, line: int, reading) -> None:
-        if file_role(path) == "migration":
-            return  # a migration's backfill touches every row on purpose
-        super().sql_reading(path, line, reading)
 
 
 UnboundedWrite.EXAMPLES = [
@@ -47,18 +42,6 @@ UnboundedWrite.EXAMPLES = [
                 db.execute(text("UPDATE tasks SET done = false"))
         """,
         message="raw SQL: DELETE without WHERE touches every row",
-    ),
-    Clean(
-        name="a migration's backfill",
-        files={
-            "alembic/versions/0003_backfill.py": """
-                from alembic import op
-
-                def upgrade():
-                    op.execute("UPDATE tasks SET done = false")
-            """,
-        },
-        code="x = 1",
     ),
     Clean(
         name="bounded writes",

@@ -86,7 +86,14 @@ def test_scan_reports_findings_in_json_and_fails_on_them(tmp_path: Path) -> None
 def test_configuration_suppression_and_test_files(tmp_path: Path) -> None:
     config = '[tool.optimize]\ndisable = ["missing-index"]\n\n[tool.optimize.blocking-in-async]\ndepth = 0\n'
     suppressed = ROUTES.replace("time.sleep(0.1)", "time.sleep(0.1)  # optimize: ignore[blocking-in-async]")
-    repo = _repo(tmp_path, {"pyproject.toml": config, "tests/test_routes.py": ROUTES.replace(".models", "app.models")})
+    repo = _repo(
+        tmp_path,
+        {
+            "pyproject.toml": config,
+            "tests/test_routes.py": ROUTES.replace(".models", "app.models"),
+            "alembic/versions/0001_backfill.py": 'from sqlalchemy import text\n\n\ndef upgrade(op):\n    op.execute(text("UPDATE tasks SET status = \'open\'"))\n',
+        },
+    )
     (repo / "app/routes.py").write_text(suppressed)
     from tests.gitrepo import git
 
