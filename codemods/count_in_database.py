@@ -103,13 +103,8 @@ class CountInDatabase(Codemod):
 
     def _binds_sqlalchemy(self, name: str, wanted: set[str]) -> bool:
         """Whether ``name`` is unbound here (it will be imported) or bound to SQLAlchemy's."""
-        facts = self.index.facts.get(self.path)
-        if facts is None:
-            return False
-        bound = facts.imports.get(name)
-        if bound is None:
-            return name not in facts.classes and f"{facts.module}.{name}" not in facts.functions
-        return bound in wanted
+        bound = self.index.resolve_name(self.path, name)
+        return bound is None or bound in wanted
 
 
 def _source_expression(expr: cst.BaseExpression) -> cst.BaseExpression:

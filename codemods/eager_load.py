@@ -106,8 +106,7 @@ class EagerLoad(Codemod):
         return option
 
     def _binds(self, name: str) -> bool:
-        facts = self.index.facts.get(self.path)
-        return facts is not None and (name in facts.imports or name in facts.classes)
+        return self.index.resolve_name(self.path, name) is not None
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         options = self._options.get(id(original))
