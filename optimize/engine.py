@@ -403,7 +403,8 @@ def plan(
                 f for f in check(index, current, config.options.get(check.ID, {})).run()
                 if (chosen is None or f.path in chosen) and file_role(f.path) not in UNCHECKED_ROLES
             )
-    result.findings = sorted(found, key=lambda f: (f.path, f.line, f.check))
+    # A finding that weighs more (a column filtered in more places) comes first.
+    result.findings = sorted(found, key=lambda f: (-f.weight, f.path, f.line, f.check))
     return result
 
 

@@ -45,6 +45,7 @@ class Finding:
     line: int
     message: str
     fix: str  # the suggested fix, one line
+    weight: int = 0  # how much it matters beside others of its check (missing-index: places used)
 
 
 @dataclass(frozen=True)
@@ -118,13 +119,13 @@ class IndexCheck:
         self.check()
         return sorted(self.findings, key=lambda f: (f.path, f.line))
 
-    def report(self, path: str, line: int, message: str, fix: str) -> None:
+    def report(self, path: str, line: int, message: str, fix: str, weight: int = 0) -> None:
         """Report a line, unless `# optimize: ignore` (or `ignore[<this id>]`) is on it."""
         if path not in self._lines:
             self._lines[path] = self.sources.get(path, b"").decode("utf-8", "replace").splitlines()
         lines = self._lines[path]
         if 0 < line <= len(lines) and suppression_covers(lines[line - 1], self.ID):
             return
-        finding = Finding(self.ID, path, line, message, fix)
+        finding = Finding(self.ID, path, line, message, fix, weight)
         if finding not in self.findings:
             self.findings.append(finding)

@@ -4,7 +4,8 @@ index: none in the model (`primary_key`, `index=True`, `unique=True`, an `Index(
 `UniqueConstraint(...)` leading with the column, in `__table_args__` or beside the class)
 nor in the repository's Alembic migrations (`op.create_index`, `create_unique_constraint`,
 an indexed column or an `Index` in `op.create_table`). Each finding says where the column
-is used; the more places, the more it matters.
+is used; the more places, the more it matters, and the earlier `scan` lists it (the
+JSON's `weight`).
 
 ## Why is this bad?
 A filter on an unindexed column reads the whole table on every request; an `ORDER BY` on
@@ -119,6 +120,7 @@ class MissingIndex(IndexCheck):
             f"`mapped_column(..., index=True)` and, on PostgreSQL, "
             f'`op.create_index("ix_{table}_{column}", "{table}", ["{column}"], postgresql_concurrently=True)` '
             "in an autocommit block",
+            weight=len(where),
         )
 
 
