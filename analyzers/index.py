@@ -207,6 +207,42 @@ class RepoIndex:
                 self._answers[key] = True
         return self._answers[key]  # type: ignore[return-value]
 
+    def is_indexed(self, model: ModelInfo, column: str) -> bool:
+        """Whether an index starts with ``column`` of ``model``'s table: the primary key,
+        `index=True`, `unique=True`, an `Index` / `UniqueConstraint` in the model, or one a
+        migration of the repository creates."""
+        info = model.columns.get(column)
+        if info is None:
+            return False
+        key = model.primary_key
+        return (
+            info.index
+            or info.unique
+            or key[:1] == (column,)
+            or (info.primary_key and len(key) == 1)
+            or any(i.columns[:1] == (column,) for i in model.indexes)
+            or (model.table is not None and (model.table, column) in self._migration_indexes()[0])
+        )
+
+    def has_trigram_index(self, model: ModelInfo, column: str) -> bool:
+        """Whether a trigram index (`gin_trgm_ops` / `gist_trgm_ops`) covers ``column``: one
+        serves `LIKE '%q%'` on it."""
+        return any(column in i.trigram for i in model.indexes) or (
+            model.table is not None and (model.table, column) in self._migration_indexes()[1]
+        )
+
+    def _migration_indexes(self) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+        """(table, leading column) of every index the migrations create, and (table,
+        column) of every column they index by trigrams."""
+        key = ("migration-indexes",)
+        if key not in self._answers:
+            indexes = [i for facts in self.facts.values() for i in facts.queries.migration_indexes]
+            self._answers[key] = (
+                frozenset((i.table, i.columns[0]) for i in indexes),
+                frozenset((i.table, c) for i in indexes for c in i.trigram),
+            )
+        return self._answers[key]  # type: ignore[return-value]
+
     def model_for(self, qualname: str, near: str | None = None) -> ModelInfo | None:
         """The model a qualified name (as an import spells it, e.g. `app.models.Task`, or
         as a path name) refers to, seen from the file ``near`` when given: a class of that

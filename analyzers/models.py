@@ -41,6 +41,7 @@ class IndexInfo:
     columns: tuple[str, ...]
     unique: bool = False
     name: str | None = None
+    trigram: frozenset[str] = frozenset()  # columns it indexes with `gin_trgm_ops` / `gist_trgm_ops`
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class RelationshipInfo:
     name: str
     target: str | None
     lazy: str | None  # the literal strategy; None when not a literal
+    # One object (`Mapped[User]`, `uselist=False`), a collection (`Mapped[list[Task]]`,
+    # `uselist=True`), or not written (None).
+    scalar: bool | None = None
 
 
 @dataclass
@@ -149,7 +153,22 @@ def _relationship(name: str, call: ast.Call, annotation: ast.AST | None) -> Rela
         lazy = "noload"
     else:
         lazy = None
-    return RelationshipInfo(name, target, lazy)
+    return RelationshipInfo(name, target, lazy, _scalar(call, annotation))
+
+
+_COLLECTIONS = re.compile(r"\b(?:list|List|set|Set|Sequence|Collection|DynamicMapped|WriteOnlyMapped)\b")
+
+
+def _scalar(call: ast.Call, annotation: ast.AST | None) -> bool | None:
+    uselist = _kw(call, "uselist")
+    if isinstance(uselist, ast.Constant) and isinstance(uselist.value, bool):
+        return not uselist.value
+    if annotation is None:
+        return None
+    written = ast.unparse(annotation)
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        written = annotation.value
+    return _COLLECTIONS.search(written) is None
 
 
 def _column(name: str, call: ast.Call | None, annotation: ast.AST | None) -> ColumnInfo:
@@ -204,6 +223,13 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
     info = ModelInfo(node.name, path, node.lineno, bases=bases)
     mapped = sqlmodel_table
     for stmt in node.body:
+        if isinstance(stmt, ast.FunctionDef) and stmt.name == "__table_args__":
+            # `@declared_attr.directive def __table_args__(cls): return (Index(..., cls.a), ...)`
+            returned = [r.value for r in ast.walk(stmt) if isinstance(r, ast.Return) and r.value is not None]
+            for value in returned:
+                info.indexes.extend(table_indexes(value, "cls"))
+            info.key_in_table_args = not returned or any(_may_name_key(v) for v in returned)
+            continue
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name, annotation, value = stmt.targets[0].id, None, stmt.value
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
@@ -249,6 +275,8 @@ def table_indexes(value: ast.AST | None, owner: str | None) -> list[IndexInfo]:
     calls = list(value.elts) if isinstance(value, (ast.Tuple, ast.List)) else [value]
     found = []
     for call in calls:
+        while isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "ddl_if":
+            call = call.func.value  # `Index(...).ddl_if(dialect=...)`: the index, on some dialects
         if not isinstance(call, ast.Call):
             continue
         kind = _short(ast.unparse(call.func))
@@ -265,8 +293,25 @@ def table_indexes(value: ast.AST | None, owner: str | None) -> list[IndexInfo]:
         if not columns or any(c is None for c in columns):
             continue  # an expression index (`func.lower(...)`) or a column not read here
         unique = INDEX_FACTORIES[kind] or _true(_kw(call, "unique"))
-        found.append(IndexInfo(tuple(c for c in columns if c), unique, name))
+        found.append(IndexInfo(tuple(c for c in columns if c), unique, name, trigram_columns(call)))
     return found
+
+
+_TRIGRAM_OPS = {"gin_trgm_ops", "gist_trgm_ops"}
+
+
+def trigram_columns(call: ast.Call) -> frozenset[str]:
+    """The columns an `Index(...)` / `op.create_index(...)` indexes by trigrams:
+    `postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}`. Such an index serves
+    `LIKE '%q%'` on them."""
+    ops = _kw(call, "postgresql_ops")
+    if not isinstance(ops, ast.Dict):
+        return frozenset()
+    return frozenset(
+        k.value
+        for k, v in zip(ops.keys, ops.values)
+        if isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Constant) and v.value in _TRIGRAM_OPS
+    )
 
 
 def _may_name_key(value: ast.AST | None) -> bool:
@@ -288,6 +333,8 @@ def _may_name_key(value: ast.AST | None) -> bool:
 
 
 def _index_column(arg: ast.AST, owner: str | None) -> str | None:
+    while isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in {"desc", "asc"}:
+        arg = arg.func.value  # `Index("ix", M.created.desc())` serves `M.created` both ways
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value
     if owner is None and isinstance(arg, ast.Name):

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from optimize.analyzers.annotations import dotted
+from optimize.analyzers.models import trigram_columns
+from optimize.analyzers.sql import created_indexes
 
 SQL_CALLS = {"execute", "exec_driver_sql", "executemany", "fetch", "fetchrow", "fetchval"}
 _QUERY_METHODS = {
@@ -44,6 +46,8 @@ class OrmShape:
     kind: str  # "offset", "leading-wildcard", "len-all"
     line: int
     detail: str = ""  # offset: the chain's order_by key; leading-wildcard: the method
+    cls: str = ""  # leading-wildcard on `M.col`: the class as the module resolves it,
+    column: str = ""  # and the column
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,14 @@ class ColumnUse:
     column: str
     line: int
     how: str  # where / filter / filter_by / order_by / join
+    # The line of the function the use is in (0: the module). Uses in one function are
+    # taken to build one statement: `q = q.where(...)` steps in turn.
+    scope: int = 0
+    # `M.a == x`, `M.a.in_(xs)`, `filter_by(a=x)` outside any `or_`: a test an index on the
+    # column narrows to few rows, so it serves the other tests on its table in the scope.
+    equality: bool = False
+    # `M.a.is_(None)`, `M.a == None`: two states, like a boolean; a partial index serves it.
+    null_test: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ class MigrationIndex:
 
     table: str
     columns: tuple[str, ...]
+    trigram: frozenset[str] = frozenset()  # columns indexed with `gin_trgm_ops` / `gist_trgm_ops`
 
 
 @dataclass
@@ -120,6 +133,41 @@ def _chain(node: ast.AST) -> list[ast.Call]:
     return calls
 
 
+def _scoped_walk(tree: ast.AST) -> Iterator[tuple[ast.AST, int]]:
+    """Every node with the line of the innermost function around it (0 at module level)."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        inner = node.lineno if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else scope
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+
+
+def _query_names(tree: ast.AST) -> dict[int, dict[str, ast.AST | None]]:
+    """Per function, the names assigned a query built there (`q = select(M).order_by(k)`),
+    each with the first `order_by` key it was given: a later `q = q.offset(n)` on its own
+    line paginates that query."""
+    found: dict[int, dict[str, ast.AST | None]] = {}
+    for node, scope in _scoped_walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            chain = _chain(value)
+            if any(_called(c) in {"select", "query"} for c in chain):
+                order = next((c for c in chain if _called(c) == "order_by" and c.args), None)
+                names = found.setdefault(scope, {})
+                if names.get(node.targets[0].id) is None:
+                    names[node.targets[0].id] = order.args[0] if order else None
+    return found
+
+
+def _offset_shape(line: int, key: ast.AST | None, resolve: Callable[[str | None], str | None]) -> OrmShape:
+    column = _column(key) if key is not None else None
+    owner = resolve(dotted(column.value)) if column is not None else None
+    return OrmShape(
+        "offset", line, ast.unparse(key) if key is not None else "", owner or "", column.attr if column and owner else ""
+    )
+
+
 def _called(call: ast.Call) -> str:
     return call.func.attr if isinstance(call.func, ast.Attribute) else (dotted(call.func) or "").rsplit(".", 1)[-1]
 
@@ -142,11 +190,12 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
         for t in n.targets
         if isinstance(t, ast.Name)
     }
-    for node in ast.walk(tree):
+    queries = _query_names(tree)
+    for node, scope in _scoped_walk(tree):
         if isinstance(node, (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             _loop_body(node, shapes)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            _column_uses(node, resolve, shapes.column_uses)
+            _column_uses(node, resolve, shapes.column_uses, scope)
             _migration_indexes(node, shapes.migration_indexes)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and (url := _URL.match(node.value)):
             shapes.dialects.add(_DIALECTS[url.group(1)])
@@ -160,15 +209,23 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
                 shapes.sql.append(SqlString(text, node.lineno, called))
         elif called == "offset" and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
             chain = _chain(node.func.value)
-            if any(_called(c) in _QUERY_METHODS for c in chain) and not (
+            base = chain[-1].func.value if chain and isinstance(chain[-1].func, ast.Attribute) else node.func.value
+            named = queries.get(scope, {})
+            held = isinstance(base, ast.Name) and base.id in named
+            if (any(_called(c) in _QUERY_METHODS for c in chain) or held) and not (
                 isinstance(node.args[0], ast.Constant) and node.args[0].value in (0, None)
             ):
                 order = next((c for c in chain if _called(c) == "order_by" and c.args), None)
-                shapes.orm.append(OrmShape("offset", node.lineno, ast.unparse(order.args[0]) if order else ""))
+                key = order.args[0] if order else (named[base.id] if held else None)  # type: ignore[union-attr]
+                shapes.orm.append(_offset_shape(node.lineno, key, resolve))
         elif called in {"like", "ilike"} and isinstance(node.func, ast.Attribute) and node.args:
             prefix = _pattern_prefix(node.args[0])
             if prefix is not None and prefix.startswith("%"):
-                shapes.orm.append(OrmShape("leading-wildcard", node.lineno, called))
+                column = _column(node.func.value)
+                owner = resolve(dotted(column.value)) if column is not None else None
+                shapes.orm.append(
+                    OrmShape("leading-wildcard", node.lineno, called, owner or "", column.attr if column and owner else "")
+                )
         elif (
             isinstance(node.func, ast.Name)
             and node.func.id == "len"
@@ -200,20 +257,35 @@ def _column(node: ast.AST) -> ast.Attribute | None:
     return node if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)) else None
 
 
-def _served_columns(expr: ast.AST, method: str) -> list[ast.Attribute]:
+@dataclass(frozen=True)
+class _Served:
+    column: ast.Attribute
+    equality: bool  # `==` / `in_` not under an `or_`
+    null_test: bool  # `is_(None)`, `== None`, `is_not(None)`
+
+
+_OR_CALLS = {"or_", "not_"}
+
+
+def _served_columns(expr: ast.AST, method: str) -> list[_Served]:
     """The columns of a criterion that an index on the column alone could serve: a side
     of a comparison whose other side is not another column (`M.a == x`, `M.a > since`), a
     column method (`M.a.in_(...)`, `M.a.is_(None)`), an `order_by` key. A column inside an
     expression (`cast(M.a, ...)`, `M.a + M.b == x`, `func.f(M.a)`, `M.a > M.b`) is not."""
-    found: list[ast.Attribute] = []
+    found: list[_Served] = []
     if method == "order_by":
         column = _column(expr)
-        return [column] if column is not None else []
-    for node in ast.walk(expr):
+        return [_Served(column, False, False)] if column is not None else []
+    stack: list[tuple[ast.AST, bool]] = [(expr, False)]  # (node, under an or_ / not_ / |)
+    while stack:
+        node, alternative = stack.pop()
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _COMPARISONS):
             left, right = _column(node.left), _column(node.comparators[0])
             if (left is None) != (right is None):
-                found.append(left or right)  # type: ignore[arg-type]
+                other = node.comparators[0] if left is not None else node.left
+                null = isinstance(other, ast.Constant) and other.value is None
+                equal = isinstance(node.ops[0], (ast.Eq, ast.In)) and not null and not alternative
+                found.append(_Served(left or right, equal, null))  # type: ignore[arg-type]
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -221,18 +293,32 @@ def _served_columns(expr: ast.AST, method: str) -> list[ast.Attribute]:
             and (column := _column(node.func.value)) is not None
             and not any(_column(a) is not None for a in node.args)
         ):
-            found.append(column)
+            null = node.func.attr in {"is_", "is_not", "isnot"} and any(
+                isinstance(a, ast.Constant) and a.value is None for a in node.args
+            )
+            found.append(_Served(column, node.func.attr == "in_" and not alternative, null))
+        under = alternative or (
+            isinstance(node, ast.Call) and _called(node) in _OR_CALLS
+        ) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)) or (
+            isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not))
+        )
+        stack.extend((child, under) for child in ast.iter_child_nodes(node))
     return found
 
 
-def _column_uses(call: ast.Call, resolve: Callable[[str | None], str | None], found: list[ColumnUse]) -> None:
+def _column_uses(
+    call: ast.Call, resolve: Callable[[str | None], str | None], found: list[ColumnUse], scope: int
+) -> None:
     method = call.func.attr  # type: ignore[union-attr]
     if method in _CRITERIA:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
-            for node in _served_columns(arg, method):
+            for served in _served_columns(arg, method):
+                node = served.column
                 owner = resolve(dotted(node.value))
                 if owner and owner[:1].isalpha():
-                    found.append(ColumnUse(owner, node.attr, node.lineno, method))
+                    found.append(
+                        ColumnUse(owner, node.attr, node.lineno, method, scope, served.equality, served.null_test)
+                    )
     elif method == "filter_by" and call.keywords:
         entity = next(
             (c.args[0] for c in _chain(call.func.value) if _called(c) in {"select", "query"} and c.args),  # type: ignore[union-attr]
@@ -240,7 +326,15 @@ def _column_uses(call: ast.Call, resolve: Callable[[str | None], str | None], fo
         )
         owner = resolve(dotted(entity)) if entity is not None else None
         if owner:
-            found.extend(ColumnUse(owner, k.arg, call.lineno, method) for k in call.keywords if k.arg)
+            found.extend(
+                ColumnUse(
+                    owner, k.arg, call.lineno, method, scope,
+                    equality=not (isinstance(k.value, ast.Constant) and k.value.value is None),
+                    null_test=isinstance(k.value, ast.Constant) and k.value.value is None,
+                )
+                for k in call.keywords
+                if k.arg
+            )
 
 
 def _strings(node: ast.AST) -> tuple[str, ...]:
@@ -253,10 +347,14 @@ def _migration_indexes(call: ast.Call, found: list[MigrationIndex]) -> None:
     table, cols)` and `op.create_table(table, *columns_and_constraints)`."""
     method = call.func.attr  # type: ignore[union-attr]
     args = call.args
-    if method in {"create_index", "create_unique_constraint"} and len(args) >= 3:
+    if method == "execute" and args:
+        sql = args[0].args[0] if isinstance(args[0], ast.Call) and _called(args[0]) == "text" and args[0].args else args[0]
+        if isinstance(sql, ast.Constant) and isinstance(sql.value, str):
+            found.extend(MigrationIndex(*index) for index in created_indexes(sql.value))
+    elif method in {"create_index", "create_unique_constraint"} and len(args) >= 3:
         table, columns = _strings(args[1]), _strings(args[2])
         if table and columns:
-            found.append(MigrationIndex(table[0], columns))
+            found.append(MigrationIndex(table[0], columns, trigram_columns(call)))
     elif method == "create_table" and args and _strings(args[0]):
         table = _strings(args[0])[0]
         for item in args[1:]:

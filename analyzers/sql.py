@@ -121,3 +121,47 @@ def _shapes(statement, exp) -> list[Shape]:
         if isinstance(inner, exp.In) and inner.args.get("query") is not None:
             found.append(Shape("not-in-subquery", "NOT IN (SELECT ...) matches nothing once the subquery yields a NULL, and plans badly"))
     return found
+
+
+_CREATE_INDEX = re.compile(r"^\s*create\s+(unique\s+)?index\b", re.I)
+_ONLY = re.compile(r"\bon\s+only\s+", re.I)
+
+
+def created_indexes(text: str) -> list[tuple[str, tuple[str, ...], frozenset[str]]]:
+    """(table, key columns, the columns keyed with a trigram operator class) of each
+    `CREATE INDEX` in ``text``, as a migration's `op.execute("CREATE INDEX ...")` writes it.
+    A key that is an expression (`lower(email)`, `coalesce(a, b)`, `name COLLATE NOCASE`)
+    ends the columns read: an index on an expression serves no test of the bare column."""
+    if not _CREATE_INDEX.match(text):
+        return []
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    try:
+        # `ON ONLY t` (an index on a partitioned table's parent) is PostgreSQL that
+        # sqlglot does not read; the table and keys are the same without it.
+        statements = sqlglot.parse(_ONLY.sub("ON ", text), read="postgres")
+    except (SqlglotError, ValueError, RecursionError):
+        return []
+    found = []
+    for statement in statements:
+        index = statement.this if isinstance(statement, exp.Create) else None
+        if not isinstance(index, exp.Index) or not isinstance(index.args.get("table"), exp.Table):
+            continue
+        params = index.args.get("params")
+        columns: list[str] = []
+        trigram: set[str] = set()
+        for key in params.args.get("columns") or [] if params is not None else []:
+            key = key.this if isinstance(key, exp.Ordered) else key
+            if isinstance(key, exp.Opclass):
+                if key.expression.name in {"gin_trgm_ops", "gist_trgm_ops"} and isinstance(key.this, exp.Column):
+                    trigram.add(key.this.name)
+                key = key.this
+            if not isinstance(key, exp.Column):
+                break
+            columns.append(key.name)
+        if columns:
+            found.append((index.args["table"].name, tuple(columns), frozenset(trigram)))
+    return found

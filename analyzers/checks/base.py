@@ -50,11 +50,13 @@ class Finding:
 
 @dataclass(frozen=True)
 class Report:
-    """An example the check must report; ``message`` is a substring of the finding's."""
+    """An example the check must report; ``message`` is a substring of the finding's, and
+    ``fix`` (when given) of its suggested fix."""
 
     code: str
     message: str
     name: str = ""
+    fix: str = ""
     files: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
     requirements: str | None = None

@@ -20,6 +20,10 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX ix_tasks_title_trgm ON tasks USING gin (title gin_trgm_ops);
 ```
 or full-text search (`to_tsvector` / `websearch_to_tsquery`).
+
+A column of a model that already has a trigram index (`postgresql_ops={"col":
+"gin_trgm_ops"}` in the model, or one a migration creates, `op.create_index` or raw `CREATE
+INDEX ... (col gin_trgm_ops)`) is not reported. Raw SQL is reported whatever its indexes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ class LeadingWildcard(QueryShapeCheck):
     TITLE = "LIKE / ILIKE pattern starting with %, which no index serves"
     ORM_KIND = "leading-wildcard"
     FIX = "search by prefix (`q%`), or add a trigram (pg_trgm GIN) or full-text index"
+
+    def served(self, path: str, shape) -> bool:
+        model = self.index.model_for(shape.cls, path) if shape.cls else None
+        return model is not None and self.index.has_trigram_index(model, shape.column)
 
     def orm_message(self, shape) -> str:
         return f".{shape.detail}(...) with a pattern starting with %: every search reads the whole table"
@@ -60,6 +68,41 @@ LeadingWildcard.EXAMPLES = [
                 return a, b
         """,
         message="raw SQL: ILIKE '%draft%' starts with %",
+    ),
+    Clean(
+        name="a column with a trigram index, in the model or by a migration",
+        files={
+            "app/__init__.py": "",
+            "app/models.py": """
+                from sqlalchemy import Index
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+                class Base(DeclarativeBase):
+                    pass
+
+                class Task(Base):
+                    __tablename__ = "tasks"
+                    __table_args__ = (
+                        Index("ix_tasks_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+                    )
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                    title: Mapped[str]
+                    body: Mapped[str]
+            """,
+            "migrations/versions/0005_trgm.py": """
+                from alembic import op
+
+                def upgrade():
+                    op.execute("CREATE INDEX ix_tasks_body_trgm ON tasks USING gin (body gin_trgm_ops)")
+            """,
+        },
+        code="""
+            from sqlalchemy import or_, select
+            from .models import Task
+
+            def search(db, q):
+                return db.scalars(select(Task).where(or_(Task.title.ilike(f"%{q}%"), Task.body.ilike(f"%{q}%")))).all()
+        """,
     ),
     Clean(
         name="a prefix pattern and a bound parameter",

@@ -3,7 +3,8 @@ Finds columns that queries filter, order or join on, and foreign-key columns, wi
 index: none in the model (`primary_key`, `index=True`, `unique=True`, an `Index(...)` or
 `UniqueConstraint(...)` leading with the column, in `__table_args__` or beside the class)
 nor in the repository's Alembic migrations (`op.create_index`, `create_unique_constraint`,
-an indexed column or an `Index` in `op.create_table`). Each finding says where the column
+an indexed column or an `Index` in `op.create_table`, `op.execute("CREATE INDEX ...")`
+read with sqlglot). `__table_args__` may be a `@declared_attr` function. Each finding says where the column
 is used; the more places, the more it matters, and the earlier `scan` lists it (the
 JSON's `weight`).
 
@@ -32,8 +33,11 @@ with op.get_context().autocommit_block():
     op.create_index("ix_tasks_status", "tasks", ["status"], postgresql_concurrently=True)
 ```
 Only an index that starts with the column serves it: a column second in a composite index
-is reported. Left alone: boolean columns (two values: an index on one alone rarely helps, a
-partial index on the rows queried does), columns declared `index=False`, columns used only
+is reported. Left alone: boolean columns and NULL tests (`M.deleted_at.is_(None)`): two
+values, so an index on the column alone rarely helps and a partial index on the rows queried
+does; tests beside an equality on an indexed column of the same table in the same function
+(`M.project_id == p` then `M.status == s`: the index already narrows the rows, though a
+composite index may still pay); columns declared `index=False`, columns used only
 inside an expression no index on the column serves (`cast(M.a, ...)`, `M.a + M.b == x`,
 `M.a > M.b`, `func.f(M.a)`), uses in tests, scripts and migrations, and the copies of models
 that migrations carry. Foreign keys are not reported on MySQL, whose InnoDB indexes them itself.
@@ -53,15 +57,26 @@ class MissingIndex(IndexCheck):
     TITLE = "a column filtered, ordered or joined on, or a foreign key, with no index"
 
     def check(self) -> None:
-        indexed = self._migration_indexes()
         uses: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (path, model, column) -> where
         models: dict[tuple[str, str], ModelInfo] = {}
         for facts in self.index.facts.values():
             if file_role(facts.path) is not None:
                 continue  # a test, a script or a migration says little about the application's queries
+            resolved = []
             for use in facts.queries.column_uses:
                 model = self.index.model_for(use.cls, facts.path)
                 if model is None or use.column not in model.columns or file_role(model.path) == "migration":
+                    continue
+                resolved.append((model, use))
+            # An equality on an indexed column of the same table, in the same function,
+            # already narrows the rows the other tests there read.
+            narrowed = {
+                (model.path, model.name, use.scope)
+                for model, use in resolved
+                if use.equality and self.index.is_indexed(model, use.column)
+            }
+            for model, use in resolved:
+                if use.null_test or (model.path, model.name, use.scope) in narrowed:
                     continue
                 models[(model.path, model.name)] = model
                 where = f"{use.how} at {facts.path}:{use.line}"
@@ -77,30 +92,9 @@ class MissingIndex(IndexCheck):
         for (path, name, column), where in sorted(uses.items()):
             model = models[(path, name)]
             info = model.columns[column]
-            if self._indexed(model, column, indexed) or info.no_index or (info.boolean and not info.foreign_key):
+            if self.index.is_indexed(model, column) or info.no_index or (info.boolean and not info.foreign_key):
                 continue  # `index=False` is a choice; a boolean alone has two values
             self._report(model, column, where)
-
-    def _migration_indexes(self) -> set[tuple[str, str]]:
-        """(table, leading column) of every index the migrations create."""
-        return {
-            (index.table, index.columns[0])
-            for facts in self.index.facts.values()
-            for index in facts.queries.migration_indexes
-        }
-
-    @staticmethod
-    def _indexed(model: ModelInfo, column: str, migrations: set[tuple[str, str]]) -> bool:
-        info = model.columns[column]
-        key = model.primary_key
-        return (
-            info.index
-            or info.unique
-            or (key[:1] == (column,))
-            or (info.primary_key and len(key) == 1)
-            or any(i.columns[:1] == (column,) for i in model.indexes)
-            or (model.table is not None and (model.table, column) in migrations)
-        )
 
     def _report(self, model: ModelInfo, column: str, where: list[str]) -> None:
         own = self.index.facts.get(model.path)
@@ -150,6 +144,60 @@ MODELS = """
 """
 
 MissingIndex.EXAMPLES = [
+    Clean(
+        name="narrowed by an indexed equality in the same function, or a NULL test",
+        files={"app/__init__.py": "", "app/models.py": MODELS},
+        code="""
+            from sqlalchemy import select
+            from .models import Task
+
+            def project_tasks(db, project, status):
+                statement = select(Task).where(Task.project_id == project)
+                if status is not None:
+                    statement = statement.where(Task.status == status)
+                return db.scalars(statement.order_by(Task.title)).all()
+
+            def untitled(db):
+                return db.scalars(select(Task).where(Task.title.is_(None))).all()
+        """,
+    ),
+    Clean(
+        name="indexes declared by a declared_attr __table_args__ or by raw SQL in a migration",
+        files={
+            "app/__init__.py": "",
+            "app/models.py": """
+                import sqlalchemy as sa
+                from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+                class Base(DeclarativeBase):
+                    pass
+
+                class Run(Base):
+                    __tablename__ = "runs"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                    started: Mapped[int]
+                    name: Mapped[str]
+
+                    @declared_attr.directive
+                    @classmethod
+                    def __table_args__(cls):
+                        return (sa.Index("ix_runs_started", cls.started.desc()).ddl_if(dialect="postgresql"),)
+            """,
+            "alembic/versions/0003_name.py": """
+                from alembic import op
+
+                def upgrade():
+                    op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_runs_name ON runs (name)")
+            """,
+        },
+        code="""
+            from sqlalchemy import select
+            from .models import Run
+
+            def latest(db, name):
+                return db.scalars(select(Run).where(Run.name == name).order_by(Run.started.desc())).all()
+        """,
+    ),
     Report(
         name="a filtered column, counted across modules",
         files={
@@ -189,6 +237,18 @@ MissingIndex.EXAMPLES = [
                 return db.scalars(select(Comment).order_by(Comment.id)).all()
         """,
         message="Comment.task_id has no index but is a foreign key to tasks.id",
+    ),
+    Report(
+        name="beside an indexed equality only under or_",
+        files={"app/__init__.py": "", "app/models.py": MODELS},
+        code="""
+            from sqlalchemy import or_, select
+            from .models import Task
+
+            def mine_or_urgent(db, project):
+                return db.scalars(select(Task).where(or_(Task.project_id == project, Task.title == "urgent"))).all()
+        """,
+        message="Task.title has no index but is used in 1 place",
     ),
     Report(
         name="second in a composite index",

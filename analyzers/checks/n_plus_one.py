@@ -5,7 +5,9 @@ relationship's strategy is the default lazy `select` and no loader option of the
 covers it), or runs another query with each element (`db.get(User, task.owner_id)`,
 `select(...).where(... == task.x)`). Also a route with no loop that returns a query's rows
 when its response model (`response_model=list[TaskOut]` or `-> list[TaskOut]`) has a field
-named like a lazy relationship of the rows: serialising loads it once per row.
+named like a lazy relationship of the rows: serialising loads it once per row. A
+many-to-one read this way costs up to one query per row: SQLAlchemy looks in the session
+first, so rows that share a parent already loaded issue no query for it.
 
 ## Why is this bad?
 Each lazy read is its own round trip: a page of 50 tasks that shows each task's project
@@ -59,7 +61,7 @@ class NPlusOne(Check):
             for lazy in loop.lazy:
                 self.report(
                     loop.loop,
-                    f"the loop over {model} rows from {rows} reads {lazy.written} on each row: one query per row",
+                    f"the loop over {model} rows from {rows} reads {lazy.written} on each row: {_cost(lazy)}",
                     f"load it with the rows: `.options({_loader(lazy)})`",
                 )
             for query in loop.queries[:1]:  # one is enough to say the loop queries per row
@@ -74,9 +76,19 @@ class NPlusOne(Check):
                 self.report(
                     response.loop,
                     f"{node.name.value} returns {model} rows from {rows} and its response model includes "
-                    f"{lazy.steps[0][1]}: serialising loads {lazy.written} once per row",
+                    f"{lazy.steps[0][1]}: serialising loads {lazy.written}, {_cost(lazy)}",
                     f"load it with the rows: `.options({_loader(lazy)})`",
                 )
+
+
+def _cost(lazy) -> str:
+    """What the lazy loads cost. A many-to-one lazy load looks in the session's identity map
+    first, so rows that share a parent already loaded issue no query for it."""
+    model, name = lazy.steps[0]
+    relationship = model.relationships.get(name)
+    if len(lazy.steps) == 1 and relationship is not None and relationship.scalar:
+        return f"up to one query per row (none for a row whose {name} is already loaded)"
+    return "one query per row"
 
 
 def _loader(lazy) -> str:
@@ -96,6 +108,7 @@ MODELS = {
             __tablename__ = "users"
             id: Mapped[int] = mapped_column(primary_key=True)
             name: Mapped[str]
+            tasks: Mapped[list["Task"]] = relationship(back_populates="owner")
 
         class Project(Base):
             __tablename__ = "projects"
@@ -107,7 +120,7 @@ MODELS = {
             id: Mapped[int] = mapped_column(primary_key=True)
             title: Mapped[str]
             owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-            owner: Mapped[User] = relationship()
+            owner: Mapped[User] = relationship(back_populates="tasks")
             project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
             project: Mapped[Project] = relationship(lazy="selectin")
     """,
@@ -127,7 +140,21 @@ NPlusOne.EXAMPLES = [
                 tasks = db.scalars(select(Task).where(Task.id > project_id)).all()
                 return [{"title": t.title, "owner": t.owner.name} for t in tasks]
         """,
-        message="reads Task.owner on each row: one query per row",
+        message="reads Task.owner on each row: up to one query per row (none for a row whose owner is already loaded)",
+    ),
+    Report(
+        name="a collection read per row",
+        files=MODELS,
+        code="""
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+
+            from .models import User
+
+            def task_counts(db: Session):
+                return {u.name: len(u.tasks) for u in db.scalars(select(User)).all()}
+        """,
+        message="reads User.tasks on each row: one query per row",
     ),
     Report(
         name="a for loop over the legacy Query API",
@@ -216,7 +243,7 @@ NPlusOne.EXAMPLES = [
             def list_tasks(db: Session):
                 return db.scalars(select(Task)).all()
         """,
-        message="response model includes owner: serialising loads Task.owner once per row",
+        message="response model includes owner: serialising loads Task.owner, up to one query per row",
     ),
     Clean(
         name="eager-loaded by an option or by the relationship, a column, unknown rows, async lazy read",

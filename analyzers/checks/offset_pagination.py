@@ -35,21 +35,71 @@ class OffsetPagination(QueryShapeCheck):
     def orm_message(self, shape) -> str:
         return ".offset(...) pagination reads and drops every skipped row; deep pages get slower as the table grows"
 
-    def orm_fix(self, shape) -> str:
-        key = shape.detail or "M.id"
-        return f"paginate by key on the order key: `.where({key} > last_seen).order_by({key}).limit(n)`"
+    def orm_fix(self, path: str, shape) -> str:
+        model = self.index.model_for(shape.cls, path) if shape.cls else None
+        key = model.primary_key if model is not None else ()
+        if model is None or not key:
+            return (
+                "paginate by key: order by a unique key (or the order key then the primary key) and filter "
+                "past the last row seen, `.where(M.id > last_id).order_by(M.id).limit(n)`"
+            )
+        name = shape.cls.rsplit(".", 1)[-1]
+        column = model.columns.get(shape.column)
+        if (column is not None and column.unique) or (shape.column,) == key:
+            return f"paginate by key: `.where({shape.detail} > last_seen).order_by({shape.detail}).limit(n)`"
+        # The order key is not unique: rows that tie on it would be skipped or repeated
+        # across pages unless the primary key breaks the tie.
+        tie = f"{name}.{key[0]}" if len(key) == 1 else f"tuple_({', '.join(f'{name}.{k}' for k in key)})"
+        column_expr = f"{name}.{shape.column}"
+        return (
+            f"paginate by key, the primary key breaking ties: `.where(tuple_({column_expr}, {tie}) > (last_value, last_id))"
+            f".order_by({column_expr}, {tie}).limit(n)`"
+        )
 
+
+MODELS = """
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Task(Base):
+        __tablename__ = "tasks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        slug: Mapped[str] = mapped_column(unique=True)
+        created_at: Mapped[int]
+"""
 
 OffsetPagination.EXAMPLES = [
     Report(
-        name="an ORM select with offset, keyset on its order key",
+        name="an ORM select with offset, keyset on its order key and the primary key",
+        files={"app/__init__.py": "", "app/models.py": MODELS},
         code="""
             from sqlalchemy import select
+            from .models import Task
 
             def page(db, n, size):
                 return db.scalars(select(Task).order_by(Task.created_at).offset(n * size).limit(size)).all()
         """,
         message=".offset(...) pagination reads and drops every skipped row",
+        fix="`.where(tuple_(Task.created_at, Task.id) > (last_value, last_id)).order_by(Task.created_at, Task.id)",
+    ),
+    Report(
+        name="offset on its own line, on a query built earlier; keyset on a unique order key",
+        files={"app/__init__.py": "", "app/models.py": MODELS},
+        code="""
+            import sqlalchemy as sa
+            from .models import Task
+
+            async def page(session, offset, limit, filters):
+                query = sa.select(Task).order_by(Task.slug)
+                query = await apply_filters(query, filters)
+                if offset is not None:
+                    query = query.offset(offset)
+                return (await session.execute(query.limit(limit))).scalars().all()
+        """,
+        message=".offset(...) pagination",
+        fix="`.where(Task.slug > last_seen).order_by(Task.slug)",
     ),
     Report(
         name="the legacy Query API",
@@ -87,6 +137,8 @@ OffsetPagination.EXAMPLES = [
                 first = db.scalars(select(Task).where(Task.id > after).order_by(Task.id).limit(size)).all()
                 again = db.scalars(select(Task).offset(0)).all()
                 text_offset = layout.offset(10)
+                box = make_box()
+                box = box.offset(4)
                 rows = db.execute(text("SELECT id FROM tasks WHERE id > :after ORDER BY id LIMIT 20"))
                 return first, again, text_offset, rows
         """,

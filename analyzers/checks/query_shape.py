@@ -22,16 +22,20 @@ class QueryShapeCheck(IndexCheck):
                 reading = read_sql(sql.text, dialect)
                 self.sql_reading(facts.path, sql.line, reading)
             for shape in facts.queries.orm:
-                if shape.kind == self.ORM_KIND:
-                    self.report(facts.path, shape.line, self.orm_message(shape), self.orm_fix(shape))
+                if shape.kind == self.ORM_KIND and not self.served(facts.path, shape):
+                    self.report(facts.path, shape.line, self.orm_message(shape), self.orm_fix(facts.path, shape))
 
     def sql_reading(self, path: str, line: int, reading) -> None:
         for shape in reading.shapes:
             if shape.check == self.ID:
                 self.report(path, line, f"raw SQL: {shape.message}", self.FIX)
 
+    def served(self, path: str, shape: OrmShape) -> bool:
+        """Whether the schema already serves this ORM shape (no finding then)."""
+        return False
+
     def orm_message(self, shape: OrmShape) -> str:
         raise NotImplementedError
 
-    def orm_fix(self, shape: OrmShape) -> str:
+    def orm_fix(self, path: str, shape: OrmShape) -> str:
         return self.FIX

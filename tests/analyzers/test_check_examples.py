@@ -33,7 +33,7 @@ def findings_of(check, example) -> list[Finding]:
 def test_example(check, example) -> None:
     found = findings_of(check, example)
     if isinstance(example, Report):
-        assert any(example.message in f.message for f in found), found
+        assert any(example.message in f.message and example.fix in f.fix for f in found), found
         assert all(f.check == check.ID and f.fix for f in found)
     else:
         assert isinstance(example, Clean)

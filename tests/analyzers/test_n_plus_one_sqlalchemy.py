@@ -68,3 +68,18 @@ def test_a_get_per_row_runs_a_query_per_row() -> None:
     db, statements = _session()
     owners = [db.get(User, t.owner_id) for t in db.scalars(select(Task)).all()]
     assert len(statements) == 2 + ROWS and all(owners)
+
+
+def test_a_many_to_one_read_per_row_skips_parents_already_loaded() -> None:
+    # "up to one query per row": rows sharing an owner load it once, from the identity map after.
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add_all([User(id=1, name="a"), User(id=2, name="b"), Project(id=1, name="p")])
+        s.add_all([Task(id=i, owner_id=1 + i % 2, project_id=1) for i in range(6)])
+        s.commit()
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with Session(engine) as db:
+        names = [t.owner.name for t in db.scalars(select(Task)).all()]
+    assert len(names) == 6 and len(statements) == 2 + 2  # tasks, projects, then the 2 owners
