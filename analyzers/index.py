@@ -27,7 +27,7 @@ from optimize.analyzers.facts import (
     is_pubsub_type,
 )
 from optimize.analyzers.model_markers import model_marker
-from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged
+from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged, table_names
 from optimize.analyzers.modules import ModuleMap
 from optimize.analyzers.sql import DEFAULT_DIALECT, dialect_of, dialects_named
 from optimize.analyzers.syntax import TOO_DEEP, Unparsable, parse_for_facts
@@ -221,14 +221,14 @@ class RepoIndex:
             or key[:1] == (column,)
             or (info.primary_key and len(key) == 1)
             or any(i.columns[:1] == (column,) for i in model.indexes)
-            or (model.table is not None and (model.table, column) in self._migration_indexes()[0])
+            or any((table, column) in self._migration_indexes()[0] for table in table_names(model))
         )
 
     def has_trigram_index(self, model: ModelInfo, column: str) -> bool:
         """Whether a trigram index (`gin_trgm_ops` / `gist_trgm_ops`) covers ``column``: one
         serves `LIKE '%q%'` on it."""
-        return any(column in i.trigram for i in model.indexes) or (
-            model.table is not None and (model.table, column) in self._migration_indexes()[1]
+        return any(column in i.trigram for i in model.indexes) or any(
+            (table, column) in self._migration_indexes()[1] for table in table_names(model)
         )
 
     def _migration_indexes(self) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:

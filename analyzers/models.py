@@ -356,3 +356,13 @@ def merged(info: ModelInfo, bases: list[ModelInfo]) -> ModelInfo:
     out.relationships.update(info.relationships)
     out.indexes = [*info.indexes, *(i for base in bases for i in base.indexes)]
     return out
+
+
+def table_names(model: ModelInfo) -> tuple[str, ...]:
+    """The model's table; when a `@declared_attr` function names it (not read here), the
+    names such functions derive from the class name (`FlowRun` -> `flow_run`, `flowrun`).
+    A wrong guess can only make an index look present, so a finding is lost, never made."""
+    if model.table is not None:
+        return (model.table,)
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", model.name).lower()
+    return (snake, model.name.lower())

@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from optimize.analyzers.checks.base import Clean, IndexCheck, Report
-from optimize.analyzers.models import ModelInfo
+from optimize.analyzers.models import ModelInfo, table_names
 from optimize.analyzers.roles import file_role
 
 
@@ -100,7 +100,7 @@ class MissingIndex(IndexCheck):
         own = self.index.facts.get(model.path)
         declared = own.classes.get(model.name) if own is not None else None
         line = declared.columns[column].line if declared is not None and column in declared.columns else model.line
-        table = model.table or model.name.lower()
+        table = table_names(model)[0]
         foreign = model.columns[column].foreign_key
         if where:
             shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
