@@ -72,6 +72,7 @@ class FunctionInfo:
     writes: list[str] = field(default_factory=list)  # e.g. "db.commit"
     returns: TypeRef | None = None  # the return annotation, as the module resolves its class
     route: bool = False  # decorated as an endpoint (`@router.post(...)`)
+    decorated: bool = False  # any decorator: a route, a CLI command, a task, registered somewhere
     sites: list[CallSite] = field(default_factory=list)  # its calls, in order
 
 
@@ -382,6 +383,13 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     def qualify(call: ast.AST) -> str | None:
         return resolver.resolve(dotted(call))
 
+    typing_only = {
+        id(c)
+        for n in tree.body
+        if isinstance(n, ast.If) and (dotted(n.test) or "").rsplit(".", 1)[-1] == "TYPE_CHECKING"
+        for c in n.body
+        if isinstance(c, ast.ClassDef)
+    }
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
@@ -395,6 +403,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 facts.class_fields.append(f)
                 if f.has_literal:
                     facts.settings_fields.append(SettingsField(path, f.cls, f.name, f.value, f.line))
+            if id(node) in typing_only:
+                continue  # `if TYPE_CHECKING: class ProductCheckout(Checkout)`: no class at run time
             info = model_info(path, node, resolver.resolve)
             facts.classes[node.name] = info
             if info.mapped:
@@ -450,6 +460,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         info = FunctionInfo(qual, path, node.lineno, isinstance(node, ast.AsyncFunctionDef))
         info.returns = read_annotation(node.returns, resolver.resolve_strict)
         info.route = is_route(node)
+        info.decorated = bool(node.decorator_list)
 
         def callee(func: ast.AST) -> str | None:
             name = dotted(func)

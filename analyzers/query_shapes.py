@@ -67,6 +67,9 @@ class ColumnUse:
     equality: bool = False
     # `M.a.is_(None)`, `M.a == None`: two states, like a boolean; a partial index serves it.
     null_test: bool = False
+    # `M.a == x.y`: the other side, qualified ("?" when it does not resolve). When it is a
+    # column too (`M.a > M.b`), no index on one of them serves the test.
+    versus: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,13 @@ def _query_names(tree: ast.AST) -> dict[int, dict[str, ast.AST | None]]:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value.value if isinstance(node.value, ast.Await) else node.value
             chain = _chain(value)
-            if any(_called(c) in {"select", "query"} for c in chain):
+            names = found.setdefault(scope, {})
+            base = chain[-1].func.value if chain and isinstance(chain[-1].func, ast.Attribute) else None
+            # `q = select(M)...`, or `q = q.order_by(k)` on a name already holding one
+            if any(_called(c) in {"select", "query"} for c in chain) or (
+                isinstance(base, ast.Name) and base.id in names
+            ):
                 order = next((c for c in chain if _called(c) == "order_by" and c.args), None)
-                names = found.setdefault(scope, {})
                 if names.get(node.targets[0].id) is None:
                     names[node.targets[0].id] = order.args[0] if order else None
     return found
@@ -191,11 +198,15 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
         if isinstance(t, ast.Name)
     }
     queries = _query_names(tree)
+    ranking: set[int] = set()  # calls inside an `order_by(...)`
     for node, scope in _scoped_walk(tree):
         if isinstance(node, (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             _loop_body(node, shapes)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             _column_uses(node, resolve, shapes.column_uses, scope)
+            if node.func.attr == "order_by":
+                # `order_by(desc(M.a.like("%q%")))` ranks rows already chosen: no search
+                ranking.update(id(n) for a in node.args for n in ast.walk(a) if isinstance(n, ast.Call))
             _migration_indexes(node, shapes.migration_indexes)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and (url := _URL.match(node.value)):
             shapes.dialects.add(_DIALECTS[url.group(1)])
@@ -220,7 +231,7 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
                 shapes.orm.append(_offset_shape(node.lineno, key, resolve))
         elif called in {"like", "ilike"} and isinstance(node.func, ast.Attribute) and node.args:
             prefix = _pattern_prefix(node.args[0])
-            if prefix is not None and prefix.startswith("%"):
+            if prefix is not None and prefix.startswith("%") and id(node) not in ranking:
                 column = _column(node.func.value)
                 owner = resolve(dotted(column.value)) if column is not None else None
                 shapes.orm.append(
@@ -262,6 +273,7 @@ class _Served:
     column: ast.Attribute
     equality: bool  # `==` / `in_` not under an `or_`
     null_test: bool  # `is_(None)`, `== None`, `is_not(None)`
+    versus: ast.Attribute | None = None  # compared with this attribute, which may be a column
 
 
 _OR_CALLS = {"or_", "not_"}
@@ -286,6 +298,12 @@ def _served_columns(expr: ast.AST, method: str) -> list[_Served]:
                 null = isinstance(other, ast.Constant) and other.value is None
                 equal = isinstance(node.ops[0], (ast.Eq, ast.In)) and not null and not alternative
                 found.append(_Served(left or right, equal, null))  # type: ignore[arg-type]
+            elif left is not None and right is not None:
+                # `M.a == context.run.id` or `M.a > N.b`: which side is a column of a model
+                # is the index's to say, so each side is kept with the other one.
+                equal = isinstance(node.ops[0], ast.Eq) and not alternative
+                found.append(_Served(left, equal, False, right))
+                found.append(_Served(right, equal, False, left))
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -306,18 +324,32 @@ def _served_columns(expr: ast.AST, method: str) -> list[_Served]:
     return found
 
 
+def _is_sql_function(node: ast.AST) -> bool:
+    """`func.count(...)`, `sa.func.sum(...)`: a SQL function call (its `.filter` is FILTER)."""
+    written = dotted(node.func) if isinstance(node, ast.Call) else None
+    return written is not None and ("func" in written.split(".")[:-1])
+
+
 def _column_uses(
     call: ast.Call, resolve: Callable[[str | None], str | None], found: list[ColumnUse], scope: int
 ) -> None:
     method = call.func.attr  # type: ignore[union-attr]
+    if method == "filter" and _is_sql_function(call.func.value):  # type: ignore[union-attr]
+        return  # `func.count(M.id).filter(M.a == x)`: an aggregate's FILTER clause, read after the scan
     if method in _CRITERIA:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             for served in _served_columns(arg, method):
                 node = served.column
                 owner = resolve(dotted(node.value))
                 if owner and owner[:1].isalpha():
+                    versus = ""
+                    if served.versus is not None:
+                        other = resolve(dotted(served.versus.value))
+                        versus = f"{other}.{served.versus.attr}" if other else "?"
                     found.append(
-                        ColumnUse(owner, node.attr, node.lineno, method, scope, served.equality, served.null_test)
+                        ColumnUse(
+                            owner, node.attr, node.lineno, method, scope, served.equality, served.null_test, versus
+                        )
                     )
     elif method == "filter_by" and call.keywords:
         entity = next(
@@ -346,7 +378,11 @@ def _migration_indexes(call: ast.Call, found: list[MigrationIndex]) -> None:
     """Alembic's `op.create_index(name, table, cols)`, `op.create_unique_constraint(name,
     table, cols)` and `op.create_table(table, *columns_and_constraints)`."""
     method = call.func.attr  # type: ignore[union-attr]
-    args = call.args
+    args = list(call.args)
+    for position, keyword in ((1, "table_name"), (2, "columns")):  # `op.create_index(name, table_name=..., columns=...)`
+        value = next((k.value for k in call.keywords if k.arg == keyword), None)
+        if value is not None and len(args) == position and method in {"create_index", "create_unique_constraint"}:
+            args.append(value)
     if method == "execute" and args:
         sql = args[0].args[0] if isinstance(args[0], ast.Call) and _called(args[0]) == "text" and args[0].args else args[0]
         if isinstance(sql, ast.Constant) and isinstance(sql.value, str):

@@ -35,9 +35,11 @@ with op.get_context().autocommit_block():
 Only an index that starts with the column serves it: a column second in a composite index
 is reported. Left alone: boolean columns and NULL tests (`M.deleted_at.is_(None)`): two
 values, so an index on the column alone rarely helps and a partial index on the rows queried
-does; tests beside an equality on an indexed column of the same table in the same function
-(`M.project_id == p` then `M.status == s`: the index already narrows the rows, though a
-composite index may still pay); columns declared `index=False`, columns used only
+does; tests beside an equality on an indexed column or a foreign key of the same table in
+the same function (`M.project_id == p` then `M.status == s`: that index narrows the rows, or
+would once the foreign key, reported itself, has one; a composite index may still pay);
+queries in module-level functions nothing in the repository calls; columns declared
+`index=False`, columns used only
 inside an expression no index on the column serves (`cast(M.a, ...)`, `M.a + M.b == x`,
 `M.a > M.b`, `func.f(M.a)`), uses in tests, scripts and migrations, and the copies of models
 that migrations carry. Foreign keys are not reported on MySQL, whose InnoDB indexes them itself.
@@ -63,17 +65,24 @@ class MissingIndex(IndexCheck):
             if file_role(facts.path) is not None:
                 continue  # a test, a script or a migration says little about the application's queries
             resolved = []
+            functions = {f.line: f for f in facts.functions.values()}
             for use in facts.queries.column_uses:
+                if self._unreached(functions.get(use.scope)):
+                    continue
                 model = self.index.model_for(use.cls, facts.path)
                 if model is None or use.column not in model.columns or file_role(model.path) == "migration":
                     continue
+                if use.versus and self._is_column(use.versus, facts.path):
+                    continue  # `M.a > M.b`, a join condition: compared with another column
                 resolved.append((model, use))
             # An equality on an indexed column of the same table, in the same function,
-            # already narrows the rows the other tests there read.
+            # already narrows the rows the other tests there read; one on a foreign key
+            # would with its index, which is reported as the one to add.
             narrowed = {
                 (model.path, model.name, use.scope)
                 for model, use in resolved
-                if use.equality and self.index.is_indexed(model, use.column)
+                if use.equality
+                and (self.index.is_indexed(model, use.column) or model.columns[use.column].foreign_key)
             }
             for model, use in resolved:
                 if use.null_test or (model.path, model.name, use.scope) in narrowed:
@@ -95,6 +104,20 @@ class MissingIndex(IndexCheck):
             if self.index.is_indexed(model, column) or info.no_index or (info.boolean and not info.foreign_key):
                 continue  # `index=False` is a choice; a boolean alone has two values
             self._report(model, column, where)
+
+    def _unreached(self, function) -> bool:
+        """A module-level function nothing in the repository calls, decorates or passes on
+        (dead code, or code only another program imports): its queries say little."""
+        if function is None or function.decorated or self.index.is_dependency(function):
+            return False
+        return self.index.callers(function) == []
+
+    def _is_column(self, qualified: str, near: str) -> bool:
+        if qualified == "?":
+            return True  # not resolved: may be a column, so not counted
+        owner, _, column = qualified.rpartition(".")
+        other = self.index.model_for(owner, near)
+        return other is not None and column in other.columns
 
     def _report(self, model: ModelInfo, column: str, where: list[str]) -> None:
         own = self.index.facts.get(model.path)
@@ -162,6 +185,26 @@ MissingIndex.EXAMPLES = [
         """,
     ),
     Clean(
+        name="a query in a function nothing calls, a test against another column or an aggregate's FILTER",
+        files={"app/__init__.py": "", "app/models.py": MODELS},
+        code="""
+            from fastapi import APIRouter
+            from sqlalchemy import func, select
+            from .models import Project, Task
+
+            router = APIRouter()
+
+            def never_called(db):
+                return db.scalars(select(Task).where(Task.title == "x")).all()
+
+            @router.get("/stats")
+            def stats(db):
+                late = db.scalar(select(func.count(Task.id).filter(Task.status == "late")))
+                slugs = db.scalars(select(Task).join(Project, Project.id == Task.owner_id).where(Task.created_at == Task.priority)).all()
+                return late, slugs
+        """,
+    ),
+    Clean(
         name="indexes declared by a declared_attr __table_args__ or by raw SQL in a migration",
         files={
             "app/__init__.py": "",
@@ -212,10 +255,19 @@ MissingIndex.EXAMPLES = [
             """,
         },
         code="""
+            from fastapi import APIRouter
             from app.models import Task
+            from app.other import open_tasks
 
+            router = APIRouter()
+
+            @router.get("/tasks/stale")
             def stale(db):
                 return db.query(Task).filter_by(status="stale").order_by(Task.created_at).all()
+
+            @router.get("/tasks/open")
+            def open_(db):
+                return open_tasks(db)
         """,
         message="Task.status has no index but is used in 2 places",
     ),
@@ -242,9 +294,13 @@ MissingIndex.EXAMPLES = [
         name="beside an indexed equality only under or_",
         files={"app/__init__.py": "", "app/models.py": MODELS},
         code="""
+            from fastapi import APIRouter
             from sqlalchemy import or_, select
             from .models import Task
 
+            router = APIRouter()
+
+            @router.get("/tasks/mine")
             def mine_or_urgent(db, project):
                 return db.scalars(select(Task).where(or_(Task.project_id == project, Task.title == "urgent"))).all()
         """,
@@ -254,9 +310,13 @@ MissingIndex.EXAMPLES = [
         name="second in a composite index",
         files={"app/__init__.py": "", "app/models.py": MODELS},
         code="""
+            from fastapi import APIRouter
             from sqlalchemy import select
             from .models import Task
 
+            router = APIRouter()
+
+            @router.get("/tasks/recent")
             def recent(db, since):
                 return db.scalars(select(Task).where(Task.created_at > since)).all()
         """,
