@@ -72,21 +72,21 @@ class MissingIndex(IndexCheck):
                 model = self.index.model_for(use.cls, facts.path)
                 if model is None or use.column not in model.columns or file_role(model.path) == "migration":
                     continue
-                if use.versus and self._is_column(use.versus, facts.path):
-                    continue  # `M.a > M.b`, a join condition: compared with another column
-                resolved.append((model, use))
+                joined = bool(use.versus) and self._is_column(use.versus, facts.path)
+                resolved.append((model, use, joined))
             # An equality on an indexed column of the same table, in the same function,
             # already narrows the rows the other tests there read; one on a foreign key
             # would with its index, which is reported as the one to add.
+            # A join condition (`N.id == M.n_id`) narrows the same way.
             narrowed = {
                 (model.path, model.name, use.scope)
-                for model, use in resolved
+                for model, use, _ in resolved
                 if use.equality
                 and (self.index.is_indexed(model, use.column) or model.columns[use.column].foreign_key)
             }
-            for model, use in resolved:
-                if use.null_test or (model.path, model.name, use.scope) in narrowed:
-                    continue
+            for model, use, joined in resolved:
+                if joined or use.null_test or (model.path, model.name, use.scope) in narrowed:
+                    continue  # `M.a > M.b`, a join condition: no index on one column serves it
                 models[(model.path, model.name)] = model
                 where = f"{use.how} at {facts.path}:{use.line}"
                 if where not in uses[(model.path, model.name, use.column)]:
@@ -172,7 +172,7 @@ MissingIndex.EXAMPLES = [
         files={"app/__init__.py": "", "app/models.py": MODELS},
         code="""
             from sqlalchemy import select
-            from .models import Task
+            from .models import Project, Task
 
             def project_tasks(db, project, status):
                 statement = select(Task).where(Task.project_id == project)
@@ -182,6 +182,10 @@ MissingIndex.EXAMPLES = [
 
             def untitled(db):
                 return db.scalars(select(Task).where(Task.title.is_(None))).all()
+
+            def in_slugged_projects(db, slug):
+                # joined on the indexed Task.project_id: the join narrows the title test
+                return db.scalars(select(Task).join(Project, Project.id == Task.project_id).where(Task.title == slug)).all()
         """,
     ),
     Clean(
