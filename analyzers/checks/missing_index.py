@@ -171,18 +171,24 @@ MissingIndex.EXAMPLES = [
         name="narrowed by an indexed equality in the same function, or a NULL test",
         files={"app/__init__.py": "", "app/models.py": MODELS},
         code="""
+            from fastapi import APIRouter
             from sqlalchemy import select
             from .models import Project, Task
 
+            router = APIRouter()
+
+            @router.get("/project_tasks")
             def project_tasks(db, project, status):
                 statement = select(Task).where(Task.project_id == project)
                 if status is not None:
                     statement = statement.where(Task.status == status)
                 return db.scalars(statement.order_by(Task.title)).all()
 
+            @router.get("/untitled")
             def untitled(db):
                 return db.scalars(select(Task).where(Task.title.is_(None))).all()
 
+            @router.get("/in_slugged_projects")
             def in_slugged_projects(db, slug):
                 # joined on the indexed Task.project_id: the join narrows the title test
                 return db.scalars(select(Task).join(Project, Project.id == Task.project_id).where(Task.title == slug)).all()
@@ -238,9 +244,13 @@ MissingIndex.EXAMPLES = [
             """,
         },
         code="""
+            from fastapi import APIRouter
             from sqlalchemy import select
             from .models import Run
 
+            router = APIRouter()
+
+            @router.get("/latest")
             def latest(db, name):
                 return db.scalars(select(Run).where(Run.name == name).order_by(Run.started.desc())).all()
         """,
@@ -341,9 +351,13 @@ MissingIndex.EXAMPLES = [
             """,
         },
         code="""
+            from fastapi import APIRouter
             from sqlalchemy import select
             from .models import Project, Task
 
+            router = APIRouter()
+
+            @router.get("/f")
             def f(db, owner, project, slug):
                 a = db.scalars(select(Task).where(Task.owner_id == owner, Task.project_id == project)).all()
                 b = db.scalars(select(Task).where(Task.id > 10, Task.done.is_(False)).order_by(Task.priority)).all()
@@ -379,9 +393,13 @@ MissingIndex.EXAMPLES = [
             """,
         },
         code="""
+            from fastapi import APIRouter
             from sqlalchemy import cast, func, select, String
             from .models import Task
 
+            router = APIRouter()
+
+            @router.get("/f")
             def f(db, x):
                 a = db.scalars(select(Task).where(cast(Task.title, String) == x, Task.owner_id + Task.priority > 3)).all()
                 b = db.scalars(select(Task).where(Task.created_at > Task.priority, func.lower(Task.status) == x)).all()
