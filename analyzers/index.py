@@ -29,6 +29,7 @@ from optimize.analyzers.facts import (
 from optimize.analyzers.model_markers import model_marker
 from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged, table_names
 from optimize.analyzers.modules import ModuleMap
+from optimize.analyzers.roles import file_role
 from optimize.analyzers.sql import DEFAULT_DIALECT, dialect_of, dialects_named
 from optimize.analyzers.syntax import TOO_DEEP, Unparsable, parse_for_facts
 from optimize.analyzers.versions import sqlalchemy_minimum
@@ -205,6 +206,22 @@ class RepoIndex:
                 self._answers[key] = re.compile(rb"\b(?:" + words + rb")\b")
             else:
                 self._answers[key] = True
+        return self._answers[key]  # type: ignore[return-value]
+
+    def application_models(self) -> list[ModelInfo]:
+        """Every model class of the application, each seen from its own file (two classes
+        of one name in different modules are both here); not the copies migrations keep."""
+        key = ("application-models",)
+        if key not in self._answers:
+            found = []
+            for facts in self.facts.values():
+                if file_role(facts.path) == "migration":
+                    continue
+                for name in facts.models:
+                    model = self.model_for(f"{facts.module}.{name}", facts.path)
+                    if model is not None and model.path == facts.path:
+                        found.append(model)
+            self._answers[key] = found
         return self._answers[key]  # type: ignore[return-value]
 
     def is_indexed(self, model: ModelInfo, column: str) -> bool:

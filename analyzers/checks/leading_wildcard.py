@@ -42,8 +42,13 @@ class LeadingWildcard(QueryShapeCheck):
         if not shape.cls:
             return False
         # `db.Flow.name`: a model reached through an object (prefect's database interface)
-        # is taken by its class name when one model has it; this can only drop a finding.
-        model = self.index.model_for(shape.cls, path) or self.index.model(shape.cls.rsplit(".", 1)[-1])
+        # or a re-export the index does not follow is taken by its class name when one model
+        # of the application has it; this can only drop a finding.
+        model = self.index.model_for(shape.cls, path)
+        if model is None:
+            name = shape.cls.rsplit(".", 1)[-1]
+            named = [m for m in self.index.application_models() if m.name == name]
+            model = named[0] if len(named) == 1 else None
         return model is not None and self.index.has_trigram_index(model, shape.column)
 
     def orm_message(self, shape) -> str:

@@ -93,7 +93,7 @@ class MissingIndex(IndexCheck):
                 where = f"{use.how} at {facts.path}:{use.line}"
                 if where not in uses[(model.path, model.name, use.column)]:
                     uses[(model.path, model.name, use.column)].append(where)
-        for model in self._declared_models():
+        for model in self.index.application_models():
             for column in model.columns.values():
                 if column.foreign_key and self.index.sql_dialect != "mysql":
                     models[(model.path, model.name)] = model
@@ -104,19 +104,6 @@ class MissingIndex(IndexCheck):
             if self.index.is_indexed(model, column) or info.no_index or (info.boolean and not info.foreign_key):
                 continue  # `index=False` is a choice; a boolean alone has two values
             self._report(model, column, where)
-
-    def _declared_models(self) -> list[ModelInfo]:
-        """Every model class of the application, each seen from its own file: two classes
-        of one name in different modules are both models."""
-        found = []
-        for facts in self.index.facts.values():
-            if file_role(facts.path) == "migration":
-                continue  # a migration's own copy of a model is history, not the schema
-            for name in facts.models:
-                model = self.index.model_for(f"{facts.module}.{name}", facts.path)
-                if model is not None and model.path == facts.path:
-                    found.append(model)
-        return found
 
     def _unreached(self, function) -> bool:
         """A module-level function nothing in the repository calls, decorates or passes on
