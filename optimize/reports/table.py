@@ -89,7 +89,7 @@ def summary(console: Console, plan) -> None:
         f"{plan.files_scanned} Python files, {plan.files_parsed} parsed; "
         f"{changes} changes in {files} files by {len(plan.changed)} codemods; "
         f"{len(plan.refusals)} left alone."
-        + (f" {len(plan.findings)} findings." if plan.findings else "")
+        + (f" {len(plan.findings)} finding{'s' * (len(plan.findings) != 1)}." if plan.findings else "")
     )
     skipped(console, plan)
     if not changes:
