@@ -135,11 +135,11 @@ class _SiteScanner(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def name_uses(tree: ast.Module) -> dict[str, int]:
-    """How often each identifier is read in the module: names and attribute names (an
-    import or a definition does not count, a call does)."""
+def name_uses(nodes: list[tuple[ast.AST, int]]) -> dict[str, int]:
+    """How often each identifier is read in the module (``nodes``: its `analyzers.walk`):
+    names and attribute names (an import or a definition does not count, a call does)."""
     counts: Counter[str] = Counter()
-    for node in ast.walk(tree):
+    for node, _ in nodes:
         if isinstance(node, ast.Name):
             counts[node.id] += 1
         elif isinstance(node, ast.Attribute):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
+from optimize.analyzers.walk import walk
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
 from optimize.analyzers.modules import path_name, relative_path_name
@@ -190,13 +191,13 @@ class _Resolver:
         return self.resolve(name) if head in self.imports or head in self.local else None
 
 
-def _imports(tree: ast.Module, path: str) -> dict[str, str]:
+def _imports(nodes: list[tuple[ast.AST, int]], path: str) -> dict[str, str]:
     """Local name -> qualified name of every import in the module (also those under
     `if TYPE_CHECKING:` and inside functions). `import a.b` binds `a`; `import a.b as c`
     binds `c` to `a.b`; a relative import is named by path from ``path``, and one that
     climbs above the repository root keeps its dots (it names nothing in the repository)."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node, _ in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -369,7 +370,8 @@ class _FunctionScanner(ast.NodeVisitor):
 
 def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     module = module_of(path)
-    imports = _imports(tree, path)
+    nodes = walk(tree)  # every collector below reads this one walk
+    imports = _imports(nodes, path)
     local = {
         n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }
@@ -377,8 +379,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         if isinstance(n, ast.Assign):
             local.update(t.id for t in n.targets if isinstance(t, ast.Name))
     resolver = _Resolver(module, imports, local)
-    facts = FileFacts(path=path, module=module, imports=imports, name_uses=name_uses(tree))
-    facts.queries = query_shapes(tree, resolver.resolve)
+    facts = FileFacts(path=path, module=module, imports=imports, name_uses=name_uses(nodes))
+    facts.queries = query_shapes(tree, resolver.resolve, nodes)
 
     def qualify(call: ast.AST) -> str | None:
         return resolver.resolve(dotted(call))
@@ -390,7 +392,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         for c in n.body
         if isinstance(c, ast.ClassDef)
     }
-    for node in ast.walk(tree):
+    for node, _ in nodes:
         if (
             isinstance(node, ast.Call)
             and node.args
@@ -430,7 +432,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
 
     # Give factories the name they are bound to.
     named: list[SessionFactory] = []
-    for node in ast.walk(tree):
+    for node, _ in nodes:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             kind = FACTORY_KINDS.get(qualify(node.value.func) or "")

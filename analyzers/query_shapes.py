@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from optimize.analyzers.annotations import dotted
 from optimize.analyzers.models import trigram_columns
 from optimize.analyzers.sql import created_indexes
+from optimize.analyzers.walk import walk
 
 SQL_CALLS = {"execute", "exec_driver_sql", "executemany", "fetch", "fetchrow", "fetchval"}
 _QUERY_METHODS = {
@@ -136,22 +137,12 @@ def _chain(node: ast.AST) -> list[ast.Call]:
     return calls
 
 
-def _scoped_walk(tree: ast.AST) -> Iterator[tuple[ast.AST, int]]:
-    """Every node with the line of the innermost function around it (0 at module level)."""
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, scope = stack.pop()
-        yield node, scope
-        inner = node.lineno if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else scope
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
-
-
-def _query_names(tree: ast.AST) -> dict[int, dict[str, ast.AST | None]]:
+def _query_names(nodes: list[tuple[ast.AST, int]]) -> dict[int, dict[str, ast.AST | None]]:
     """Per function, the names assigned a query built there (`q = select(M).order_by(k)`),
     each with the first `order_by` key it was given: a later `q = q.offset(n)` on its own
     line paginates that query."""
     found: dict[int, dict[str, ast.AST | None]] = {}
-    for node, scope in _scoped_walk(tree):
+    for node, scope in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value.value if isinstance(node.value, ast.Await) else node.value
             chain = _chain(value)
@@ -187,8 +178,12 @@ _SQL_START = re.compile(
 )
 
 
-def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) -> QueryShapes:
-    """``resolve`` turns a dotted name into what the module's imports make of it."""
+def query_shapes(
+    tree: ast.Module, resolve: Callable[[str | None], str | None], nodes: list[tuple[ast.AST, int]] | None = None
+) -> QueryShapes:
+    """``resolve`` turns a dotted name into what the module's imports make of it; ``nodes``
+    is the module's `analyzers.walk.walk`, when the caller has it already."""
+    nodes = walk(tree) if nodes is None else nodes
     shapes = QueryShapes()
     constants = {
         t.id: text
@@ -197,9 +192,9 @@ def query_shapes(tree: ast.Module, resolve: Callable[[str | None], str | None]) 
         for t in n.targets
         if isinstance(t, ast.Name)
     }
-    queries = _query_names(tree)
+    queries = _query_names(nodes)
     ranking: set[int] = set()  # calls inside an `order_by(...)`
-    for node, scope in _scoped_walk(tree):
+    for node, scope in nodes:
         if isinstance(node, (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             _loop_body(node, shapes)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
