@@ -6,24 +6,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from optimize.analyzers.engine_factories import ENGINE_FACTORIES  # noqa: F401 - re-exported
 from optimize.analyzers.engine_options import Codemod, EngineOptions, read_options
-
-ENGINE_FACTORIES = frozenset(
-    {
-        "sqlalchemy.create_engine",
-        "sqlalchemy.engine.create_engine",
-        "sqlalchemy.engine.create.create_engine",
-        "sqlalchemy.ext.asyncio.create_async_engine",
-        "sqlalchemy.ext.asyncio.engine.create_async_engine",
-        # SQLModel re-exports SQLAlchemy's `create_engine`
-        # (`from sqlalchemy.engine import create_engine as create_engine`); before 0.0.9 it
-        # wrapped it, and `create_async_engine`, in `sqlmodel.engine.create`, passing every
-        # option through unchanged.
-        "sqlmodel.create_engine",
-        "sqlmodel.engine.create.create_engine",
-        "sqlmodel.engine.create.create_async_engine",
-    }
-)
 
 # Pools without checkout validation or without overflow.
 NO_PREPING_POOLS = frozenset({"NullPool", "StaticPool"})

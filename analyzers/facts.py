@@ -17,6 +17,7 @@ from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
 from optimize.analyzers.walk import walk
+from optimize.analyzers.engine_factories import ENGINE_FACTORIES
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
 from optimize.analyzers.modules import path_name, relative_path_name
@@ -159,6 +160,12 @@ class FileFacts:
     instances: dict[str, str] = field(default_factory=dict)  # module-level name -> class qualname
     name_uses: dict[str, int] = field(default_factory=dict)  # identifier -> times read
     depends: set[str] = field(default_factory=set)  # what `Depends(f)` / `Security(f)` name, resolved
+    engine_calls: int = 0  # calls of `create_engine` / `create_async_engine` (`ENGINE_FACTORIES`)
+    # Names assigned at module level or in a class body (`max_overflow = 5`, settings fields).
+    assigned_names: frozenset[str] = frozenset()
+    # In a function, attributes assigned from an attribute (`task.project_id = project.id`):
+    # the attribute read on the right (`id`).
+    attribute_copies: frozenset[str] = frozenset()
     queries: QueryShapes = field(default_factory=QueryShapes)  # SQL strings and ORM query shapes
 
 
@@ -392,7 +399,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         for c in n.body
         if isinstance(c, ast.ClassDef)
     }
-    for node, _ in nodes:
+    copies: set[str] = set()
+    for node, scope in nodes:
         if (
             isinstance(node, ast.Call)
             and node.args
@@ -412,7 +420,10 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             if info.mapped:
                 facts.models[node.name] = info
         elif isinstance(node, ast.Call):
-            kind = FACTORY_KINDS.get(qualify(node.func) or "")
+            qualified = qualify(node.func) or ""
+            if qualified in ENGINE_FACTORIES:
+                facts.engine_calls += 1
+            kind = FACTORY_KINDS.get(qualified)
             if kind is None:
                 continue
             is_literal, value = _literal(_keyword(node, "expire_on_commit"))
@@ -421,6 +432,22 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             else:
                 expire = bool(value) if is_literal else None
             facts.session_factories.append(SessionFactory(path, "", "", kind, expire))
+
+        elif (
+            scope
+            and isinstance(node, (ast.Assign, ast.AnnAssign))
+            and isinstance(node.value, ast.Attribute)
+            and any(isinstance(t, ast.Attribute) for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        ):
+            copies.add(node.value.attr)
+    facts.attribute_copies = frozenset(copies)
+    facts.assigned_names = frozenset(
+        t.id
+        for body in [tree.body, *(c.body for c, _ in nodes if isinstance(c, ast.ClassDef))]
+        for n in body
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AnnAssign) else [])
+        if isinstance(t, ast.Name)
+    )
 
     # `Index("ix", Task.project_id, Task.status)` beside the class it indexes.
     for node in tree.body:

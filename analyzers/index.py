@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -183,15 +184,26 @@ class RepoIndex:
             self._answers[key] = frozenset(r for m in self.models.values() for r in m.relationships)
         return self._answers[key]  # type: ignore[return-value]
 
+    def primary_key_names(self) -> frozenset[str]:
+        """The names of every model's primary key columns."""
+        key = ("primary-key-names",)
+        if key not in self._answers:
+            self._answers[key] = frozenset(c for m in self.application_models() for c in m.primary_key)
+        return self._answers[key]  # type: ignore[return-value]
+
     def may_name_model(self, source: bytes) -> bool:
         """False only when ``source`` cannot name any model class of the repository: none
-        of their names occurs in it as a word. Non-ASCII text is always answered True,
-        since an identifier's bytes there need not match its normalised name."""
+        of their names occurs in it as a word (in non-ASCII text, after the NFKC
+        normalisation Python applies to identifiers)."""
         pattern = self._memo_model_pattern()
         if pattern is None:
             return False
-        if pattern is True or not source.isascii():
+        if pattern is True:
             return True
+        if not source.isascii():
+            # Python reads identifiers NFKC-normalised: `Ｔask` is `Task`.
+            text = unicodedata.normalize("NFKC", source.decode("utf-8", errors="replace"))
+            return pattern.search(text.encode("utf-8", errors="replace")) is not None
         return pattern.search(source) is not None
 
     def _memo_model_pattern(self) -> "re.Pattern[bytes] | bool | None":
@@ -223,6 +235,20 @@ class RepoIndex:
                         found.append(model)
             self._answers[key] = found
         return self._answers[key]  # type: ignore[return-value]
+
+    def filters_by_primary_key(self, path: str) -> bool:
+        """Whether a filter in the file (`where`, `filter`, `filter_by`) tests for equality
+        a model's primary key column, or a column of a class not known to be a model (so
+        that a codemod can say why it leaves it alone); True when the file has no facts."""
+        facts = self.facts.get(path)
+        if facts is None:
+            return True
+        for use in facts.queries.column_uses:
+            if use.equality and use.how in {"where", "filter", "filter_by"}:
+                model = self.model_for(use.cls, path)
+                if model is None or use.column in model.primary_key:
+                    return True
+        return False
 
     def is_indexed(self, model: ModelInfo, column: str) -> bool:
         """Whether an index starts with ``column`` of ``model``'s table: the primary key,

@@ -253,7 +253,7 @@ def model_info(path: str, node: ast.ClassDef, resolve: Callable[[str], str | Non
             mapped = True
         elif kind == "Field" and isinstance(value, ast.Call) and sqlmodel_table:
             info.columns[name] = _column(name, value, annotation)
-        elif annotation is not None and "Mapped[" in ast.unparse(annotation) and value is None:
+        elif annotation is not None and _is_mapped_annotation(annotation) and value is None:
             info.columns[name] = ColumnInfo(name)
             mapped = True
         elif sqlmodel_table and annotation is not None and value is None and not name.startswith("_"):
@@ -312,6 +312,16 @@ def trigram_columns(call: ast.Call) -> frozenset[str]:
         for k, v in zip(ops.keys, ops.values)
         if isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Constant) and v.value in _TRIGRAM_OPS
     )
+
+
+_MAPPED_HEAD = re.compile(r"^(?:[\w.]+\.)?Mapped\[")
+
+
+def _is_mapped_annotation(annotation: ast.AST) -> bool:
+    """`Mapped[int]`, `orm.Mapped["User"]`, `"Mapped[int]"`: a mapped attribute. Not an
+    annotation that only mentions it (`Optional[Type[Mapped[Any]]]` in a NamedTuple)."""
+    written = annotation.value if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str) else ast.unparse(annotation)
+    return _MAPPED_HEAD.match(written.strip()) is not None
 
 
 def _may_name_key(value: ast.AST | None) -> bool:

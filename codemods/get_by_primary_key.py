@@ -121,6 +121,11 @@ class GetByPrimaryKey(Codemod):
     NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "no round trip when the session already holds the row"
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """An equality on a model's primary key in a filter, or the legacy `query(M).get(x)`."""
+        return cls.applies(source, index) and (b").get(" in source or index.filters_by_primary_key(path))
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The two-statement form: `result = ...execute(...)` dropped, the fetch replaced.

@@ -95,6 +95,14 @@ class InMemoryRequery(Codemod):
     NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "one SELECT fewer per call of the rewritten function"
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """Every case starts from `X.fk = obj.<primary key>` in a function (see the facts)."""
+        facts = index.facts.get(path)
+        return cls.applies(source, index) and (
+            facts is None or not facts.attribute_copies.isdisjoint(index.primary_key_names())
+        )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._replace: dict[int, str] = {}  # id(statement) -> name of the in-memory object

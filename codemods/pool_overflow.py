@@ -103,6 +103,14 @@ class PoolOverflow(Codemod):
     EFFECT = "bursts of up to pool_size + target concurrent requests no longer queue for a connection"
     METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, *OPTIONS_METADATA)
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """An engine call, or a `max_overflow` field or module setting, in the facts."""
+        facts = index.facts.get(path)
+        return cls.applies(source, index) and (
+            facts is None or facts.engine_calls > 0 or any(_FIELD.match(n) for n in facts.assigned_names)
+        )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.target = int(self.options["target"])

@@ -51,6 +51,11 @@ class PoolPrePing(Codemod):
     TRIGGERS = (b"create_engine", b"create_async_engine")
     METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, *OPTIONS_METADATA)
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        facts = index.facts.get(path)
+        return cls.applies(source, index) and (facts is None or facts.engine_calls > 0)
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not self.refers_to(original.func, ENGINE_FACTORIES):
             return updated

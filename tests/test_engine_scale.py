@@ -116,7 +116,9 @@ class Task(Base):
         (b"task = await db.get(TaskList, 1)\n", False),  # another word
         (b"x = my_Task\n", False),
         (b"x = d.get(1)\n", False),
-        ("t\u00e2che = 1\n".encode(), True),  # non-ASCII text: always parsed
+        ("t\u00e2che = 1\n".encode(), False),  # non-ASCII text without the name
+        ("t\u00e2che = db.get(Task, 1)\n".encode(), True),
+        ("t = db.get(\uff34ask, 1)\n".encode(), True),  # fullwidth T: Python reads `Task`
     ],
 )
 def test_model_name_gate(source: bytes, expected: bool) -> None:
