@@ -10,6 +10,7 @@ collected here with the standard `ast` module and cached by file content.
 from __future__ import annotations
 
 import fnmatch
+import gc
 import hashlib
 import re
 import unicodedata
@@ -125,6 +126,11 @@ class RepoIndex:
                 found.append((facts, rest))
         return found
 
+    @staticmethod
+    def cache_key(path: str, source: bytes) -> str:
+        """What a file's facts are kept under: they depend on its path and bytes alone."""
+        return hashlib.sha1(path.encode() + b"\0" + source).hexdigest()
+
     @classmethod
     def build(
         cls,
@@ -139,15 +145,23 @@ class RepoIndex:
         cache = {} if cache is None else cache
         facts: dict[str, FileFacts] = {}
         unparsable: dict[str, str] = {}
-        for path, source in files.items():
-            key = hashlib.sha1(path.encode() + b"\0" + source).hexdigest()
-            if key not in cache:
-                found = _analyse(path, source)
-                if isinstance(found, str):
-                    unparsable[path] = found
-                    continue
-                cache[key] = found
-            facts[path] = cache[key]
+        # Trees are dropped as soon as their facts are read and hold no cycles worth
+        # collecting: the cyclic collector only costs time here (a quarter of the build).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for path, source in files.items():
+                key = cls.cache_key(path, source)
+                if key not in cache:
+                    found = _analyse(path, source)
+                    if isinstance(found, str):
+                        unparsable[path] = found
+                        continue
+                    cache[key] = found
+                facts[path] = cache[key]
+        finally:
+            if collecting:
+                gc.enable()
         packages = frozenset(p.rpartition("/")[0] for p in files if p.rpartition("/")[2] == "__init__.py")
         return cls(
             facts=facts,

@@ -9,16 +9,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
+import importlib
 import typer
-from git.exc import GitCommandNotFound
 from rich.console import Console
 
-from optimize import __version__, runner
-from optimize import git as gitops
-from optimize.codemods.registry import REGISTRY
-from optimize.engine import Plan
+from optimize import __version__
 from optimize.errors import OptimizeError
-from optimize.reports import table
+
+
+class _Later:
+    """A module imported on first use: `--help`, `list` and `log` need neither LibCST,
+    black nor GitPython, and importing them costs more than most commands."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+runner = _Later("optimize.runner")
+gitops = _Later("optimize.git")
+table = _Later("optimize.reports.table")
 
 app = typer.Typer(
     add_completion=False,
@@ -42,7 +54,7 @@ def _ids(values: Optional[list[str]]) -> list[str]:
 def _what_changed() -> str:
     """What a run stopped midway left behind: once a branch has moved, "nothing was
     changed" is false."""
-    moved = gitops.moved_refs()
+    moved = gitops.moved_refs() if "optimize.git" in sys.modules else []
     if not moved:
         return "nothing was changed"
     where = moved[-1].removeprefix("refs/heads/")
@@ -52,7 +64,8 @@ def _what_changed() -> str:
 @contextmanager
 def _errors() -> Iterator[None]:
     """Turn every failure into one line on stderr and exit code 2: never a traceback."""
-    gitops.forget_moves()
+    if "optimize.git" in sys.modules:
+        gitops.forget_moves()  # a branch moved in an earlier command of this process
     try:
         yield
     except OptimizeError as exc:
@@ -71,10 +84,10 @@ def _errors() -> Iterator[None]:
             _internal_error(exc)
         err.print(f"error: no space left on device ({exc.filename or 'writing'}): {_what_changed()}", markup=False)
         raise typer.Exit(2)
-    except GitCommandNotFound:
-        err.print("error: git is not installed or not on PATH", markup=False)
-        raise typer.Exit(2)
     except Exception as exc:  # a bug: still one line, with a way to see the details
+        if type(exc).__name__ == "GitCommandNotFound" and type(exc).__module__.startswith("git."):
+            err.print("error: git is not installed or not on PATH", markup=False)
+            raise typer.Exit(2)
         _internal_error(exc)
 
 
@@ -105,6 +118,7 @@ def _main(
 def list_codemods() -> None:
     """The codemods, in the order they run, with their safety conditions, and the checks."""
     from optimize.analyzers.checks.registry import CHECKS
+    from optimize.codemods.registry import REGISTRY
 
     table.codemods(out, REGISTRY)
     table.checks(out, CHECKS)
@@ -117,15 +131,16 @@ def scan(
     exclude: Optional[list[str]] = ExcludeOpt,
     fail_on: str = typer.Option("none", "--fail-on", help="Exit 1 on: none, changes, refusals, findings, any."),
     output_format: str = typer.Option("table", "--format", help="table or json."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache in .git/optimize-cache/."),
 ) -> None:
-    """What each codemod would change, and what it found but left alone. Writes nothing."""
+    """What each codemod would change, and what it found but left alone. Writes nothing but its cache."""
     with _errors():
         if fail_on not in {"none", "changes", "refusals", "findings", "any"}:
             raise OptimizeError(f"--fail-on: expected none, changes, refusals, findings or any, not {fail_on!r}")
         if output_format not in {"table", "json"}:
             raise OptimizeError(f"--format: expected table or json, not {output_format!r}")
         target = runner.Target.open(path, need_repo=False)
-        plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)))
+        plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)), use_cache=not no_cache)
         if output_format == "json":
             from optimize.reports.json_report import scan_json
 
@@ -208,6 +223,8 @@ def _apply_interactive(path: Path, selection, *, dry_run: bool, diff: bool, veri
             sys.stdout.buffer.write(plan_patch(outcomes, target.prefix))
             sys.stdout.flush()
         else:
+            from optimize.engine import Plan
+
             show_plan(out, Plan(target.root, outcomes, []), target.prefix)
             out.print("Dry run: nothing was committed.")
         return

@@ -8,6 +8,7 @@ with their rationale, and the refusals. Nothing here writes a file or touches gi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from optimize.analyzers.checks.registry import CHECKS
 from optimize.analyzers.checks.registry import by_id as checks_by_id
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.roles import file_role
+from optimize.cache import Cache
 from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
 from optimize.codemods.base import SAFE, Change, Codemod, Refusal
 from optimize.codemods.registry import REGISTRY, by_id
@@ -57,6 +59,7 @@ class Plan:
     files_scanned: int = 0
     files_parsed: int = 0
     findings: list[Finding] = field(default_factory=list)  # the checks', in path and line order
+    from_cache: bool = False  # read back from the cache (`optimize.cache`), not planned
 
     @property
     def changed(self) -> list[Outcome]:
@@ -361,6 +364,8 @@ def plan(
     only_paths: Iterable[str] | None = None,
     committed: CommittedTree | None = None,
     checks: Iterable[type[Check] | type[IndexCheck]] = (),
+    cache: Cache | None = None,
+    reuse_plan: bool = False,
 ) -> Plan:
     """Compute every codemod's edits without writing anything.
 
@@ -370,6 +375,8 @@ def plan(
     one per available CPU); the plan is the same whatever it is. ``only_paths`` limits the
     files codemods run on (the index still reads every file). With ``committed`` (a run
     that writes), every file is read from the recorded commit, not the working tree.
+    ``cache`` keeps each file's facts between runs; with ``reuse_plan`` (a scan), also the
+    whole plan, used again only when every input it was made from is the same.
     """
     root = root.resolve()
     files, skips = discover(root, config, tracked_only=tracked_only, committed=committed)
@@ -377,10 +384,26 @@ def plan(
         unsafe_allowed = any(c.SAFETY != SAFE for c in codemods)
     current: dict[str, bytes] = {f.path: f.data for f in files}
     current.update(overrides or {})  # contents chosen earlier in the run (interactive review)
-    index = RepoIndex.build(current, project_files(root, committed), cache=index_cache, sql_dialect=config.sql_dialect)
+    checks = list(checks)
+    projects = project_files(root, committed)
+    plan_key = None
+    if cache is not None and reuse_plan:
+        plan_key = cache.scan_key(
+            str(root), sorted((p, hashlib.sha1(d).hexdigest()) for p, d in current.items()),
+            sorted(projects.items()), skips, repr(config), [c.ID for c in codemods], [c.ID for c in checks],
+            unsafe_allowed, None if only_paths is None else sorted(only_paths),
+        )
+        reused = cache.load_scan(plan_key)
+        if isinstance(reused, Plan):
+            reused.from_cache = True
+            return reused
+    if cache is not None and index_cache is None:
+        index_cache = cache.load_facts()
+    index = RepoIndex.build(current, projects, cache=index_cache, sql_dialect=config.sql_dialect)
+    if cache is not None:
+        cache.save_facts(index_cache, {RepoIndex.cache_key(p, d) for p, d in current.items()})
     # Files Python cannot parse are reported once and never handed to a codemod.
     skips.extend(Skip(path, reason) for path, reason in sorted(index.unparsable.items()))
-    checks = list(checks)
     tree_checks = [c for c in checks if issubclass(c, Check)]
     run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current), committed, tree_checks)
     chosen = None if only_paths is None else set(only_paths)
@@ -405,6 +428,8 @@ def plan(
             )
     # A finding that weighs more (a column filtered in more places) comes first.
     result.findings = sorted(found, key=lambda f: (-f.weight, f.path, f.line, f.check))
+    if plan_key is not None:
+        cache.save_scan(plan_key, result)  # type: ignore[union-attr]
     return result
 
 

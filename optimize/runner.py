@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from optimize import git
+from optimize.cache import Cache
 from optimize.config import Config, load_config
 from optimize.engine import Outcome, Plan, plan, select_checks, select_codemods
 from optimize.errors import OptimizeError
@@ -61,7 +62,7 @@ def begin_writing(target: Target, *, author: str | None = None) -> tuple[Target,
 
 def make_plan(
     target: Target, selection: Selection, *, tracked_only: bool = False, committed: CommittedTree | None = None,
-    index_cache: dict | None = None,
+    index_cache: dict | None = None, use_cache: bool = True,
 ) -> Plan:
     codemods = select_codemods(
         target.config, selection.only, selection.exclude, selection.unsafe_fixes
@@ -69,15 +70,18 @@ def make_plan(
     unsafe_allowed = selection.unsafe_fixes or bool(selection.only)
     return plan(
         target.root, codemods, target.config, tracked_only=tracked_only, unsafe_allowed=unsafe_allowed,
-        committed=committed, index_cache=index_cache,
+        committed=committed, index_cache=index_cache, cache=Cache.open(target.root, enabled=use_cache),
     )
 
 
-def scan_plan(target: Target, selection: Selection) -> Plan:
+def scan_plan(target: Target, selection: Selection, *, use_cache: bool = True) -> Plan:
     """Everything every codemod would do (unsafe ones included, marked by tier)."""
     codemods = select_codemods(target.config, selection.only, selection.exclude, unsafe_fixes=True)
     checks = select_checks(target.config, selection.only, selection.exclude)
-    return plan(target.root, codemods, target.config, unsafe_allowed=True, checks=checks)
+    return plan(
+        target.root, codemods, target.config, unsafe_allowed=True, checks=checks,
+        cache=Cache.open(target.root, enabled=use_cache), reuse_plan=True,
+    )
 
 
 def commit_specs(target: Target, outcomes: list[Outcome]) -> list[git.CommitSpec]:

@@ -1,0 +1,155 @@
+"""What a run keeps for the next one, as ruff keeps `.ruff_cache`.
+
+Two things are kept, both keyed so that a stale entry can never be used:
+
+- **Facts**: each file's `ast` facts (`analyzers.facts.FileFacts`), keyed by its path and
+  the hash of its bytes. A file's facts depend on nothing else, so a warm index reads
+  every unchanged file's facts from here and parses only the files that changed.
+- **Scan results**: a whole `scan`'s plan, keyed by every file's path and hash, the
+  project files (requirements, pyproject), the configuration, the selection and the
+  versions. A result depends on answers to cross-file questions (which models exist,
+  which functions broadcast, ...), so any change to any file re-plans; re-planning then
+  reuses the facts of every other file.
+
+Where: in the repository's git directory (`.git/optimize-cache/`, the common directory of
+a worktree), so nothing appears in the working tree, `git status` stays clean and no
+`.gitignore` needs an entry; a directory that is not in a git repository gets no cache.
+Every file starts with a header naming the tool's version and a digest of its code and
+of the Python and formatter versions: a file written by another version, a truncated or
+corrupt file, or one that does not unpickle, is ignored and rewritten. `--no-cache`
+reads and writes nothing. `apply` uses only the facts: what it commits is planned anew
+from the recorded commit on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from optimize import __version__
+
+_HEADER = b"optimize-cache 1\n"
+_FACTS = "facts.pickle"
+_SCANS = "scan-{key}.pickle"
+_KEEP_SCANS = 4  # results of the last few selections / configurations
+
+
+def _code_digest() -> str:
+    """The tool's version, its own source, and the versions its output depends on."""
+    digest = hashlib.sha1(f"{__version__} {sys.version_info[:3]} {sys.implementation.name}".encode())
+    import optimize.analyzers
+    import optimize.codemods
+
+    # In a checkout the subpackages live beside `optimize/`; installed, inside it.
+    roots = sorted({Path(m.__file__).resolve().parent for m in (sys.modules["optimize"], optimize.analyzers, optimize.codemods)})
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.as_posix().encode())
+            digest.update(path.read_bytes())
+    try:
+        from importlib.metadata import version
+
+        digest.update(version("black").encode())
+    except Exception:  # noqa: BLE001 - no black: nothing to key on
+        pass
+    return digest.hexdigest()
+
+
+def git_dir(root: Path) -> Path | None:
+    """The git directory shared by the repository's worktrees, found from ``root`` up."""
+    for here in [root, *root.parents]:
+        dot = here / ".git"
+        if dot.is_dir():
+            return dot
+        if dot.is_file():
+            text = dot.read_text(errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            gitdir = (here / text.split(":", 1)[1].strip()).resolve()
+            common = gitdir / "commondir"
+            if common.is_file():
+                return (gitdir / common.read_text().strip()).resolve()
+            return gitdir
+    return None
+
+
+class Cache:
+    """The cache of one repository; a disabled one keeps nothing."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._digest: str | None = None
+
+    @classmethod
+    def open(cls, root: Path, *, enabled: bool = True) -> "Cache":
+        git = git_dir(root.resolve()) if enabled else None
+        return cls(git / "optimize-cache" if git is not None else None)
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            self._digest = _code_digest()
+        return self._digest
+
+    # --- facts ---------------------------------------------------------------------------
+
+    def load_facts(self) -> dict[str, Any]:
+        """Facts by `RepoIndex.build`'s key (path and content hash)."""
+        found = self._read(_FACTS)
+        return found if isinstance(found, dict) else {}
+
+    def save_facts(self, facts: dict[str, Any], used: set[str]) -> None:
+        """Keep the facts of the files this run read (others are of files since changed)."""
+        self._write(_FACTS, {k: v for k, v in facts.items() if k in used})
+
+    # --- scan results --------------------------------------------------------------------
+
+    @staticmethod
+    def scan_key(*parts: Any) -> str:
+        return hashlib.sha1(pickle.dumps(parts, protocol=4)).hexdigest()
+
+    def load_scan(self, key: str) -> Any | None:
+        return self._read(_SCANS.format(key=key))
+
+    def save_scan(self, key: str, value: Any) -> None:
+        self._write(_SCANS.format(key=key), value)
+        if self.directory is None:
+            return
+        kept = sorted(self.directory.glob(_SCANS.format(key="*")), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[_KEEP_SCANS:]:
+            old.unlink(missing_ok=True)
+
+    # --- files ---------------------------------------------------------------------------
+
+    def _read(self, name: str) -> Any | None:
+        if self.directory is None:
+            return None
+        try:
+            data = (self.directory / name).read_bytes()
+        except OSError:
+            return None
+        head = _HEADER + self.digest.encode() + b"\n"
+        if not data.startswith(head):
+            return None  # another version's, or not ours
+        try:
+            return pickle.loads(data[len(head):])
+        except Exception:  # noqa: BLE001 - a corrupt or truncated file is a miss
+            return None
+
+    def _write(self, name: str, value: Any) -> None:
+        if self.directory is None:
+            return
+        try:
+            data = _HEADER + self.digest.encode() + b"\n" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.directory / name)  # readers see the old file or the new one
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            pass  # a cache that cannot be written is a slower next run, never a failure
