@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,9 @@ def build_corpus(dest: Path, copies: int = 1) -> Path:
             if spec and spec.submodule_search_locations:
                 shutil.copytree(
                     spec.submodule_search_locations[0],
-                    dest / f"copy{copy}" / name,
+                    # One copy lays the packages out at the top, as installed; more go
+                    # side by side under copy<N>/.
+                    (dest / name) if copies == 1 else (dest / f"copy{copy}" / name),
                     ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc", "*.pyd"),
                 )
     _git(dest, "init", "-q")
@@ -82,9 +85,13 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(label: str, command: list[str], cwd: Path, note: str = "") -> Row:
+def measure(label: str, command: list[str], cwd: Path | None = None, note: str = "") -> Row:
+    """Run ``command`` from a neutral directory (never inside the corpus: `python -m`
+    would import the corpus's copies of the packages)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=cwd or tempfile.gettempdir(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     peak = 0
     done = threading.Event()
 
@@ -96,35 +103,46 @@ def measure(label: str, command: list[str], cwd: Path, note: str = "") -> Row:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, err = process.communicate()
+    output, err = process.communicate()
     seconds = time.perf_counter() - start
+    parsed = re.search(rb"(\d[\d,]*) Python files, (\d+) parsed", output)
+    if parsed:  # optimize's summary: how many files LibCST parsed
+        note = f"{parsed.group(2).decode()} of {parsed.group(1).decode()} files parsed by LibCST" + (f"; {note}" if note else "")
     done.set()
     sampler.join()
     if process.returncode not in (0, 1):
-        note = f"exit {process.returncode}: {err.decode(errors='replace').strip().splitlines()[-1:]}"
+        last = err.decode(errors="replace").strip().splitlines()[-1:]
+        note = f"failed, exit {process.returncode}: {last[0] if last else ''}"
     return Row(label, seconds, peak / 2**20, note)
 
 
 def _models_file(root: Path) -> Path:
-    for path in sorted(root.rglob("*.py")):
-        if b"DeclarativeBase" in path.read_bytes() and "test" not in path.name:
+    """The first file (in path order) in which optimize's facts find mapped classes."""
+    from optimize.analyzers.facts import collect_file_facts
+    from optimize.analyzers.syntax import parse_for_facts
+
+    paths = sorted(p for p in root.rglob("*.py") if ".git" not in p.parts)
+    for path in paths:
+        rel = path.relative_to(root).as_posix()
+        tree = parse_for_facts(rel, path.read_bytes())
+        if not hasattr(tree, "reason") and collect_file_facts(rel, tree).models:
             return path
-    return next(iter(sorted(root.rglob("*.py"))))
+    return paths[0]
 
 
 def scan_rows(corpus: Path, optimize: list[str], ruff: list[str] | None) -> list[Row]:
     rows = []
     if ruff:
-        rows.append(measure("ruff check --no-cache", [*ruff, "check", "--no-cache", "-q", "."], corpus))
-    shutil.rmtree(corpus / ".optimize_cache", ignore_errors=True)
-    rows.append(measure("optimize scan, cold", [*optimize, "scan", "."], corpus))
-    rows.append(measure("optimize scan, warm", [*optimize, "scan", "."], corpus))
+        rows.append(measure("ruff check --no-cache", [*ruff, "check", "--no-cache", "-q", str(corpus)]))
+    shutil.rmtree(corpus / ".git" / "optimize-cache", ignore_errors=True)
+    rows.append(measure("optimize scan, cold", [*optimize, "scan", str(corpus)]))
+    rows.append(measure("optimize scan, warm", [*optimize, "scan", str(corpus)]))
     models = _models_file(corpus)
     with models.open("a") as f:
         f.write("\n# edited\n")
     _git(corpus, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qam", "edit")
     rows.append(
-        measure("optimize scan, after a models edit", [*optimize, "scan", "."], corpus, note=str(models.relative_to(corpus)))
+        measure("optimize scan, after a models edit", [*optimize, "scan", str(corpus)], note=str(models.relative_to(corpus)))
     )
     return rows
 
@@ -161,9 +179,9 @@ def libcst_row(corpus: Path) -> Row:
             "generated_code_marker: '@generated'\nformatter: []\nblacklist_patterns: []\n"
             "modules:\n- 'benchcodemods'\nrepo_root: '.'\n"
         )
-        env_python = [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "-j", "0"]
+        env_python = [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "--hide-progress"]
         copy = Path(tmp) / "tree"
-        shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns(".git", ".optimize_cache"))
+        shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns(".git"))
         os.environ["PYTHONPATH"] = tmp + os.pathsep + os.environ.get("PYTHONPATH", "")
         try:
             return measure(
@@ -207,9 +225,8 @@ def main() -> None:
         for copies in [c for c in args.copies if c > 1] if not args.corpus else []:
             tree = build_corpus(Path(tmp) / f"corpus{copies}", copies)
             if ruff_cmd:
-                growth.append(measure(f"ruff, {copies}x", [*ruff_cmd, "check", "--no-cache", "-q", "."], tree))
-            shutil.rmtree(tree / ".optimize_cache", ignore_errors=True)
-            growth.append(measure(f"optimize scan cold, {copies}x", [*optimize, "scan", "."], tree))
+                growth.append(measure(f"ruff, {copies}x", [*ruff_cmd, "check", "--no-cache", "-q", str(tree)]))
+            growth.append(measure(f"optimize scan cold, {copies}x", [*optimize, "scan", str(tree)]))
         if growth:
             print_rows("Growth (the corpus copied)", growth, None)
 

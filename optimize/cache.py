@@ -28,6 +28,7 @@ import os
 import pickle
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ _SCANS = "scan-{key}.pickle"
 _KEEP_SCANS = 4  # results of the last few selections / configurations
 
 
+@lru_cache(maxsize=1)
 def _code_digest() -> str:
     """The tool's version, its own source, and the versions its output depends on."""
     digest = hashlib.sha1(f"{__version__} {sys.version_info[:3]} {sys.implementation.name}".encode())

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-import importlib
 import typer
 from rich.console import Console
 
@@ -170,6 +170,7 @@ def apply(
     verify_timeout: float = typer.Option(600, "--verify-timeout", help="Seconds each --verify run may take."),
     allow_failing_baseline: bool = typer.Option(False, "--allow-failing-baseline", help="Go on when --verify fails before any change."),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Accept or skip each change (answers on stdin)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache in .git/optimize-cache/."),
 ) -> None:
     """Rewrite the code: one git commit per codemod (safe codemods unless told otherwise)."""
     with _errors():
@@ -182,7 +183,7 @@ def apply(
             return
         if dry_run or diff:
             target = runner.Target.open(path, need_repo=False)
-            plan = runner.make_plan(target, selection)
+            plan = runner.make_plan(target, selection, use_cache=not no_cache)
             if diff:
                 from optimize.review import plan_patch
 
@@ -198,7 +199,7 @@ def apply(
         target = runner.Target.open(path, need_repo=True)
         result = runner.apply(
             target, selection, no_verify=no_verify, author=author, verify=verify,
-            verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline,
+            verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline, use_cache=not no_cache,
         )
         table.applied(out, result)
         if result.landed and target.repo.head.is_detached:

@@ -396,6 +396,7 @@ def plan(
         reused = cache.load_scan(plan_key)
         if isinstance(reused, Plan):
             reused.from_cache = True
+            reused.files_parsed = 0  # this run parsed nothing
             return reused
     if cache is not None and index_cache is None:
         index_cache = cache.load_facts()

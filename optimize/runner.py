@@ -111,6 +111,7 @@ def apply(
     verify_timeout: float = 600,
     allow_failing_baseline: bool = False,
     index_cache: dict | None = None,
+    use_cache: bool = True,
 ) -> ApplyResult:
     """Plan on the files of the commit HEAD is at when the run starts, then land one commit
     per codemod atomically on that commit.
@@ -122,7 +123,7 @@ def apply(
     if verify:
         verifier = verification(target, committed, verify, verify_timeout, allow_failing_baseline)
     # index_cache: per-file facts by content hash, kept by a caller that plans again.
-    result = make_plan(target, selection, committed=committed, index_cache=index_cache)
+    result = make_plan(target, selection, committed=committed, index_cache=index_cache, use_cache=use_cache)
     outcomes = result.changed
     if not outcomes:
         return ApplyResult(result, [], [])

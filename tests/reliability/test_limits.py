@@ -113,8 +113,8 @@ def _deep_file(shape: str, placement: str) -> str:
     code = SHAPES[shape]()
     if placement == "in-function":
         code = _in_function(code)
-    # Trigger words, so the codemods that look for them parse the file too.
-    source = "import asyncio\nfrom sqlalchemy import create_engine\n\n" + code
+    # A candidate (an engine call) and trigger words, so that codemods parse the file too.
+    source = "import asyncio\nfrom sqlalchemy import create_engine\n\nengine = create_engine(URL)\n" + code
     compile(source, "deep.py", "exec", dont_inherit=True)  # valid Python: CPython compiles it
     return source
 

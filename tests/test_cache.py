@@ -1,0 +1,99 @@
+"""The cache in `.git/optimize-cache/` (`optimize.cache`): a warm scan says exactly what a
+cold one says, also after a file another one depends on changed; a corrupt or foreign
+cache file is ignored; `--no-cache` keeps nothing; the working tree never changes; and
+`apply` commits the same with a warm cache as without."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from optimize.cache import Cache, git_dir
+from tests.cli.test_findings import MODELS, ROUTES
+from tests.gitrepo import git, make_repo, run_cli, snapshot
+
+FILES = {"app/__init__.py": "", "app/models.py": MODELS, "app/routes.py": ROUTES}
+
+
+def _scan(repo: Path, *extra: str) -> dict:
+    """The scan's JSON, without the count of files this run parsed (0 when read back)."""
+    result = run_cli("scan", str(repo), "--format", "json", *extra)
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    found.pop("files_parsed")
+    return found
+
+
+def _cache_dir(repo: Path) -> Path:
+    return repo / ".git" / "optimize-cache"
+
+
+def test_a_warm_scan_says_what_a_cold_one_says_and_touches_no_tracked_or_untracked_file(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    before = snapshot(repo)
+    cold = _scan(repo)
+    assert sorted(p.name for p in _cache_dir(repo).iterdir() if not p.name.startswith(".tmp"))[0] == "facts.pickle"
+    warm = _scan(repo)
+    assert warm == cold and cold["findings"]
+    again = run_cli("scan", str(repo), "--format", "json")
+    assert json.loads(again.stdout)["files_parsed"] == 0  # read back, nothing parsed
+    assert snapshot(repo) == before  # git status clean: the cache lives in .git/
+
+
+def test_editing_a_file_others_depend_on_gives_the_cold_result(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    first = _scan(repo)
+    assert any(f["check"] == "n-plus-one" for f in first["findings"])
+    # The route's loop reads Task.owner: once the models load it with the rows, the
+    # routes file (unchanged) has no n-plus-one finding any more.
+    (repo / "app/models.py").write_text(MODELS.replace("relationship()", 'relationship(lazy="selectin")'))
+    warm = _scan(repo)
+    cold = _scan(repo, "--no-cache")
+    assert warm == cold
+    assert not any(f["check"] == "n-plus-one" for f in warm["findings"])
+    (repo / "app/models.py").write_text(MODELS)  # and back: the first answer again
+    assert _scan(repo) == first
+
+
+def test_corrupt_truncated_or_foreign_cache_files_are_ignored(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    cold = _scan(repo, "--no-cache")
+    _scan(repo)
+    for path in _cache_dir(repo).iterdir():
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])  # truncated mid-pickle
+    assert _scan(repo) == cold
+    for path in _cache_dir(repo).iterdir():
+        path.write_bytes(b"optimize-cache 1\nsomeone-else\n" + b"\x80\x05garbage")
+    assert _scan(repo) == cold
+    for path in _cache_dir(repo).iterdir():
+        path.write_bytes(b"\x00" * 64)
+    assert _scan(repo) == cold
+
+
+def test_no_cache_reads_and_writes_nothing(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    _scan(repo, "--no-cache")
+    assert not _cache_dir(repo).exists()
+
+
+def test_a_worktree_shares_its_repository_cache(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"))
+    assert git_dir(tmp_path / "wt" / "app") == (repo / ".git").resolve()
+    assert Cache.open(tmp_path / "wt").directory == (repo / ".git" / "optimize-cache").resolve()
+    assert Cache.open(Path("/")).directory is None  # no git repository: no cache
+
+
+def test_apply_commits_the_same_with_a_warm_cache(tmp_path: Path) -> None:
+    trees = []
+    for name, warm in (("cold", False), ("warm", True)):
+        repo = make_repo(tmp_path / name, FILES)
+        if warm:
+            _scan(repo)
+            _scan(repo)
+        result = run_cli("apply", str(repo), "--unsafe-fixes", *([] if warm else ["--no-cache"]))
+        assert result.exit_code == 0, result.output
+        log = git(repo, "log", "--format=%s", "main")
+        trees.append((log, git(repo, "rev-parse", "main^{tree}")))
+    assert trees[0] == trees[1] and trees[0][0].count("\n") > 1
