@@ -198,6 +198,14 @@ class RepoIndex:
             self._answers[key] = frozenset(r for m in self.models.values() for r in m.relationships)
         return self._answers[key]  # type: ignore[return-value]
 
+    def model_names(self) -> frozenset[str]:
+        """The class names of every model of the application (`Task`), however many
+        modules use one name."""
+        key = ("model-names",)
+        if key not in self._answers:
+            self._answers[key] = frozenset(m.name for m in self.application_models())
+        return self._answers[key]  # type: ignore[return-value]
+
     def primary_key_names(self) -> frozenset[str]:
         """The names of every model's primary key columns."""
         key = ("primary-key-names",)

@@ -43,6 +43,7 @@ def may_run_per_row(index: RepoIndex, path: str) -> bool:
     shapes = facts.queries
     return (
         shapes.loop_queries
+        or any(name in index.model_names() for name in shapes.loop_gets)
         or bool(shapes.loop_reads & index.relationship_names())
         or any(f.route and not f.is_async for f in facts.functions.values())
     )

@@ -95,6 +95,7 @@ class QueryShapes:
     # The `n-plus-one` check parses only files where one could be a relationship or a query.
     loop_reads: set[str] = field(default_factory=set)
     loop_queries: bool = False
+    loop_gets: set[str] = field(default_factory=set)  # first arguments of `x.get(A, key)` in loops
 
 
 def _string(node: ast.AST, constants: dict[str, str]) -> str | None:
@@ -441,5 +442,11 @@ def _loop_body(node: ast.AST, shapes: QueryShapes) -> None:
                     base = base.value
                 if isinstance(base, ast.Name) and base.id in names:
                     shapes.loop_reads.add(inner.attr)
-            elif not shapes.loop_queries and isinstance(inner, ast.Call) and _queries_with(inner, names):
-                shapes.loop_queries = True
+            elif isinstance(inner, ast.Call) and _queries_with(inner, names):
+                if _called(inner) in _KEYED_CALLS:
+                    # `db.get(User, t.owner_id)`: a query only when its first argument is
+                    # a model class (`d.get(k, default)` on a dict is not); the index says.
+                    first = dotted(inner.args[0])
+                    shapes.loop_gets.add((first or "").rsplit(".", 1)[-1])
+                else:
+                    shapes.loop_queries = True

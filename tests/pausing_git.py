@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -71,6 +72,7 @@ class PausingGit:
         process = subprocess.Popen(
             [sys.executable, "-m", "optimize", *args], cwd=cwd, env=self.env(env),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=default_sigint,
         )
         if stdin is not None:
             process.stdin.write(stdin)
@@ -88,3 +90,10 @@ class PausingGit:
 
     def release(self, rule: str) -> None:
         (self.marks / f"{rule}.go").touch()
+
+
+def default_sigint() -> None:
+    """Give the run Ctrl-C's default meaning: a suite started in the background by a
+    non-interactive shell inherits SIGINT ignored, and Python then never raises
+    KeyboardInterrupt, so the tests that press Ctrl-C would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -168,14 +168,16 @@ def test_ctrl_c_during_planning_stops_the_workers(tmp_path: Path) -> None:
 
     import sqlalchemy
 
+    from tests.pausing_git import default_sigint
+
     corpus = tmp_path / "corpus"
     shutil.copytree(Path(sqlalchemy.__file__).parent, corpus / "sqlalchemy",
                     ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc"))
     marker = f"OPTIMIZE_TEST_RUN={uuid.uuid4()}"
     env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
     process = subprocess.Popen(
-        [sys.executable, "-m", "optimize.cli", "scan", str(corpus)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [sys.executable, "-m", "optimize.cli", "scan", str(corpus), "--no-cache"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 60
     while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:  # the run and its workers
