@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from optimize.analyzers.walk import Visitor
+
 if TYPE_CHECKING:
     from optimize.analyzers.facts import FunctionInfo
     from optimize.analyzers.index import RepoIndex
@@ -73,7 +75,7 @@ def call_sites(
     return sites
 
 
-class _SiteScanner(ast.NodeVisitor):
+class _SiteScanner(Visitor):
     def __init__(self, resolve: Callable[[ast.AST], str | None]) -> None:
         self.resolve = resolve
         self.parents: list[ast.AST] = []

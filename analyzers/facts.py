@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
-from optimize.analyzers.walk import walk
+from optimize.analyzers.walk import Visitor, walk
 from optimize.analyzers.engine_factories import ENGINE_FACTORIES
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
@@ -263,7 +263,7 @@ def _class_fields(path: str, node: ast.ClassDef) -> list[ClassField]:
     return fields
 
 
-class _FunctionScanner(ast.NodeVisitor):
+class _FunctionScanner(Visitor):
     """Calls, sends and writes of one function body (nested functions excluded)."""
 
     def __init__(self, info: FunctionInfo, resolver: _Resolver, cls: str | None) -> None:

@@ -34,3 +34,37 @@ def walk(tree: ast.AST) -> list[tuple[ast.AST, int]]:
                 children.extend((item, inner) for item in value if isinstance(item, ast.AST))
         extend(children)
     return found
+
+
+class Visitor(ast.NodeVisitor):
+    """`ast.NodeVisitor` with the same dispatch (`visit_<Class>`, else `generic_visit`),
+    looked up once per node class instead of by name on every node, and children read
+    from `_fields` directly: the function scanners visit every function body, and the
+    stock lookups were most of their cost."""
+
+    _methods: dict[type, object]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}
+
+    def visit(self, node: ast.AST):
+        kind = type(node)
+        methods = type(self)._methods
+        try:
+            method = methods[kind]
+        except KeyError:
+            method = methods[kind] = getattr(type(self), "visit_" + kind.__name__, None)
+        if method is None:
+            return self.generic_visit(node)
+        return method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
