@@ -23,8 +23,8 @@ from optimize.analyzers.checks.registry import CHECKS
 from optimize.analyzers.checks.registry import by_id as checks_by_id
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.roles import file_role
-from optimize.cache import Cache
 from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
+from optimize.cache import Cache
 from optimize.codemods.base import SAFE, Change, Codemod, Refusal
 from optimize.codemods.registry import REGISTRY, by_id
 from optimize.config import Config
