@@ -272,6 +272,15 @@ class RepoIndex:
                     return True
         return False
 
+    def may_be_column(self, qualified: str, near: str) -> bool:
+        """Whether ``qualified`` (`app.models.Task.id`, as `ColumnUse.versus` writes it;
+        "?" when it did not resolve) may be a model's column: unresolved names may be."""
+        if qualified == "?":
+            return True
+        owner, _, column = qualified.rpartition(".")
+        other = self.model_for(owner, near)
+        return other is not None and column in other.columns
+
     def is_indexed(self, model: ModelInfo, column: str) -> bool:
         """Whether an index starts with ``column`` of ``model``'s table: the primary key,
         `index=True`, `unique=True`, an `Index` / `UniqueConstraint` in the model, or one a
@@ -522,6 +531,13 @@ class RepoIndex:
         return bool(found) and all(is_pubsub_type(f.instances.get(rest)) for f, rest in found)
 
     # --- blocking calls ------------------------------------------------------------------------
+
+    def is_unreached(self, function: FunctionInfo | None) -> bool:
+        """Whether ``function`` is a module-level function nothing in the repository calls,
+        decorates or passes on (dead code, or code only another program imports)."""
+        if function is None or function.decorated or self.is_dependency(function):
+            return False
+        return self.callers(function) == []
 
     def is_dependency(self, function: FunctionInfo) -> bool:
         """Whether some `Depends(...)` / `Security(...)` of the repository names ``function``."""

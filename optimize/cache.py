@@ -69,14 +69,17 @@ def git_dir(root: Path) -> Path | None:
         if dot.is_dir():
             return dot
         if dot.is_file():
-            text = dot.read_text(errors="replace").strip()
-            if not text.startswith("gitdir:"):
-                return None
-            gitdir = (here / text.split(":", 1)[1].strip()).resolve()
-            common = gitdir / "commondir"
-            if common.is_file():
-                return (gitdir / common.read_text().strip()).resolve()
-            return gitdir
+            try:
+                text = dot.read_text(errors="replace").strip()
+                if not text.startswith("gitdir:"):
+                    return None
+                gitdir = (here / text.split(":", 1)[1].strip()).resolve()
+                common = gitdir / "commondir"
+                if common.is_file():
+                    return (gitdir / common.read_text(errors="replace").strip()).resolve()
+                return gitdir
+            except OSError:
+                return None  # an unreadable `.git` file: no cache, never a failure
     return None
 
 
@@ -122,9 +125,12 @@ class Cache:
         self._write(_SCANS.format(key=key), value)
         if self.directory is None:
             return
-        kept = sorted(self.directory.glob(_SCANS.format(key="*")), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in kept[_KEEP_SCANS:]:
-            old.unlink(missing_ok=True)
+        try:  # another run may remove a file between the listing and the stat
+            kept = sorted(self.directory.glob(_SCANS.format(key="*")), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in kept[_KEEP_SCANS:]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     # --- files ---------------------------------------------------------------------------
 

@@ -189,3 +189,29 @@ def test_ctrl_c_during_planning_stops_the_workers(tmp_path: Path) -> None:
     assert err.strip() == "interrupted: nothing was changed"
     time.sleep(0.5)
     assert _processes_with(marker) == []
+
+
+# Files whose bytes hold a codemod's trigger words but whose facts hold no candidate: the
+# codemod must not parse them (and files with a candidate, in the shapes apps write, must).
+FACTS_SCREEN = [
+    ("pool-pre-ping", '"""Call create_engine(url) to get an engine."""\n', False),
+    ("pool-pre-ping", "import sqlalchemy as sa\nengine = sa.create_engine(URL)\n", True),
+    ("pool-pre-ping", "from sqlmodel import create_engine as make\nengine = make(URL)\n", True),
+    ("pool-pre-ping", "from .db import create_engine\nengine = create_engine(URL)\n", False),  # not SQLAlchemy's
+    ("pool-overflow", "# max_overflow is tuned elsewhere\nx = 1\n", False),
+    ("pool-overflow", "class Settings:\n    DB_MAX_OVERFLOW = 5\n", True),
+    ("in-memory-requery", "def f(db, t):\n    self.x = t.name\n    return db.get(Task, 1)\n", False),
+    ("in-memory-requery", "def f(db, t, p):\n    t.project_id = p.id\n    return db.get(Task, t.project_id)\n", True),
+    ("get-by-primary-key", "def f(db, x):\n    return db.scalars(select(Task).where(Task.title != x)).first()\n", False),
+    ("get-by-primary-key", "def f(db, x):\n    return db.scalars(select(Task).where(Task.id == x)).first()\n", True),
+    ("get-by-primary-key", "def f(db, x):\n    return db.query(Task).get(x)\n", True),
+    ("eager-load", "def f(db, rows, d):\n    return [d.get(r, Task) for r in rows]\n", False),
+    ("eager-load", "def f(db, rows):\n    return [db.get(Task, r.task_id) for r in rows]\n", True),
+]
+
+
+@pytest.mark.parametrize(("codemod", "source", "parsed"), FACTS_SCREEN)
+def test_codemods_parse_only_files_whose_facts_hold_a_candidate(codemod: str, source: str, parsed: bool) -> None:
+    files = {"app/__init__.py": b"", "app/models.py": MODELS.encode(), "app/x.py": source.encode()}
+    index = RepoIndex.build(files)
+    assert by_id()[codemod].applies_to("app/x.py", source.encode(), index) is parsed

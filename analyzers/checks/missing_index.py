@@ -67,12 +67,12 @@ class MissingIndex(IndexCheck):
             resolved = []
             functions = {f.line: f for f in facts.functions.values()}
             for use in facts.queries.column_uses:
-                if self._unreached(functions.get(use.scope)):
+                if self.index.is_unreached(functions.get(use.scope)):
                     continue
                 model = self.index.model_for(use.cls, facts.path)
                 if model is None or use.column not in model.columns or file_role(model.path) == "migration":
                     continue
-                joined = bool(use.versus) and self._is_column(use.versus, facts.path)
+                joined = bool(use.versus) and self.index.may_be_column(use.versus, facts.path)
                 resolved.append((model, use, joined))
             # An equality on an indexed column of the same table, in the same function,
             # already narrows the rows the other tests there read; one on a foreign key
@@ -104,20 +104,6 @@ class MissingIndex(IndexCheck):
             if self.index.is_indexed(model, column) or info.no_index or (info.boolean and not info.foreign_key):
                 continue  # `index=False` is a choice; a boolean alone has two values
             self._report(model, column, where)
-
-    def _unreached(self, function) -> bool:
-        """A module-level function nothing in the repository calls, decorates or passes on
-        (dead code, or code only another program imports): its queries say little."""
-        if function is None or function.decorated or self.index.is_dependency(function):
-            return False
-        return self.index.callers(function) == []
-
-    def _is_column(self, qualified: str, near: str) -> bool:
-        if qualified == "?":
-            return True  # not resolved: may be a column, so not counted
-        owner, _, column = qualified.rpartition(".")
-        other = self.index.model_for(owner, near)
-        return other is not None and column in other.columns
 
     def _report(self, model: ModelInfo, column: str, where: list[str]) -> None:
         own = self.index.facts.get(model.path)
