@@ -21,6 +21,7 @@ from optimize.analyzers.engine_factories import ENGINE_FACTORIES
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
 from optimize.analyzers.modules import path_name, relative_path_name
+from optimize.analyzers.tasks import drops_task
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,10 @@ class FileFacts:
     # the attribute read on the right (`id`).
     attribute_copies: frozenset[str] = frozenset()
     queries: QueryShapes = field(default_factory=QueryShapes)  # SQL strings and ORM query shapes
+    # Statements and loop callbacks that may start a task and drop it (`analyzers.tasks`).
+    dropped_tasks: int = 0
+    # The names of what `app.add_middleware(M, ...)` statements register (`M`, `mw.M` -> "M").
+    middleware_added: frozenset[str] = frozenset()
 
 
 def module_of(path: str) -> str:
@@ -400,7 +405,16 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         if isinstance(c, ast.ClassDef)
     }
     copies: set[str] = set()
+    middleware: set[str] = set()
     for node, scope in nodes:
+        if drops_task(node, resolver.resolve):
+            facts.dropped_tasks += 1
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "add_middleware" and call.args:
+                added = dotted(call.args[0])
+                if added:
+                    middleware.add(added.rsplit(".", 1)[-1])
         if (
             isinstance(node, ast.Call)
             and node.args
@@ -441,6 +455,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         ):
             copies.add(node.value.attr)
     facts.attribute_copies = frozenset(copies)
+    facts.middleware_added = frozenset(middleware)
     facts.assigned_names = frozenset(
         t.id
         for body in [tree.body, *(c.body for c, _ in nodes if isinstance(c, ast.ClassDef))]

@@ -49,18 +49,13 @@ from optimize.codemods.background_helper import (
     spawn_call,
     use_helper,
 )
+from optimize.analyzers.tasks import CALLBACK_REGISTRARS
 from optimize.codemods.base import Codemod, Keep, Rewrite
 from optimize.codemods.options import one_of
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node as name_of
 
 SPAWNERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"}
-# Event-loop (and Starlette) callback registrars: they call the callback inside the
-# running loop and drop what it returns.
-CALLBACK_REGISTRARS = {
-    "call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_signal_handler",
-    "add_done_callback", "add_event_handler",
-}
 LOOP_GETTERS = {"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.events.get_event_loop", "asyncio.events.get_running_loop"}
 
 
@@ -73,6 +68,12 @@ class DanglingTask(Codemod):
     OPTIONS = {"style": "helper"}
     OPTION_CHECKS = {"style": one_of("helper", "create_task")}
     EFFECT = "background tasks can no longer vanish mid-flight or lose their exceptions"
+
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """Every case is a spawn call the facts see dropped (`analyzers.tasks.drops_task`)."""
+        facts = index.facts.get(path)
+        return cls.applies(source, index) and (facts is None or facts.dropped_tasks > 0)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -128,6 +128,17 @@ class DebugMiddleware(Codemod):
     METADATA_DEPENDENCIES = (*Codemod.METADATA_DEPENDENCIES, ScopeProvider, ExpressionContextProvider)
     EFFECT = "the middleware no longer runs on every production request"
 
+    @classmethod
+    def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
+        """Every case registers a middleware whose name matches the patterns."""
+        facts = index.facts.get(path)
+        if not cls.applies(source, index):
+            return False
+        if facts is None:
+            return True
+        patterns = (options or {}).get("middleware_patterns", cls.OPTIONS["middleware_patterns"])
+        return any(fnmatch.fnmatchcase(name, p) for name in facts.middleware_added for p in patterns)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.patterns = list(self.options["middleware_patterns"])
