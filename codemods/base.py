@@ -37,8 +37,7 @@ from libcst.metadata import (
     QualifiedNameProvider,
 )
 
-SAFE = "safe"
-UNSAFE = "unsafe"
+from optimize.results import SAFE, UNSAFE, Change, Refusal  # noqa: F401 - the codemods' vocabulary
 
 # `# optimize: ignore` or `# optimize: ignore[pool-pre-ping, pool-overflow]`
 _SUPPRESSION = re.compile(r"#\s*optimize:\s*ignore(?:\[(?P<ids>[^\]]*)\])?")
@@ -51,27 +50,6 @@ def suppression_covers(line: str, id: str) -> bool:
         return False
     ids = match.group("ids")
     return ids is None or id in {i.strip() for i in ids.split(",")}
-
-
-@dataclass(frozen=True)
-class Change:
-    """One rewritten location and why it is correct."""
-
-    codemod: str
-    path: str
-    line: int
-    rationale: str
-    tier: str = SAFE
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """One location a codemod recognised but left alone, and why."""
-
-    codemod: str
-    path: str
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from optimize import __version__
+from optimize.git import git_dir
 
 _HEADER = b"optimize-cache 1\n"
 _FACTS = "facts.pickle"
 _SCANS = "scan-{key}.pickle"
+_FRONTS = "front-{key}.pickle"
 _KEEP_SCANS = 4  # results of the last few selections / configurations
 
 
@@ -60,27 +62,6 @@ def _code_digest() -> str:
     except Exception:  # noqa: BLE001 - no black: nothing to key on
         pass
     return digest.hexdigest()
-
-
-def git_dir(root: Path) -> Path | None:
-    """The git directory shared by the repository's worktrees, found from ``root`` up."""
-    for here in [root, *root.parents]:
-        dot = here / ".git"
-        if dot.is_dir():
-            return dot
-        if dot.is_file():
-            try:
-                text = dot.read_text(errors="replace").strip()
-                if not text.startswith("gitdir:"):
-                    return None
-                gitdir = (here / text.split(":", 1)[1].strip()).resolve()
-                common = gitdir / "commondir"
-                if common.is_file():
-                    return (gitdir / common.read_text(errors="replace").strip()).resolve()
-                return gitdir
-            except OSError:
-                return None  # an unreadable `.git` file: no cache, never a failure
-    return None
 
 
 class Cache:
@@ -122,11 +103,22 @@ class Cache:
         return self._read(_SCANS.format(key=key))
 
     def save_scan(self, key: str, value: Any) -> None:
-        self._write(_SCANS.format(key=key), value)
+        self._write_kept(_SCANS, key, value)
+
+    def load_front(self, key: str) -> Any | None:
+        """What a scan resolved its configuration and selection to (`optimize.reuse`)."""
+        return self._read(_FRONTS.format(key=key))
+
+    def save_front(self, key: str, value: Any) -> None:
+        self._write_kept(_FRONTS, key, value)
+
+    def _write_kept(self, pattern: str, key: str, value: Any) -> None:
+        """Write one entry of a kind, keeping only the newest few of that kind."""
+        self._write(pattern.format(key=key), value)
         if self.directory is None:
             return
         try:  # another run may remove a file between the listing and the stat
-            kept = sorted(self.directory.glob(_SCANS.format(key="*")), key=lambda p: p.stat().st_mtime, reverse=True)
+            kept = sorted(self.directory.glob(pattern.format(key="*")), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in kept[_KEEP_SCANS:]:
                 old.unlink(missing_ok=True)
         except OSError:

@@ -139,14 +139,22 @@ def scan(
             raise OptimizeError(f"--fail-on: expected none, changes, refusals, findings or any, not {fail_on!r}")
         if output_format not in {"table", "json"}:
             raise OptimizeError(f"--format: expected table or json, not {output_format!r}")
-        target = runner.Target.open(path, need_repo=False)
-        plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)), use_cache=not no_cache)
+        from optimize.reuse import reused_scan
+
+        # A result kept by an earlier scan of the same inputs is shown without planning.
+        found = None if no_cache else reused_scan(path, _ids(only), _ids(exclude))
+        if found is not None:
+            plan, prefix = found
+        else:
+            target = runner.Target.open(path, need_repo=False)
+            plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)), use_cache=not no_cache)
+            prefix = target.prefix
         if output_format == "json":
             from optimize.reports.json_report import scan_json
 
-            sys.stdout.write(scan_json(plan, target.prefix) + "\n")
+            sys.stdout.write(scan_json(plan, prefix) + "\n")
         else:
-            table.scan(out, plan, target.prefix)
+            table.scan(out, plan, prefix)
         changes = any(o.changes for o in plan.outcomes)
         if (
             (fail_on in {"changes", "any"} and changes)

@@ -8,7 +8,6 @@ with their rationale, and the refusals. Nothing here writes a file or touches gi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field, replace
@@ -32,42 +31,10 @@ from optimize.errors import OptimizeError
 from optimize.files import CommittedTree, Skip, discover, project_files
 from optimize.formatting import black_reformat
 from optimize.lines import origin_line
+from optimize import reuse
+from optimize.results import FileEdit, Outcome, Plan
 from optimize.transform import run_codemod
 from optimize.workers import map_in_workers
-
-
-@dataclass(frozen=True)
-class FileEdit:
-    path: str
-    before: bytes | None  # None for a file the codemod creates
-    after: bytes
-
-
-@dataclass
-class Outcome:
-    codemod: type[Codemod]
-    edits: list[FileEdit] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    refusals: list[Refusal] = field(default_factory=list)
-
-
-@dataclass
-class Plan:
-    root: Path
-    outcomes: list[Outcome]
-    skips: list[Skip]
-    files_scanned: int = 0
-    files_parsed: int = 0
-    findings: list[Finding] = field(default_factory=list)  # the checks', in path and line order
-    from_cache: bool = False  # read back from the cache (`optimize.cache`), not planned
-
-    @property
-    def changed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.edits]
-
-    @property
-    def refusals(self) -> list[Refusal]:
-        return [r for o in self.outcomes for r in o.refusals]
 
 
 def select_codemods(
@@ -388,10 +355,9 @@ def plan(
     projects = project_files(root, committed)
     plan_key = None
     if cache is not None and reuse_plan:
-        plan_key = cache.scan_key(
-            str(root), sorted((p, hashlib.sha1(d).hexdigest()) for p, d in current.items()),
-            sorted(projects.items()), skips, repr(config), [c.ID for c in codemods], [c.ID for c in checks],
-            unsafe_allowed, None if only_paths is None else sorted(only_paths),
+        plan_key = reuse.plan_key(
+            cache, root, current, projects, skips, config, [c.ID for c in codemods], [c.ID for c in checks],
+            unsafe_allowed, only_paths,
         )
         reused = cache.load_scan(plan_key)
         if isinstance(reused, Plan):
@@ -430,7 +396,7 @@ def plan(
     # A finding that weighs more (a column filtered in more places) comes first.
     result.findings = sorted(found, key=lambda f: (-f.weight, f.path, f.line, f.check))
     if plan_key is not None:
-        cache.save_scan(plan_key, result)  # type: ignore[union-attr]
+        cache.save_scan(plan_key, reuse.as_kept(result))  # type: ignore[union-attr]
     return result
 
 

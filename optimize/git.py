@@ -27,12 +27,25 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
-
-import git as gitpython
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from optimize.errors import GitError, redact
+
+if TYPE_CHECKING:
+    import git as gitpython
+
+
+def _gitpython():
+    """GitPython, imported on first use: a warm `scan` lists files and reads its cache
+    without it, and importing it costs more than that whole run."""
+    import git
+
+    return git
+
+
+def _not_a_repository() -> tuple[type[Exception], ...]:
+    exc = _gitpython().exc
+    return (exc.InvalidGitRepositoryError, exc.NoSuchPathError)
 
 TRAILER_CODEMOD = "Optimize-Codemod"
 TRAILER_VERSION = "Optimize-Version"
@@ -46,21 +59,40 @@ _LOCK_SUFFIX = ".lock"
 
 def _open(path: Path) -> gitpython.Repo:
     # expand_vars=False: a `$NAME` in the path is part of the name, not another repository.
-    return gitpython.Repo(path, search_parent_directories=True, expand_vars=False)
+    return _gitpython().Repo(path, search_parent_directories=True, expand_vars=False)
+
+
+def git_dir(root: Path) -> Path | None:
+    """The git directory shared by the repository's worktrees, found from ``root`` up."""
+    for here in [root, *root.parents]:
+        dot = here / ".git"
+        if dot.is_dir():
+            return dot
+        if dot.is_file():
+            try:
+                text = dot.read_text(errors="replace").strip()
+                if not text.startswith("gitdir:"):
+                    return None
+                gitdir = (here / text.split(":", 1)[1].strip()).resolve()
+                common = gitdir / "commondir"
+                if common.is_file():
+                    return (gitdir / common.read_text(errors="replace").strip()).resolve()
+                return gitdir
+            except OSError:
+                return None  # an unreadable `.git` file: no cache, never a failure
+    return None
 
 
 def is_repo(path: Path) -> bool:
-    try:
-        _open(path)
-        return True
-    except (InvalidGitRepositoryError, NoSuchPathError):
-        return False
+    """Whether ``path`` is inside a git working tree: a `.git` directory or file found from
+    it up, as git and GitPython look for one."""
+    return git_dir(Path(path).resolve()) is not None
 
 
 def open_repo(path: Path) -> gitpython.Repo:
     try:
         return _open(path)
-    except (InvalidGitRepositoryError, NoSuchPathError):
+    except _not_a_repository():
         raise GitError(
             f"{path} is not inside a git repository: `optimize apply --dry-run` works anywhere"
         ) from None
@@ -79,17 +111,13 @@ def list_files(root: Path, untracked: bool = True) -> list[str]:
     if untracked:
         args += ["--others", "--exclude-standard"]
     try:
-        out = gitpython.Git(str(root)).ls_files(*args, "--", ".")
-    except GitCommandError as exc:
-        raise GitError(f"git ls-files failed: {_last_line(exc)}") from None
-    return sorted({p for p in out.split("\0") if p})
-
-
-def _last_line(exc: GitCommandError) -> str:
-    text = (exc.stderr or exc.stdout or str(exc)).strip()
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    msg = lines[-1] if lines else str(exc)
-    return msg.removeprefix("stderr: ").strip("'")
+        done = _run(root, ["ls-files", *args, "--", "."])
+    except OSError as exc:
+        raise GitError(f"git ls-files failed: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        lines = [l.strip() for l in done.stderr.decode(errors="replace").splitlines() if l.strip()]
+        raise GitError(f"git ls-files failed: {redact(lines[-1] if lines else f'exit {done.returncode}')}") from None
+    return sorted({p for p in os.fsdecode(done.stdout).split("\0") if p})
 
 
 def has_commits(repo: gitpython.Repo) -> bool:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from optimize import __version__
-from optimize.codemods.base import UNSAFE
 from optimize.git import TRAILER_CODEMOD, TRAILER_VERSION
-
-if False:  # typing only; avoids an import cycle at run time
-    from optimize.engine import Outcome
+from optimize.results import UNSAFE, Outcome
 
 
 def location(path: str, line: int) -> str:

@@ -9,6 +9,7 @@ from optimize import git
 from optimize.cache import Cache
 from optimize.config import Config, load_config
 from optimize.engine import Outcome, Plan, plan, select_checks, select_codemods
+from optimize import reuse
 from optimize.errors import OptimizeError
 from optimize.files import CommittedTree
 from optimize.messages import commit_message
@@ -78,10 +79,16 @@ def scan_plan(target: Target, selection: Selection, *, use_cache: bool = True) -
     """Everything every codemod would do (unsafe ones included, marked by tier)."""
     codemods = select_codemods(target.config, selection.only, selection.exclude, unsafe_fixes=True)
     checks = select_checks(target.config, selection.only, selection.exclude)
-    return plan(
-        target.root, codemods, target.config, unsafe_allowed=True, checks=checks,
-        cache=Cache.open(target.root, enabled=use_cache), reuse_plan=True,
+    cache = Cache.open(target.root, enabled=use_cache)
+    result = plan(
+        target.root, codemods, target.config, unsafe_allowed=True, checks=checks, cache=cache, reuse_plan=True,
     )
+    # What the next scan needs to find this result without the registry (`optimize.reuse`).
+    front = reuse.Front(
+        target.config, target.prefix, tuple(c.ID for c in codemods), tuple(c.ID for c in checks), True
+    )
+    reuse.keep_front(cache, target.root, selection.only, selection.exclude, front)
+    return result
 
 
 def commit_specs(target: Target, outcomes: list[Outcome]) -> list[git.CommitSpec]:

@@ -97,3 +97,47 @@ def test_apply_commits_the_same_with_a_warm_cache(tmp_path: Path) -> None:
         log = git(repo, "log", "--format=%s", "main")
         trees.append((log, git(repo, "rev-parse", "main^{tree}")))
     assert trees[0] == trees[1] and trees[0][0].count("\n") > 1
+
+
+def _scan_in_process_of_its_own(repo: Path) -> tuple[str, str]:
+    """(output, the heavy modules the run imported) of `python -m optimize scan repo`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import runpy, sys\n"
+        "try:\n    runpy.run_module('optimize', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('libcst', 'black', 'git') if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "scan", str(repo), "--format", "json"],
+        capture_output=True, text=True, cwd=repo.parent, timeout=300,
+    )
+    found = json.loads(done.stdout)
+    found.pop("files_parsed")
+    return json.dumps(found, sort_keys=True), done.stderr.strip().splitlines()[-1]
+
+
+def test_a_warm_scan_imports_neither_libcst_black_nor_gitpython(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    cold, cold_modules = _scan_in_process_of_its_own(repo)
+    assert cold_modules == "['black', 'git', 'libcst']"  # planning needs them
+    warm, warm_modules = _scan_in_process_of_its_own(repo)
+    assert warm == cold and warm_modules == "[]"
+
+
+def test_a_changed_configuration_or_selection_is_planned_again(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    assert any(f["check"] == "n-plus-one" for f in _scan(repo)["findings"])
+    only = _scan(repo, "--only", "missing-index")
+    assert only == _scan(repo, "--only", "missing-index", "--no-cache")
+    assert {f["check"] for f in only["findings"]} <= {"missing-index"}
+    (repo / "pyproject.toml").write_text('[tool.optimize]\ndisable = ["n-plus-one"]\n')
+    disabled = _scan(repo)
+    assert disabled == _scan(repo, "--no-cache")
+    assert not any(f["check"] == "n-plus-one" for f in disabled["findings"])
+    # A configuration that is not valid any more is reported, never answered from the cache.
+    (repo / "pyproject.toml").write_text('[tool.optimize]\ndisable = ["no-such-check"]\n')
+    result = run_cli("scan", str(repo), "--format", "json")
+    assert result.exit_code != 0 and "no-such-check" in result.output

@@ -32,20 +32,9 @@ import libcst as cst
 
 from optimize.analyzers.index import RepoIndex
 from optimize.codemods.base import Codemod, suppression_covers
+from optimize.results import Finding  # noqa: F401 - what checks report
 
 REPORT = "report"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One place with a performance problem, and what to do about it."""
-
-    check: str
-    path: str
-    line: int
-    message: str
-    fix: str  # the suggested fix, one line
-    weight: int = 0  # how much it matters beside others of its check (missing-index: places used)
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,8 @@ main()
 
 @pytest.mark.parametrize("module", ["typer", "rich", "libcst", "git"])
 def test_ctrl_c_during_start_up_is_one_line(tmp_path, module) -> None:
+    # In a repository: outside one, a scan never imports GitPython.
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     done = subprocess.run(
         [sys.executable, "-c", STARTUP_INTERRUPT, module], cwd=tmp_path, capture_output=True, text=True
     )

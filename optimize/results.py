@@ -1,0 +1,110 @@
+"""What a run produces, as plain data: the changes, refusals, findings and skips of a plan.
+
+These types import nothing heavy, so that a scan read back from the cache
+(`optimize.cache`) is shown without importing LibCST, black or GitPython: a warm scan
+costs less than importing them would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One rewritten location and why it is correct."""
+
+    codemod: str
+    path: str
+    line: int
+    rationale: str
+    tier: str = SAFE
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One location a codemod recognised but left alone, and why."""
+
+    codemod: str
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One place with a performance problem, and what to do about it."""
+
+    check: str
+    path: str
+    line: int
+    message: str
+    fix: str  # the suggested fix, one line
+    weight: int = 0  # how much it matters beside others of its check (missing-index: places used)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A file the run did not read or rewrite, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    path: str
+    before: bytes | None  # None for a file the codemod creates
+    after: bytes
+
+
+@dataclass(frozen=True)
+class CodemodInfo:
+    """What reports read of a codemod class (`optimize.codemods.base.Codemod`), kept in
+    a cached plan in the class's place."""
+
+    ID: str
+    TITLE: str
+    SAFETY: str
+    CONDITIONS: str
+    DESCRIPTION: str
+    EFFECT: str
+
+    @classmethod
+    def of(cls, codemod: Any) -> "CodemodInfo":
+        return cls(
+            codemod.ID, codemod.TITLE, codemod.SAFETY, codemod.CONDITIONS, codemod.DESCRIPTION,
+            getattr(codemod, "EFFECT", "") or "",
+        )
+
+
+@dataclass
+class Outcome:
+    codemod: Any  # the codemod class; a `CodemodInfo` in a plan read back from the cache
+    edits: list[FileEdit] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    root: Path
+    outcomes: list[Outcome]
+    skips: list[Skip]
+    files_scanned: int = 0
+    files_parsed: int = 0
+    findings: list[Finding] = field(default_factory=list)  # the checks', in path and line order
+    from_cache: bool = False  # read back from the cache (`optimize.cache`), not planned
+
+    @property
+    def changed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.edits]
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        return [r for o in self.outcomes for r in o.refusals]
