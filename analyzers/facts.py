@@ -172,6 +172,8 @@ class FileFacts:
     dropped_tasks: int = 0
     # The names of what `app.add_middleware(M, ...)` statements register (`M`, `mw.M` -> "M").
     middleware_added: frozenset[str] = frozenset()
+    # Legacy Query API fetches by key: `.get(...)` on a `x.query(M)...` chain.
+    query_gets: int = 0
 
 
 def module_of(path: str) -> str:
@@ -380,6 +382,16 @@ class _FunctionScanner(Visitor):
 
 
 
+def _on_query_chain(node: ast.AST) -> bool:
+    """Whether ``node`` is a chain of method calls that starts with `.query(...)`:
+    `db.query(M)`, `db.query(M).options(...)`."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "query":
+            return True
+        node = node.func.value
+    return False
+
+
 def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     module = module_of(path)
     nodes = walk(tree)  # every collector below reads this one walk
@@ -409,6 +421,9 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     for node, scope in nodes:
         if drops_task(node, resolver.resolve):
             facts.dropped_tasks += 1
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            if _on_query_chain(node.func.value):
+                facts.query_gets += 1
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
             if isinstance(call.func, ast.Attribute) and call.func.attr == "add_middleware" and call.args:

@@ -625,6 +625,13 @@ class _Tables:
         return tables
 
 
+def facts_of_file(_shared: object, item: tuple[str, bytes]) -> FileFacts | str:
+    """A worker's unit of work (`optimize.workers`): one file's facts. The trees are
+    dropped at once, so the cyclic collector stays off (see `RepoIndex.build`)."""
+    gc.disable()
+    return _analyse(*item)
+
+
 def _analyse(path: str, source: bytes) -> FileFacts | str:
     """One file's facts, or why it has none. Syntax newer than the running interpreter is
     read too (see `optimize.analyzers.syntax`)."""

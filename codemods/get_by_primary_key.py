@@ -124,7 +124,10 @@ class GetByPrimaryKey(Codemod):
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
         """An equality on a model's primary key in a filter, or the legacy `query(M).get(x)`."""
-        return cls.applies(source, index) and (b").get(" in source or index.filters_by_primary_key(path))
+        if not cls.applies(source, index):
+            return False
+        facts = index.facts.get(path)
+        return facts is None or facts.query_gets > 0 or index.filters_by_primary_key(path)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -23,6 +23,7 @@ from the recorded commit on every run.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -136,10 +137,15 @@ class Cache:
         head = _HEADER + self.digest.encode() + b"\n"
         if not data.startswith(head):
             return None  # another version's, or not ours
+        collecting = gc.isenabled()
+        gc.disable()  # many objects, no garbage: collecting while they are built only costs
         try:
             return pickle.loads(data[len(head):])
         except Exception:  # noqa: BLE001 - a corrupt or truncated file is a miss
             return None
+        finally:
+            if collecting:
+                gc.enable()
 
     def _write(self, name: str, value: Any) -> None:
         if self.directory is None:

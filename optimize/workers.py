@@ -12,6 +12,7 @@ frame per file. A frame is an 8-byte little-endian length and that many bytes.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -42,9 +43,11 @@ def _read_frame(stream: BinaryIO) -> bytes:
     return data
 
 
-def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int) -> list[Any | None]:
+def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int, task: str = "plan") -> list[Any | None]:
     """Each item's answer from `_serve` (None where no worker could give one: the caller
-    plans those itself). Items are handed out in the order given, one at a time."""
+    does those itself). Items are handed out in the order given, one at a time. ``task``
+    is what the workers do: "plan" files (`engine.plan_one_file`) or read their "facts"
+    (`analyzers.index.facts_of_file`, which imports no LibCST)."""
     results: list[Any | None] = [None] * len(items)
     queue = deque(range(len(items)))
     lock = threading.Lock()
@@ -55,7 +58,7 @@ def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int) -> list[Any |
     def drive() -> None:
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "optimize.workers"],
+                [sys.executable, "-m", "optimize.workers", task],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             )
         except OSError:
@@ -77,6 +80,10 @@ def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int) -> list[Any |
             _close(process)
 
     threads = [threading.Thread(target=drive, daemon=True) for _ in range(min(jobs, len(items)))]
+    # Unpickling the answers builds many objects and no garbage: the cyclic collector,
+    # which would run over and over while they arrive, only costs time here.
+    collecting = gc.isenabled()
+    gc.disable()
     for thread in threads:
         thread.start()
     try:
@@ -88,6 +95,9 @@ def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int) -> list[Any |
             for process in processes:
                 process.kill()
         raise
+    finally:
+        if collecting:
+            gc.enable()
     return results
 
 
@@ -108,7 +118,9 @@ def _serve(plan_one: Callable[[Any, Any], Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # the pipe carries answers only
+    gc.disable()  # the shared run is large and long-lived: no garbage to look for in it
     shared = pickle.loads(_read_frame(requests))
+    gc.enable()
     while True:
         try:
             item = pickle.loads(_read_frame(requests))
@@ -129,6 +141,11 @@ def _answer(plan_one: Callable[[Any, Any], Any], shared: Any, item: Any) -> byte
 
 
 if __name__ == "__main__":
-    from optimize.engine import plan_one_file
+    if sys.argv[1:] == ["facts"]:
+        from optimize.analyzers.index import facts_of_file
 
-    _serve(plan_one_file)
+        _serve(facts_of_file)
+    else:
+        from optimize.engine import plan_one_file
+
+        _serve(plan_one_file)

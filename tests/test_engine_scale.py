@@ -205,6 +205,8 @@ FACTS_SCREEN = [
     ("get-by-primary-key", "def f(db, x):\n    return db.scalars(select(Task).where(Task.title != x)).first()\n", False),
     ("get-by-primary-key", "def f(db, x):\n    return db.scalars(select(Task).where(Task.id == x)).first()\n", True),
     ("get-by-primary-key", "def f(db, x):\n    return db.query(Task).get(x)\n", True),
+    ("get-by-primary-key", "def f(db, x):\n    return db.query(Task).options(o).get(x)\n", True),
+    ("get-by-primary-key", "def f(db, x):\n    db.query(Task).all()\n    return cache(x).get(x)\n", False),
     ("eager-load", "def f(db, rows, d):\n    return [d.get(r, Task) for r in rows]\n", False),
     ("eager-load", "def f(db, rows):\n    return [db.get(Task, r.task_id) for r in rows]\n", True),
     ("dangling-task", "async def f(job):\n    task = asyncio.create_task(job())\n    await task\n", False),
