@@ -78,16 +78,27 @@ def call_sites(
 class _SiteScanner(Visitor):
     def __init__(self, resolve: Callable[[ast.AST], str | None]) -> None:
         self.resolve = resolve
-        self.parents: list[ast.AST] = []
         self.loops: list[ast.AST] = []
         self.guarded = 0
         self.found: list[tuple[ast.Call, str, bool, bool, bool, tuple[ast.AST, ...]]] = []
         self.commits: list[tuple[tuple[int, int], frozenset[ast.AST]]] = []
+        # Calls that are a whole statement (`f()`, `await f()`) and calls awaited, by id:
+        # marked by their statement or `await` before the call itself is visited.
+        self.statements: set[int] = set()
+        self.awaited: set[int] = set()
 
-    def generic_visit(self, node: ast.AST) -> None:
-        self.parents.append(node)
-        super().generic_visit(node)
-        self.parents.pop()
+    def visit_Expr(self, node: ast.Expr) -> None:
+        value = node.value
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            self.statements.add(id(value))
+        self.generic_visit(node)
+
+    def visit_Await(self, node: ast.Await) -> None:
+        if isinstance(node.value, ast.Call):
+            self.awaited.add(id(node.value))
+        self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.AST) -> None:
         return  # a nested definition's body runs when it is called, not here
@@ -106,7 +117,6 @@ class _SiteScanner(Visitor):
     visit_While = _loop
 
     def visit_Try(self, node: ast.Try) -> None:
-        self.parents.append(node)
         if node.handlers:
             self.guarded += 1
         for statement in node.body:
@@ -115,7 +125,6 @@ class _SiteScanner(Visitor):
             self.guarded -= 1
         for statement in [*node.handlers, *node.orelse, *node.finalbody]:
             self.visit(statement)
-        self.parents.pop()
 
     visit_TryStar = visit_Try
 
@@ -129,11 +138,9 @@ class _SiteScanner(Visitor):
             self.commits.append(((node.lineno, node.col_offset), frozenset(self.loops)))
         callee = self.resolve(node.func)
         if callee:
-            parent = self.parents[-1] if self.parents else None
-            awaited = isinstance(parent, ast.Await)
-            holder = self.parents[-2] if awaited and len(self.parents) > 1 else parent
-            statement = isinstance(holder, ast.Expr)
-            self.found.append((node, callee, statement, awaited, self.guarded > 0, tuple(self.loops)))
+            self.found.append((
+                node, callee, id(node) in self.statements, id(node) in self.awaited, self.guarded > 0, tuple(self.loops),
+            ))
         self.generic_visit(node)
 
 

@@ -40,6 +40,7 @@ _HEADER = b"optimize-cache 1\n"
 _FACTS = "facts.pickle"
 _SCANS = "scan-{key}.pickle"
 _FRONTS = "front-{key}.pickle"
+_RESULTS = "file-plans.pickle"
 _KEEP_SCANS = 4  # results of the last few selections / configurations
 
 
@@ -105,6 +106,14 @@ class Cache:
 
     def save_scan(self, key: str, value: Any) -> None:
         self._write_kept(_SCANS, key, value)
+
+    def load_results(self) -> dict[str, Any]:
+        """Each file's plan with the questions it asked, by file and run (`engine.plan`)."""
+        found = self._read(_RESULTS)
+        return found if isinstance(found, dict) else {}
+
+    def save_results(self, results: dict[str, Any]) -> None:
+        self._write(_RESULTS, results)
 
     def load_front(self, key: str) -> Any | None:
         """What a scan resolved its configuration and selection to (`optimize.reuse`)."""

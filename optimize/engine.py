@@ -12,7 +12,7 @@ import os
 import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Any, Iterable
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -22,6 +22,7 @@ from optimize.analyzers.checks.registry import CHECKS
 from optimize.analyzers.checks.registry import by_id as checks_by_id
 from optimize.analyzers.facts import FileFacts
 from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.recording import Answers, RecordingIndex
 from optimize.analyzers.roles import file_role
 from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
 from optimize.cache import Cache
@@ -154,6 +155,10 @@ class _FilePlan:
     skip: tuple[int, Skip] | None = None  # (codemod position, why) when it cannot be parsed
     parsed: bool = False
     findings: list[Finding] = field(default_factory=list)
+    # The index's questions and their answers' digests (None: not recorded, or the plan
+    # depends on more than the answers: the files a helper module may be created beside).
+    questions: list | None = None
+    touches_tree: bool = False
 
 
 @dataclass
@@ -168,6 +173,7 @@ class _Run:
     known: frozenset[str]  # paths read by discovery (a codemod may reuse, never overwrite)
     committed: CommittedTree | None = None  # the recorded commit, for a run that writes
     checks: list[type[Check]] = field(default_factory=list)  # the checks that read a file's tree
+    answers: Answers | None = None  # set when plans are recorded for reuse (a scan with a cache)
 
 
 def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan:
@@ -186,13 +192,26 @@ def _plan_file(run: _Run, path: str, source: bytes, first: int = 0) -> _FilePlan
 
 def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan:
     result = _FilePlan([None] * len(run.codemods))
+    # Planning a file as committed, a scan notes the questions put to the index, so that
+    # a later scan can reuse this plan while their answers hold (`analyzers.recording`).
+    recorder = RecordingIndex(run.answers, source) if run.answers is not None and first == 0 else None
+    index: Any = recorder if recorder is not None else run.index
+    try:
+        _plan_steps(run, path, source, first, result, index)
+    finally:
+        if recorder is not None and not recorder.unrecordable and not result.touches_tree:
+            result.questions = recorder.questions
+    return result
+
+
+def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePlan, index: Any) -> None:
     tree: cst.Module | None = None
     wrapper: MetadataWrapper | None = None
     original = source  # positions are reported in its lines, whatever ran before
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
     # The checks read the file as committed, before any codemod: their lines are its lines.
     checks = (
-        [c for c in run.checks if c.applies_to(path, source, run.index, run.config.options.get(c.ID))]
+        [c for c in run.checks if c.applies_to(path, source, index, run.config.options.get(c.ID))]
         if first == 0 and file_role(path) not in UNCHECKED_ROLES
         else []
     )
@@ -201,23 +220,23 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
             tree = cst.parse_module(source)
         except Exception as exc:  # LibCST raises several types for bad input
             result.skip = (0, _syntax_skip(path, exc))
-            return result
+            return
         result.parsed = True
         wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)  # a fresh parse shares no nodes
-        result.findings = _run_checks(run, checks, path, wrapper)
+        result.findings = _run_checks(run, checks, path, wrapper, index)
     exact = tree is None or tree.bytes == source
     for position in range(first, len(run.codemods)):
         codemod = run.codemods[position]
         if in_tests and codemod.SAFETY != SAFE:
             continue  # a test's query asserts the database's state: `unsafe-in-tests` to include
-        if not codemod.applies_to(path, source, run.index, run.config.options.get(codemod.ID)):
+        if not codemod.applies_to(path, source, index, run.config.options.get(codemod.ID)):
             continue
         if tree is None:
             try:
                 tree = cst.parse_module(source)
             except Exception as exc:  # LibCST raises several types for bad input
                 result.skip = (position, _syntax_skip(path, exc))
-                return result
+                return
             exact = tree.bytes == source
             result.parsed = True
             wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
@@ -225,14 +244,14 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
             # e.g. a file with old Mac line endings loses its last one: a rewrite
             # would change bytes outside the edit, so the file is left alone.
             result.skip = (position, Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
-            return result
+            return
         if wrapper is None:
             wrapper = MetadataWrapper(tree)
         tree = wrapper.module
         step = result.steps[position] = _Step()
         try:
             done = run_codemod(
-                codemod, tree, path, index=run.index, options=run.config.options.get(codemod.ID, {}),
+                codemod, tree, path, index=index, options=run.config.options.get(codemod.ID, {}),
                 unsafe_allowed=run.unsafe_allowed, wrapper=wrapper,
             )
         except Exception as exc:  # a codemod bug must not stop the run or lose a file
@@ -253,6 +272,8 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
                 Refusal(codemod.ID, path, 0, f"skipped: the rewrite would not compile ({problem}); file left unchanged")
             )
             continue
+        if done.created_files:
+            result.touches_tree = True  # what may be created depends on files beyond this one
         blocked = next(
             (why for why in (_cannot_create(run.root, p, run.known, run.committed) for p in done.created_files) if why), None
         )
@@ -267,15 +288,14 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
         step.changes.extend(replace(c, line=to_origin(c.line)) for c in done.changes)
         step.created = {p: text.encode() for p, text in done.created_files.items()}
         source = new_source
-    return result
 
 
-def _run_checks(run: _Run, checks: list[type[Check]], path: str, wrapper: MetadataWrapper) -> list[Finding]:
+def _run_checks(run: _Run, checks: list[type[Check]], path: str, wrapper: MetadataWrapper, index: Any) -> list[Finding]:
     findings: list[Finding] = []
     for check in checks:
         try:
             done = run_codemod(
-                check, wrapper.module, path, index=run.index, options=run.config.options.get(check.ID, {}), wrapper=wrapper
+                check, wrapper.module, path, index=index, options=run.config.options.get(check.ID, {}), wrapper=wrapper
             )
         except Exception as exc:  # a check's bug must not stop the run
             if nested_too_deeply(exc):
@@ -300,6 +320,15 @@ def _default_jobs() -> int:
 
 # Below this much source to parse, starting processes costs more than it saves.
 _PARALLEL_MIN_BYTES = 256_000
+
+
+def _selected(run: _Run, path: str, source: bytes, index: Any) -> bool:
+    """Whether any codemod, or any check that reads trees, may have something in the file."""
+    options = run.config.options
+    return any(c.applies_to(path, source, index, options.get(c.ID)) for c in run.codemods) or (
+        file_role(path) not in UNCHECKED_ROLES
+        and any(c.applies_to(path, source, index, options.get(c.ID)) for c in run.checks)
+    )
 
 
 def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> list[_FilePlan]:
@@ -398,18 +427,46 @@ def plan(
     tree_checks = [c for c in checks if issubclass(c, Check)]
     run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current), committed, tree_checks)
     chosen = None if only_paths is None else set(only_paths)
-    items = [
-        (path, source)
-        for path, source in current.items()
-        if (chosen is None or path in chosen)
-        and path not in index.unparsable
-        and (
-            any(c.applies_to(path, source, index, config.options.get(c.ID)) for c in run.codemods)
-            or (file_role(path) not in UNCHECKED_ROLES and any(c.applies_to(path, source, index, config.options.get(c.ID)) for c in tree_checks))
+    # A scan keeps each file's plan with the questions it asked (`analyzers.recording`):
+    # a file whose bytes and answers are the same as last time is not planned again.
+    results = cache.load_results() if plan_key is not None and cache.directory is not None else None  # type: ignore[union-attr]
+    keys = {p: RepoIndex.cache_key(p, d) for p, d in current.items()}
+    if results is not None:
+        run.answers = Answers(index, keys)
+        static = cache.scan_key(  # type: ignore[union-attr]
+            "file-plans", str(root), repr(config), [c.ID for c in codemods], [c.ID for c in tree_checks], unsafe_allowed
         )
-    ]
-    planned = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
+    kept: dict[str, tuple] = {}
+    reused: dict[str, _FilePlan] = {}
+    items: list[tuple[str, bytes]] = []
+    for path, source in current.items():
+        if (chosen is not None and path not in chosen) or path in index.unparsable:
+            continue
+        if results is not None:
+            entry_key = cache.scan_key(static, keys[path])  # type: ignore[union-attr]
+            entry = results.get(entry_key)
+            if entry is not None and run.answers.hold(entry[0], source):  # type: ignore[union-attr]
+                kept[entry_key] = entry
+                if entry[1] is not None:
+                    reused[path] = replace(entry[1], parsed=False)
+                continue
+            recorder = RecordingIndex(run.answers, source)  # type: ignore[arg-type]
+            if not _selected(run, path, source, recorder):
+                if not recorder.unrecordable:
+                    kept[entry_key] = (recorder.questions, None)
+                continue
+        elif not _selected(run, path, source, index):
+            continue
+        items.append((path, source))
+    fresh = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
+    if results is not None:
+        for path, file_plan in fresh.items():
+            if file_plan.questions is not None:
+                kept[cache.scan_key(static, keys[path])] = (file_plan.questions, replace(file_plan, questions=None))  # type: ignore[union-attr]
+        cache.save_results(kept)  # type: ignore[union-attr]
+    planned = {path: reused.get(path) or fresh[path] for path in current if path in reused or path in fresh}
     result = _merge(run, current, planned, skips, files_scanned=len(files))
+    result.files_reused = len(reused)
     found = [f for p in planned.values() for f in p.findings]
     for check in checks:
         if issubclass(check, IndexCheck):

@@ -98,6 +98,7 @@ class Plan:
     skips: list[Skip]
     files_scanned: int = 0
     files_parsed: int = 0
+    files_reused: int = 0  # planned by an earlier scan whose answers still hold (`optimize.cache`)
     findings: list[Finding] = field(default_factory=list)  # the checks', in path and line order
     from_cache: bool = False  # read back from the cache (`optimize.cache`), not planned
 

@@ -21,6 +21,7 @@ def _scan(repo: Path, *extra: str) -> dict:
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     found.pop("files_parsed")
+    found.pop("files_reused")
     return found
 
 
@@ -116,6 +117,7 @@ def _scan_in_process_of_its_own(repo: Path) -> tuple[str, str]:
     )
     found = json.loads(done.stdout)
     found.pop("files_parsed")
+    found.pop("files_reused")
     return json.dumps(found, sort_keys=True), done.stderr.strip().splitlines()[-1]
 
 
@@ -141,3 +143,33 @@ def test_a_changed_configuration_or_selection_is_planned_again(tmp_path: Path) -
     (repo / "pyproject.toml").write_text('[tool.optimize]\ndisable = ["no-such-check"]\n')
     result = run_cli("scan", str(repo), "--format", "json")
     assert result.exit_code != 0 and "no-such-check" in result.output
+
+
+def test_after_an_edit_only_files_whose_answers_changed_are_planned_again(tmp_path: Path) -> None:
+    db = "from sqlalchemy import create_engine\n\nengine = create_engine('postgresql://db/app')\n"
+    jobs = "import asyncio\n\n\nasync def ping(job):\n    asyncio.create_task(job())\n"
+    util = "def slug(text):\n    return text.lower()\n"
+    repo = make_repo(tmp_path / "app", {**FILES, "app/db.py": db, "app/util.py": util})
+    run_cli("scan", str(repo))
+    # An edit that changes no answer another file's plan asked for: the routes (n-plus-one)
+    # and the engine (pool-pre-ping) are both read back, not planned.
+    (repo / "app/util.py").write_text(util + "\n\ndef title(text):\n    return text.title()\n")
+    result = run_cli("scan", str(repo), "--format", "json")
+    found = json.loads(result.stdout)
+    assert found["files_parsed"] == 0 and found["files_reused"] == 2
+    assert _scan(repo) == _scan(repo, "--no-cache")
+    # Loading the relationship with the rows changes the answer the routes asked for:
+    # they are planned again, the engine is not.
+    (repo / "app/models.py").write_text(MODELS.replace("relationship()", 'relationship(lazy="selectin")'))
+    found = json.loads(run_cli("scan", str(repo), "--format", "json").stdout)
+    assert found["files_parsed"] == 1 and found["files_reused"] == 1
+    assert not any(f["check"] == "n-plus-one" for f in found["findings"])
+    found.pop("files_parsed")
+    found.pop("files_reused")
+    assert found == _scan(repo, "--no-cache")
+    # A plan that adds a helper module depends on which files exist beside it: never reused.
+    (repo / "app/jobs.py").write_text(jobs)
+    run_cli("scan", str(repo))
+    (repo / "app/util.py").write_text(util)
+    found = json.loads(run_cli("scan", str(repo), "--format", "json").stdout)
+    assert found["files_parsed"] == 1 and found["files_reused"] == 2

@@ -19,6 +19,7 @@ def scan_json(plan, prefix: str = "") -> str:
             "version": __version__,
             "files_scanned": plan.files_scanned,
             "files_parsed": plan.files_parsed,
+            "files_reused": getattr(plan, "files_reused", 0),
             "findings": [located(f) for f in plan.findings],
             "changes": [located(c) for o in plan.outcomes for c in o.changes],
             "refusals": [located(r) for r in plan.refusals],

@@ -86,7 +86,9 @@ def summary(console: Console, plan) -> None:
     changes = sum(len(o.changes) for o in plan.outcomes)
     files = len({e.path for o in plan.outcomes for e in o.edits})
     console.print(
-        f"{plan.files_scanned} Python files, {plan.files_parsed} parsed; "
+        f"{plan.files_scanned} Python files, {plan.files_parsed} parsed"
+        + (f" ({getattr(plan, 'files_reused', 0)} more reused from the cache)" if getattr(plan, "files_reused", 0) else "")
+        + "; "
         f"{changes} changes in {files} files by {len(plan.changed)} codemods; "
         f"{len(plan.refusals)} left alone."
         + (f" {len(plan.findings)} finding{'s' * (len(plan.findings) != 1)}." if plan.findings else "")
