@@ -6,8 +6,9 @@ The corpus is built from installed packages (sqlalchemy, starlette, fastapi, pyd
 libcst, sqlglot, typer, rich, black, GitPython) copied into a fresh git repository, so the
 figures are reproducible on any machine with the project installed. Each row is one
 command run to completion in a fresh process: wall seconds, the peak resident memory of
-all its processes together (sampled from /proc), and the ratio to `ruff check
---no-cache` on the same tree. Rows:
+all its processes together and of the largest one (sampled from /proc), the ratio to
+`ruff check --no-cache` on the same tree, and for optimize the files LibCST parsed, by
+codemod or check, and the file plans reused from the cache. Rows:
 
 - ruff cold: `ruff check --no-cache` (its default rules);
 - optimize cold: `optimize scan` with its cache removed first;
@@ -21,9 +22,9 @@ all its processes together (sampled from /proc), and the ratio to `ruff check
 from __future__ import annotations
 
 import argparse
+import json
 import importlib.util
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 class Row:
     label: str
     seconds: float
-    peak_mb: float
+    peak_mb: float  # all the command's processes together
+    largest_mb: float = 0.0  # the largest one of them
     note: str = ""
 
 
@@ -69,20 +71,22 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL)
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants."""
-    total, stack = 0, [pid]
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of ``pid`` and all its descendants together, and of the largest."""
+    total, largest, stack = 0, 0, [pid]
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/statm") as f:
-                total += int(f.read().split()[1]) * PAGE
+                resident = int(f.read().split()[1]) * PAGE
+            total += resident
+            largest = max(largest, resident)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as f:
                     stack.extend(int(c) for c in f.read().split())
         except (FileNotFoundError, ProcessLookupError, ValueError, PermissionError):
             continue
-    return total
+    return total, largest
 
 
 def measure(label: str, command: list[str], cwd: Path | None = None, note: str = "") -> Row:
@@ -92,28 +96,46 @@ def measure(label: str, command: list[str], cwd: Path | None = None, note: str =
     process = subprocess.Popen(
         command, cwd=cwd or tempfile.gettempdir(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    peak = 0
+    peak = largest = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, largest
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            total, one = _tree_rss(process.pid)
+            peak, largest = max(peak, total), max(largest, one)
             done.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     output, err = process.communicate()
     seconds = time.perf_counter() - start
-    parsed = re.search(rb"(\d[\d,]*) Python files, (\d+) parsed", output)
-    if parsed:  # optimize's summary: how many files LibCST parsed
-        note = f"{parsed.group(2).decode()} of {parsed.group(1).decode()} files parsed by LibCST" + (f"; {note}" if note else "")
+    parsed = _parsed(output)
+    if parsed:  # optimize's JSON: how many files LibCST parsed, and for which codemods
+        note = parsed + (f"; {note}" if note else "")
     done.set()
     sampler.join()
     if process.returncode not in (0, 1):
         last = err.decode(errors="replace").strip().splitlines()[-1:]
         note = f"failed, exit {process.returncode}: {last[0] if last else ''}"
-    return Row(label, seconds, peak / 2**20, note)
+    return Row(label, seconds, peak / 2**20, largest / 2**20, note)
+
+
+def _parsed(output: bytes) -> str:
+    """What `optimize scan --format json` says it parsed, as one note."""
+    try:
+        found = json.loads(output)
+    except ValueError:
+        return ""
+    if not isinstance(found, dict) or "files_parsed" not in found:
+        return ""
+    by = ", ".join(f"{k} {v}" for k, v in found.get("files_parsed_by", {}).items())
+    reused = found.get("files_reused", 0)
+    return (
+        f"{found['files_parsed']} of {found['files_scanned']} files parsed by LibCST"
+        + (f" ({by})" if by else "")
+        + (f", {reused} plans reused" if reused else "")
+    )
 
 
 def _models_file(root: Path) -> Path:
@@ -135,14 +157,14 @@ def scan_rows(corpus: Path, optimize: list[str], ruff: list[str] | None) -> list
     if ruff:
         rows.append(measure("ruff check --no-cache", [*ruff, "check", "--no-cache", "-q", str(corpus)]))
     shutil.rmtree(corpus / ".git" / "optimize-cache", ignore_errors=True)
-    rows.append(measure("optimize scan, cold", [*optimize, "scan", str(corpus)]))
-    rows.append(measure("optimize scan, warm", [*optimize, "scan", str(corpus)]))
+    rows.append(measure("optimize scan, cold", [*optimize, "scan", "--format", "json", str(corpus)]))
+    rows.append(measure("optimize scan, warm", [*optimize, "scan", "--format", "json", str(corpus)]))
     models = _models_file(corpus)
     with models.open("a") as f:
         f.write("\n# edited\n")
     _git(corpus, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qam", "edit")
     rows.append(
-        measure("optimize scan, after a models edit", [*optimize, "scan", str(corpus)], note=str(models.relative_to(corpus)))
+        measure("optimize scan, after a models edit", [*optimize, "scan", "--format", "json", str(corpus)], note=str(models.relative_to(corpus)))
     )
     return rows
 
@@ -195,10 +217,10 @@ def libcst_row(corpus: Path) -> Row:
 
 def print_rows(title: str, rows: list[Row], base: float | None) -> None:
     print(title)
-    print(f"  {'':46}{'seconds':>9}{'peak MB':>9}{'x ruff':>8}")
+    print(f"  {'':46}{'seconds':>9}{'peak MB':>9}{'largest':>9}{'x ruff':>8}")
     for row in rows:
         ratio = f"{row.seconds / base:>8.2f}" if base else f"{'':>8}"
-        print(f"  {row.label:46}{row.seconds:>9.2f}{row.peak_mb:>9.0f}{ratio}  {row.note}")
+        print(f"  {row.label:46}{row.seconds:>9.2f}{row.peak_mb:>9.0f}{row.largest_mb:>9.0f}{ratio}  {row.note}")
 
 
 def main() -> None:
@@ -226,7 +248,7 @@ def main() -> None:
             tree = build_corpus(Path(tmp) / f"corpus{copies}", copies)
             if ruff_cmd:
                 growth.append(measure(f"ruff, {copies}x", [*ruff_cmd, "check", "--no-cache", "-q", str(tree)]))
-            growth.append(measure(f"optimize scan cold, {copies}x", [*optimize, "scan", str(tree)]))
+            growth.append(measure(f"optimize scan cold, {copies}x", [*optimize, "scan", "--format", "json", str(tree)]))
         if growth:
             print_rows("Growth (the corpus copied)", growth, None)
 

@@ -9,6 +9,7 @@ with their rationale, and the refusals. Nothing here writes a file or touches gi
 from __future__ import annotations
 
 import os
+from collections import Counter
 import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -159,6 +160,7 @@ class _FilePlan:
     # depends on more than the answers: the files a helper module may be created beside).
     questions: list | None = None
     touches_tree: bool = False
+    ran: list[str] = field(default_factory=list)  # the codemods and checks that read its tree
 
 
 @dataclass
@@ -224,6 +226,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         result.parsed = True
         wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)  # a fresh parse shares no nodes
         result.findings = _run_checks(run, checks, path, wrapper, index)
+        result.ran.extend(c.ID for c in checks)
     exact = tree is None or tree.bytes == source
     for position in range(first, len(run.codemods)):
         codemod = run.codemods[position]
@@ -249,6 +252,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
             wrapper = MetadataWrapper(tree)
         tree = wrapper.module
         step = result.steps[position] = _Step()
+        result.ran.append(codemod.ID)
         try:
             done = run_codemod(
                 codemod, tree, path, index=index, options=run.config.options.get(codemod.ID, {}),
@@ -412,7 +416,8 @@ def plan(
         reused = cache.load_scan(plan_key)
         if isinstance(reused, Plan):
             reused.from_cache = True
-            reused.files_parsed = 0  # this run parsed nothing
+            reused.files_parsed = reused.files_reused = 0  # this run parsed nothing
+            reused.parsed_by = {}
             return reused
     if cache is not None and index_cache is None:
         index_cache = cache.load_facts()
@@ -514,5 +519,9 @@ def _merge(
                 created.append((position, new_path))
                 outcome.edits.append(FileEdit(new_path, None, data))
         outcomes.append(outcome)
-    parsed = sum(1 for file_plan in planned.values() if file_plan.parsed)
-    return Plan(run.root, outcomes, [*skips, *parse_skips], files_scanned=files_scanned, files_parsed=parsed)
+    parsed = [file_plan for file_plan in planned.values() if file_plan.parsed]
+    by = Counter(i for file_plan in parsed for i in file_plan.ran)
+    return Plan(
+        run.root, outcomes, [*skips, *parse_skips], files_scanned=files_scanned, files_parsed=len(parsed),
+        parsed_by=dict(sorted(by.items())),
+    )

@@ -99,6 +99,7 @@ class Plan:
     files_scanned: int = 0
     files_parsed: int = 0
     files_reused: int = 0  # planned by an earlier scan whose answers still hold (`optimize.cache`)
+    parsed_by: dict[str, int] = field(default_factory=dict)  # codemod or check id -> files whose tree it read
     findings: list[Finding] = field(default_factory=list)  # the checks', in path and line order
     from_cache: bool = False  # read back from the cache (`optimize.cache`), not planned
 

@@ -91,7 +91,8 @@ def reused_scan(path: Path, only: list[str], exclude: list[str]) -> tuple[Plan, 
     if not isinstance(kept, Plan):
         return None
     kept.from_cache = True
-    kept.files_parsed = 0  # this run parsed nothing
+    kept.files_parsed = kept.files_reused = 0  # this run parsed nothing
+    kept.parsed_by = {}
     return kept, front.prefix
 
 

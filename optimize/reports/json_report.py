@@ -20,6 +20,7 @@ def scan_json(plan, prefix: str = "") -> str:
             "files_scanned": plan.files_scanned,
             "files_parsed": plan.files_parsed,
             "files_reused": getattr(plan, "files_reused", 0),
+            "files_parsed_by": getattr(plan, "parsed_by", {}),
             "findings": [located(f) for f in plan.findings],
             "changes": [located(c) for o in plan.outcomes for c in o.changes],
             "refusals": [located(r) for r in plan.refusals],
