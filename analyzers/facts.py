@@ -162,6 +162,7 @@ class FileFacts:
     name_uses: dict[str, int] = field(default_factory=dict)  # identifier -> times read
     depends: set[str] = field(default_factory=set)  # what `Depends(f)` / `Security(f)` name, resolved
     engine_calls: int = 0  # calls of `create_engine` / `create_async_engine` (`ENGINE_FACTORIES`)
+    engine_call_lines: tuple[int, ...] = ()  # the lines those calls start on
     # Names assigned at module level or in a class body (`max_overflow = 5`, settings fields).
     assigned_names: frozenset[str] = frozenset()
     # In a function, attributes assigned from an attribute (`task.project_id = project.id`):
@@ -452,6 +453,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             qualified = qualify(node.func) or ""
             if qualified in ENGINE_FACTORIES:
                 facts.engine_calls += 1
+                facts.engine_call_lines += (node.lineno,)
             kind = FACTORY_KINDS.get(qualified)
             if kind is None:
                 continue

@@ -168,6 +168,14 @@ class Codemod(VisitorBasedCodemodCommand):
         can see narrows it further. ``options`` are the run's for this codemod."""
         return cls.applies(source, index)
 
+    @classmethod
+    def candidate_lines(cls, path: str, index: Any, options: Mapping[str, Any] | None = None) -> frozenset[int] | None:
+        """The lines where every edit of this codemod in ``path`` starts, when each edit
+        stays inside the statement holding its line and reads nothing of the module's
+        other function bodies: the engine may then parse a reduced module
+        (`optimize.spans`). None (the default): the codemod sees the whole module."""
+        return None
+
     @property
     def path(self) -> str:
         return self.context.filename or "<string>"

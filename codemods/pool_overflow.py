@@ -111,6 +111,15 @@ class PoolOverflow(Codemod):
             facts is None or facts.engine_calls > 0 or any(_FIELD.match(n) for n in facts.assigned_names)
         )
 
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """The engine calls, when the file has no `max_overflow` setting (a setting's edit
+        is in its class or module, which the whole module shows)."""
+        facts = index.facts.get(path)
+        if facts is None or any(_FIELD.match(n) for n in facts.assigned_names):
+            return None
+        return frozenset(facts.engine_call_lines)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.target = int(self.options["target"])

@@ -56,6 +56,12 @@ class PoolPrePing(Codemod):
         facts = index.facts.get(path)
         return cls.applies(source, index) and (facts is None or facts.engine_calls > 0)
 
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """The engine calls: the keyword goes into the call."""
+        facts = index.facts.get(path)
+        return None if facts is None else frozenset(facts.engine_call_lines)
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not self.refers_to(original.func, ENGINE_FACTORIES):
             return updated

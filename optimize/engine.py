@@ -34,7 +34,7 @@ from optimize.errors import OptimizeError
 from optimize.files import CommittedTree, Skip, discover, project_files
 from optimize.formatting import black_reformat
 from optimize.lines import origin_line
-from optimize import reuse
+from optimize import reuse, spans
 from optimize.results import FileEdit, Outcome, Plan
 from optimize.transform import run_codemod
 from optimize.workers import map_in_workers
@@ -228,19 +228,28 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         result.findings = _run_checks(run, checks, path, wrapper, index)
         result.ran.extend(c.ID for c in checks)
     exact = tree is None or tree.bytes == source
-    for position in range(first, len(run.codemods)):
+    applying = [
+        position for position in range(first, len(run.codemods))
+        if not (in_tests and run.codemods[position].SAFETY != SAFE)  # `unsafe-in-tests` to include
+        and run.codemods[position].applies_to(path, source, index, run.config.options.get(run.codemods[position].ID))
+    ]
+    # The tree holds only what the codemods may edit when they say where (`optimize.spans`).
+    reduction = _reduction(run, path, source, index, applying) if tree is None else None
+    for position in applying:
         codemod = run.codemods[position]
-        if in_tests and codemod.SAFETY != SAFE:
-            continue  # a test's query asserts the database's state: `unsafe-in-tests` to include
-        if not codemod.applies_to(path, source, index, run.config.options.get(codemod.ID)):
-            continue
         if tree is None:
-            try:
-                tree = cst.parse_module(source)
-            except Exception as exc:  # LibCST raises several types for bad input
-                result.skip = (position, _syntax_skip(path, exc))
-                return
-            exact = tree.bytes == source
+            if reduction is not None:
+                try:
+                    tree = cst.parse_module(reduction.source)
+                except Exception:  # noqa: BLE001 - the whole module says what is wrong
+                    reduction = None
+            if tree is None:
+                try:
+                    tree = cst.parse_module(source)
+                except Exception as exc:  # LibCST raises several types for bad input
+                    result.skip = (position, _syntax_skip(path, exc))
+                    return
+            exact = tree.bytes == (reduction.source if reduction is not None else source)
             result.parsed = True
             wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         if not exact:
@@ -253,21 +262,31 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         tree = wrapper.module
         step = result.steps[position] = _Step()
         result.ran.append(codemod.ID)
-        try:
-            done = run_codemod(
-                codemod, tree, path, index=index, options=run.config.options.get(codemod.ID, {}),
-                unsafe_allowed=run.unsafe_allowed, wrapper=wrapper,
-            )
-        except Exception as exc:  # a codemod bug must not stop the run or lose a file
-            if nested_too_deeply(exc):
-                raise  # the file, not the codemod: `_plan_file` skips it
-            step.refusals.append(
-                Refusal(codemod.ID, path, 0, f"skipped: internal error {type(exc).__name__}: {exc}")
-            )
+        done = _transform(run, codemod, tree, path, index, wrapper, step)
+        if done is None:
             continue
+        spliced = None
+        if reduction is not None and done.tree.code != tree.code:
+            spliced = spans.splice(source, tree.bytes, done.tree.bytes, reduction.emptied)
+            if spliced is None:
+                # The rewrite reaches beyond the statements kept: this codemod and the
+                # rest see the whole module.
+                reduction = None
+                tree = cst.parse_module(source)
+                if tree.bytes != source:
+                    result.skip = (position, Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
+                    return
+                wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+                step.refusals.clear()
+                done = _transform(run, codemod, tree, path, index, wrapper, step)
+                if done is None:
+                    continue
         to_origin = origin_line(original, source)
         step.refusals.extend(replace(r, line=to_origin(r.line)) for r in done.refusals)
-        new_source = done.tree.bytes if done.tree.code != tree.code else source
+        if spliced is not None:
+            new_source, emptied = spliced
+        else:
+            new_source = done.tree.bytes if done.tree.code != tree.code else source
         if new_source == source:
             continue
         problem = _compiles(new_source, path, source)
@@ -286,12 +305,48 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
             continue
         if run.config.uses_black:
             new_source = black_reformat(run.root, source, new_source)
-        tree = done.tree if new_source == done.tree.bytes else cst.parse_module(new_source)
+        if spliced is not None:
+            tree, reduction = done.tree, spans.Reduction(done.tree.bytes, emptied)
+        else:
+            tree = done.tree if new_source == done.tree.bytes else cst.parse_module(new_source)
         wrapper = None  # the new tree may share nodes with the old one: metadata anew
         step.edit = FileEdit(path, source, new_source)
         step.changes.extend(replace(c, line=to_origin(c.line)) for c in done.changes)
         step.created = {p: text.encode() for p, text in done.created_files.items()}
         source = new_source
+
+
+def _transform(run: _Run, codemod: type[Codemod], tree: cst.Module, path: str, index: Any, wrapper, step: _Step):
+    """``codemod`` run on ``tree``; None (with the reason in ``step``) when it failed."""
+    try:
+        return run_codemod(
+            codemod, tree, path, index=index, options=run.config.options.get(codemod.ID, {}),
+            unsafe_allowed=run.unsafe_allowed, wrapper=wrapper,
+        )
+    except Exception as exc:  # a codemod bug must not stop the run or lose a file
+        if nested_too_deeply(exc):
+            raise  # the file, not the codemod: `_plan_file` skips it
+        step.refusals.append(Refusal(codemod.ID, path, 0, f"skipped: internal error {type(exc).__name__}: {exc}"))
+        return None
+
+
+# Whether codemods that say where they edit see a reduced module (`optimize.spans`).
+REDUCE_MODULES = True
+
+
+def _reduction(run: _Run, path: str, source: bytes, index: Any, applying: list[int]) -> "spans.Reduction | None":
+    """The reduced module for the codemods at ``applying``, when every one of them says
+    where its edits are and the file is not reformatted afterwards (black reads it whole)."""
+    if not REDUCE_MODULES or not applying or run.config.uses_black:
+        return None
+    keep: set[int] = set()
+    for position in applying:
+        codemod = run.codemods[position]
+        lines = codemod.candidate_lines(path, index, run.config.options.get(codemod.ID))
+        if lines is None:
+            return None
+        keep |= lines
+    return spans.reduce(source, frozenset(keep))
 
 
 def _run_checks(run: _Run, checks: list[type[Check]], path: str, wrapper: MetadataWrapper, index: Any) -> list[Finding]:

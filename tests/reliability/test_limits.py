@@ -106,7 +106,9 @@ TOO_DEEP = "too deeply nested to analyse: skipped"
 
 
 def _in_function(code: str) -> str:
-    return "def deep(x):\n" + "".join(f"    {line}\n" for line in code.splitlines())
+    # The engine call in the same function: the codemods must read the deep code too (a
+    # function without a candidate is not parsed by them at all, see `optimize.spans`).
+    return "def deep(x):\n    engine = create_engine(URL)\n" + "".join(f"    {line}\n" for line in code.splitlines())
 
 
 def _deep_file(shape: str, placement: str) -> str:
@@ -293,3 +295,17 @@ def test_every_option_declares_its_check_and_its_default_passes() -> None:
         assert set(codemod.OPTION_CHECKS) == set(codemod.OPTIONS), codemod.ID
         for option, check in codemod.OPTION_CHECKS.items():
             assert check(codemod.OPTIONS[option]) is None, (codemod.ID, option)
+
+
+def test_a_deep_function_beside_an_engine_call_is_kept_as_it_is(tmp_path: Path) -> None:
+    # The engine codemods parse only the statements they edit (`optimize.spans`): a
+    # function nested too deeply for LibCST, elsewhere in the file, is left byte for byte.
+    deep = "def deep():\n    return " + "lambda: " * 2000 + "1\n"
+    source = "from sqlalchemy import create_engine\n\nengine = create_engine(URL)\n\n\n" + deep
+    repo = _deep_repo(tmp_path / "app", source)
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0, result.output
+    rewritten = (repo / "app/deep.py").read_text()
+    assert "create_engine(URL, pool_pre_ping=True)" in rewritten
+    assert rewritten.endswith(deep)
+

@@ -1,0 +1,138 @@
+"""`optimize.spans`: codemods that say where they edit see a reduced module, and the plan
+is the same byte for byte as with the whole module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from optimize import engine, spans
+from optimize.codemods.registry import REGISTRY
+from optimize.config import Config
+from tests.examples import EXAMPLE_PATH, Case, dedent, index_for
+
+SOURCE = b'''import os
+
+
+@decorated(os.sep)
+def first(a,
+          b):
+    """Doc."""
+    return a + b
+
+
+class Holder:
+    size = 5
+
+    def kept(self):
+        return make(1)
+
+    def other(self):
+        return 2
+
+
+def single(): return 3
+'''
+
+
+def test_definitions_without_a_kept_line_keep_their_header_and_lose_their_body() -> None:
+    reduced = spans.reduce(SOURCE, frozenset({15}))
+    assert reduced is not None
+    lines = reduced.source.split(b"\n")
+    assert len(lines) == len(SOURCE.split(b"\n"))  # every kept line at its own number
+    assert lines[3:7] == [b"@decorated(os.sep)", b"def first(a,", b"          b):", b"    ..."]
+    assert lines[7] == b"" and lines[11] == b"    size = 5"
+    assert lines[14] == b"        return make(1)"  # the method holding the line is kept
+    assert lines[17] == b"        ..."
+    assert lines[20] == b"def single(): return 3"  # a body on the header's line stays
+    compile(reduced.source, "reduced.py", "exec")
+    assert reduced.emptied == frozenset({7, 8, 18})
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"def f():\n    global engine\n    engine = 1\n\n\ndef g():\n    return create_engine(u)\n",
+        b"x = 1\r\ndef f():\r\n    return 2\r\n",
+        b"def f(:\n",
+    ],
+    ids=["global", "crlf", "syntax"],
+)
+def test_nothing_is_reduced_when_a_body_may_bind_a_module_name_or_lines_are_not_plain(source: bytes) -> None:
+    assert spans.reduce(source, frozenset({7})) is None
+
+
+def test_a_definition_mentioning_a_splatted_name_is_kept() -> None:
+    source = b"OPTS = {}\n\n\ndef tweak():\n    OPTS['a'] = 1\n\n\ndef make():\n    return create_engine(u, **OPTS)\n\n\ndef other():\n    return 1\n"
+    reduced = spans.reduce(source, frozenset({9}))
+    assert reduced is not None and reduced.emptied == frozenset({13})
+
+
+def test_splice_copies_one_hunk_and_refuses_one_that_reaches_an_emptied_line() -> None:
+    reduced = spans.reduce(SOURCE, frozenset({15}))
+    out = reduced.source.replace(b"make(1)", b"make(1,\n            2)")
+    spliced, emptied = spans.splice(SOURCE, reduced.source, out, reduced.emptied)
+    assert spliced == SOURCE.replace(b"make(1)", b"make(1,\n            2)")
+    assert emptied == frozenset({7, 8, 19})  # after the hunk: one line further down
+    touching = reduced.source.replace(b"    ...\n", b"    pass\n", 1)
+    assert spans.splice(SOURCE, reduced.source, touching, reduced.emptied) is None
+
+
+LOCAL = [c for c in REGISTRY if c.candidate_lines.__func__ is not engine.Codemod.candidate_lines.__func__]
+PADDING = (
+    "\n\ndef unrelated_helper(value):\n    return value * 2\n\n\n"
+    "class UnrelatedService:\n    def run(self, job):\n        return job.start()\n"
+)
+CASES = [Case(c, e) for c in LOCAL for e in c.EXAMPLES]
+
+
+def _plan(case: Case, source: str, reduce: bool, monkeypatch) -> engine._FilePlan:
+    monkeypatch.setattr(engine, "REDUCE_MODULES", reduce)
+    index = index_for(case.example, source)
+    config = Config(options={case.codemod.ID: dict(case.example.options)} if case.example.options else {})
+    run = engine._Run(Path("/nonexistent"), [case.codemod], config, index, True, frozenset(index.facts), None, [])
+    return engine._plan_file(run, EXAMPLE_PATH, source.encode())
+
+
+def test_the_codemods_that_say_where_they_edit_are_known() -> None:
+    assert {c.ID for c in LOCAL} == {"pool-pre-ping", "pool-overflow"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_a_reduced_module_gives_the_same_plan(case: Case, monkeypatch) -> None:
+    example = case.example
+    source = dedent(getattr(example, "before", None) or example.code) + PADDING
+    reduced: list = []
+    real = spans.reduce
+    monkeypatch.setattr(spans, "reduce", lambda s, k: reduced.append(real(s, k)) or reduced[-1])
+    whole = _plan(case, source, False, monkeypatch)
+    part = _plan(case, source, True, monkeypatch)
+    assert part.steps == whole.steps and part.skip == whole.skip
+    assert any(r is not None for r in reduced) or not case.codemod.candidate_lines(EXAMPLE_PATH, index_for(example, source))
+
+
+def test_a_dict_changed_in_another_function_is_still_seen(monkeypatch) -> None:
+    source = dedent('''
+        from sqlalchemy import create_engine
+
+        ENGINE_OPTIONS = {"pool_size": 5}
+
+
+        def tweak():
+            ENGINE_OPTIONS["pool_pre_ping"] = False
+
+
+        def make(url):
+            return create_engine(url, **ENGINE_OPTIONS)
+
+
+        def unrelated():
+            return 1
+    ''')
+    from optimize.codemods.base import Keep
+
+    case = Case(next(c for c in REGISTRY if c.ID == "pool-pre-ping"), Keep(source))
+    whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
+    assert part.steps == whole.steps
+    assert "changed or passed on" in whole.steps[0].refusals[0].reason
