@@ -21,7 +21,7 @@ from optimize.analyzers.engine_factories import ENGINE_FACTORIES
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
 from optimize.analyzers.modules import path_name, relative_path_name
-from optimize.analyzers.tasks import drops_task
+from optimize.analyzers.tasks import drops_task, loop_names, may_drop_task
 
 
 @dataclass(frozen=True)
@@ -419,9 +419,12 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     }
     copies: set[str] = set()
     middleware: set[str] = set()
+    maybe_dropped: list[ast.AST] = []
+    loops: set[str] = set()
     for node, scope in nodes:
-        if drops_task(node, resolver.resolve):
-            facts.dropped_tasks += 1
+        if may_drop_task(node):
+            maybe_dropped.append(node)
+        loops |= loop_names(node, resolver.resolve)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
             if _on_query_chain(node.func.value):
                 facts.query_gets += 1
@@ -473,6 +476,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             copies.add(node.value.attr)
     facts.attribute_copies = frozenset(copies)
     facts.middleware_added = frozenset(middleware)
+    facts.dropped_tasks = sum(1 for node in maybe_dropped if drops_task(node, resolver.resolve, loops))
     facts.assigned_names = frozenset(
         t.id
         for body in [tree.body, *(c.body for c, _ in nodes if isinstance(c, ast.ClassDef))]

@@ -49,14 +49,12 @@ from optimize.codemods.background_helper import (
     spawn_call,
     use_helper,
 )
-from optimize.analyzers.tasks import CALLBACK_REGISTRARS
+from optimize.analyzers.tasks import CALLBACK_REGISTRARS, LOOP_GETTERS, SPAWNERS
 from optimize.codemods.base import Codemod, Keep, Rewrite
 from optimize.codemods.options import one_of
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node as name_of
 
-SPAWNERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"}
-LOOP_GETTERS = {"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.events.get_event_loop", "asyncio.events.get_running_loop"}
 
 
 class DanglingTask(Codemod):

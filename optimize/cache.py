@@ -1,15 +1,20 @@
 """What a run keeps for the next one, as ruff keeps `.ruff_cache`.
 
-Two things are kept, both keyed so that a stale entry can never be used:
+What is kept, each keyed so that a stale entry can never be used:
 
 - **Facts**: each file's `ast` facts (`analyzers.facts.FileFacts`), keyed by its path and
   the hash of its bytes. A file's facts depend on nothing else, so a warm index reads
   every unchanged file's facts from here and parses only the files that changed.
-- **Scan results**: a whole `scan`'s plan, keyed by every file's path and hash, the
+- **File plans**: each file's plan (what every codemod and check did to it, or that none
+  applies), keyed by its path, its hash, the configuration and the selection, with the
+  questions its planning asked the index and a digest of each answer
+  (`analyzers.recording`). A plan depends on answers to cross-file questions (which
+  models exist, who calls a function, ...): it is reused only when every question gets
+  the same answer again, so an edit re-plans exactly the files whose answers it changes.
+- **Scan results**: a whole `scan`'s result, keyed by every file's path and hash, the
   project files (requirements, pyproject), the configuration, the selection and the
-  versions. A result depends on answers to cross-file questions (which models exist,
-  which functions broadcast, ...), so any change to any file re-plans; re-planning then
-  reuses the facts of every other file.
+  versions, and the configuration and selection it resolved to (`optimize.reuse`), so
+  that a scan with nothing changed is answered without planning or importing LibCST.
 
 Where: in the repository's git directory (`.git/optimize-cache/`, the common directory of
 a worktree), so nothing appears in the working tree, `git status` stays clean and no

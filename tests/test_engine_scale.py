@@ -211,9 +211,12 @@ FACTS_SCREEN = [
     ("eager-load", "def f(db, rows):\n    return [db.get(Task, r.task_id) for r in rows]\n", True),
     ("dangling-task", "async def f(job):\n    task = asyncio.create_task(job())\n    await task\n", False),
     ("dangling-task", "async def f(tasks, job):\n    tasks.add(asyncio.ensure_future(job()))\n", False),
-    ("dangling-task", "async def f(job):\n    asyncio.create_task(job())\n", True),
+    ("dangling-task", "import asyncio\nasync def f(job):\n    asyncio.create_task(job())\n", True),
     ("dangling-task", "from asyncio import create_task as spawn\nasync def f(job):\n    spawn(job())\n", True),
-    ("dangling-task", "def f(loop, job):\n    loop.call_later(1, lambda: loop.create_task(job()))\n", True),
+    ("dangling-task", "def f(job):\n    loop = asyncio.get_running_loop()\n    loop.call_later(1, lambda: loop.create_task(job()))\n", True),
+    ("dangling-task", "def f(job):\n    asyncio.get_running_loop().create_task(job())\n", True),
+    ("dangling-task", "def f(loop, job):\n    loop.call_later(1, lambda: loop.create_task(job()))\n", False),  # not known to be a loop
+    ("dangling-task", "async def f(manager, job):\n    manager.create_task(job())\n", False),  # a task manager's own method
     ("debug-middleware", "def f(app):\n    app.add_middleware(CORSMiddleware)\n", False),
     ("debug-middleware", "def f(app):\n    app.add_middleware(mw.RequestTimingMiddleware)\n", True),
     ("debug-middleware", "from .mw import Profiler as P\ndef f(app):\n    app.add_middleware(P)\n", False),  # spelled P: no pattern matches it
