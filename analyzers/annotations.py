@@ -23,7 +23,7 @@ class Shape(Enum):
     MANY = "list[M]"  # a collection whose elements are M (iterating it gives M)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TypeRef:
     """An annotation read as a class and a shape; ``qualname`` as the module resolves it."""
 

@@ -11,6 +11,7 @@ file by that name as well as by the names an import spells (`app.models`).
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
@@ -24,7 +25,7 @@ from optimize.analyzers.modules import path_name, relative_path_name
 from optimize.analyzers.tasks import drops_task, loop_names, may_drop_task
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SettingsField:
     """A class-level field with a literal default, e.g. ``max_overflow: int = 5``."""
 
@@ -35,7 +36,7 @@ class SettingsField:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassField:
     """Any class-level field: ``name: T = value`` or ``name = value``."""
 
@@ -48,7 +49,7 @@ class ClassField:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionFactory:
     path: str
     name: str  # the name it is bound to ("" for an inline `AsyncSession(...)`)
@@ -57,7 +58,7 @@ class SessionFactory:
     expire_on_commit: bool | None  # None: not a literal
 
 
-@dataclass
+@dataclass(slots=True)
 class FunctionInfo:
     qualname: str  # module.func or module.Class.method
     path: str
@@ -147,7 +148,7 @@ FACTORY_KINDS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class FileFacts:
     path: str
     module: str = ""
@@ -325,7 +326,7 @@ class _FunctionScanner(Visitor):
             else:
                 resolved = self.resolver.resolve(name)
                 if resolved:
-                    self.info.calls.add(resolved)
+                    self.info.calls.add(sys.intern(resolved))
                 if blocking_function(resolved):
                     self.info.blocking.append((f"{resolved}(...)", node.lineno))
         if isinstance(node.func, ast.Attribute):

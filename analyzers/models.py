@@ -20,7 +20,7 @@ EAGER_STRATEGIES = frozenset({"joined", "selectin", "subquery", "immediate"})
 SQL_PACKAGES = {"sqlalchemy", "sqlmodel"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ColumnInfo:
     name: str
     primary_key: bool = False
@@ -33,7 +33,7 @@ class ColumnInfo:
     no_index: bool = False  # `index=False` written: the maintainers chose no index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexInfo:
     """An index over columns of the model's table, in their order: `Index(...)` or a
     `UniqueConstraint(...)` in `__table_args__`, or `Index("ix", M.a, M.b)` beside the class."""
@@ -44,7 +44,7 @@ class IndexInfo:
     trigram: frozenset[str] = frozenset()  # columns it indexes with `gin_trgm_ops` / `gist_trgm_ops`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RelationshipInfo:
     name: str
     target: str | None
@@ -54,7 +54,7 @@ class RelationshipInfo:
     scalar: bool | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ModelInfo:
     name: str
     path: str

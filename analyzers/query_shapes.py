@@ -35,14 +35,14 @@ _DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "sqlite": "sqlite
              "mariadb": "mysql", "mssql": "tsql", "oracle": "oracle"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SqlString:
     text: str
     line: int
     call: str  # the call it is passed to: `text`, `execute`, `fetch`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrmShape:
     kind: str  # "offset", "leading-wildcard", "len-all"
     line: int
@@ -51,7 +51,7 @@ class OrmShape:
     column: str = ""  # and the column
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ColumnUse:
     """`Task.project_id` in a filter, an order or a join condition (or `filter_by(col=...)`
     on a chain over `Task`): the class as the module resolves it, the attribute, how."""
@@ -73,7 +73,7 @@ class ColumnUse:
     versus: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MigrationIndex:
     """An index an Alembic migration creates: `op.create_index(name, table, [cols])`, an
     `index=True` column or an `sa.Index` / `sa.UniqueConstraint` in `op.create_table`."""
@@ -83,7 +83,7 @@ class MigrationIndex:
     trigram: frozenset[str] = frozenset()  # columns indexed with `gin_trgm_ops` / `gist_trgm_ops`
 
 
-@dataclass
+@dataclass(slots=True)
 class QueryShapes:
     sql: list[SqlString] = field(default_factory=list)
     orm: list[OrmShape] = field(default_factory=list)
@@ -264,7 +264,7 @@ def _column(node: ast.AST) -> ast.Attribute | None:
     return node if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)) else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Served:
     column: ast.Attribute
     equality: bool  # `==` / `in_` not under an `or_`

@@ -34,8 +34,8 @@ def canonical(value: Any, depth: int = 0) -> Any:
     (sets and dicts in sorted order, dataclasses field by field)."""
     if depth > _MAX_DEPTH:
         raise Unrecordable("too deep")
-    if value is None or isinstance(value, (bool, int, float, str, bytes)):
-        return value
+    if value is None or value is Ellipsis or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return value  # literals a field may default to (`x: int = ...`) included
     if isinstance(value, enum.Enum):
         return ("E", type(value).__qualname__, value.name)
     if isinstance(value, (list, tuple)):
