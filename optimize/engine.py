@@ -487,14 +487,39 @@ def plan(
     tree_checks = [c for c in checks if issubclass(c, Check)]
     run = _Run(root, list(codemods), config, index, unsafe_allowed, frozenset(current), committed, tree_checks)
     chosen = None if only_paths is None else set(only_paths)
-    # A scan keeps each file's plan with the questions it asked (`analyzers.recording`):
-    # a file whose bytes and answers are the same as last time is not planned again.
-    results = cache.load_results() if plan_key is not None and cache.directory is not None else None  # type: ignore[union-attr]
+    # A scan reuses the plans of files whose bytes and answers are unchanged.
+    keeping = cache if plan_key is not None and cache is not None and cache.directory is not None else None
+    planned, reused = _plan_selected(run, current, chosen, keeping, jobs or config.jobs)
+    result = _merge(run, current, planned, skips, files_scanned=len(files))
+    result.files_reused = reused
+    found = [f for p in planned.values() for f in p.findings]
+    for check in checks:
+        if issubclass(check, IndexCheck):
+            found.extend(
+                f for f in check(index, current, config.options.get(check.ID, {})).run()
+                if (chosen is None or f.path in chosen) and file_role(f.path) not in UNCHECKED_ROLES
+            )
+    # A finding that weighs more (a column filtered in more places) comes first.
+    result.findings = sorted(found, key=lambda f: (-f.weight, f.path, f.line, f.check))
+    if plan_key is not None:
+        cache.save_scan(plan_key, reuse.as_kept(result))  # type: ignore[union-attr]
+    return result
+
+
+def _plan_selected(
+    run: _Run, current: dict[str, bytes], chosen: set[str] | None, cache: Cache | None, jobs: int | None
+) -> tuple[dict[str, _FilePlan], int]:
+    """The plan of every file a codemod or check may have something in, and how many of
+    them were read back from ``cache`` (given for a scan: each file's plan is kept there
+    with the questions it asked, and reused while its bytes and every answer hold)."""
+    index = run.index
+    results = cache.load_results() if cache is not None else None
     keys = {p: RepoIndex.cache_key(p, d) for p, d in current.items()}
-    if results is not None:
+    if cache is not None:
         run.answers = Answers(index, keys)
-        static = cache.scan_key(  # type: ignore[union-attr]
-            "file-plans", str(root), repr(config), [c.ID for c in codemods], [c.ID for c in tree_checks], unsafe_allowed
+        static = cache.scan_key(
+            "file-plans", str(run.root), repr(run.config), [c.ID for c in run.codemods], [c.ID for c in run.checks],
+            run.unsafe_allowed,
         )
     kept: dict[str, tuple] = {}
     reused: dict[str, _FilePlan] = {}
@@ -502,9 +527,9 @@ def plan(
     for path, source in current.items():
         if (chosen is not None and path not in chosen) or path in index.unparsable:
             continue
-        if results is not None:
-            entry_key = cache.scan_key(static, keys[path])  # type: ignore[union-attr]
-            entry = results.get(entry_key)
+        if cache is not None:
+            entry_key = cache.scan_key(static, keys[path])
+            entry = results.get(entry_key)  # type: ignore[union-attr]
             if entry is not None and run.answers.hold(entry[0], source):  # type: ignore[union-attr]
                 kept[entry_key] = entry
                 if entry[1] is not None:
@@ -518,27 +543,14 @@ def plan(
         elif not _selected(run, path, source, index):
             continue
         items.append((path, source))
-    fresh = dict(zip((path for path, _ in items), _plan_files(run, items, jobs or config.jobs)))
-    if results is not None:
+    fresh = dict(zip((path for path, _ in items), _plan_files(run, items, jobs)))
+    if cache is not None:
         for path, file_plan in fresh.items():
             if file_plan.questions is not None:
-                kept[cache.scan_key(static, keys[path])] = (file_plan.questions, replace(file_plan, questions=None))  # type: ignore[union-attr]
-        cache.save_results(kept)  # type: ignore[union-attr]
+                kept[cache.scan_key(static, keys[path])] = (file_plan.questions, replace(file_plan, questions=None))
+        cache.save_results(kept)
     planned = {path: reused.get(path) or fresh[path] for path in current if path in reused or path in fresh}
-    result = _merge(run, current, planned, skips, files_scanned=len(files))
-    result.files_reused = len(reused)
-    found = [f for p in planned.values() for f in p.findings]
-    for check in checks:
-        if issubclass(check, IndexCheck):
-            found.extend(
-                f for f in check(index, current, config.options.get(check.ID, {})).run()
-                if (chosen is None or f.path in chosen) and file_role(f.path) not in UNCHECKED_ROLES
-            )
-    # A finding that weighs more (a column filtered in more places) comes first.
-    result.findings = sorted(found, key=lambda f: (-f.weight, f.path, f.line, f.check))
-    if plan_key is not None:
-        cache.save_scan(plan_key, reuse.as_kept(result))  # type: ignore[union-attr]
-    return result
+    return planned, len(reused)
 
 
 def _merge(
