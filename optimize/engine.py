@@ -272,12 +272,17 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
                 # The rewrite reaches beyond the statements kept: this codemod and the
                 # rest see the whole module.
                 reduction = None
-                tree = cst.parse_module(source)
+                try:
+                    tree = cst.parse_module(source)
+                except Exception as exc:  # the emptied bodies may hold what LibCST cannot read
+                    if nested_too_deeply(exc):
+                        raise  # `_plan_file` skips the file
+                    result.skip = (position, _syntax_skip(path, exc))
+                    return
                 if tree.bytes != source:
                     result.skip = (position, Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
                     return
                 wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-                step.refusals.clear()
                 done = _transform(run, codemod, tree, path, index, wrapper, step)
                 if done is None:
                     continue

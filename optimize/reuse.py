@@ -14,14 +14,14 @@ scan is planned as usual, which also reports any real error.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from optimize.cache import Cache
 from optimize.config import Config
 from optimize.files import discover, project_files
-from optimize.results import Plan, Skip
+from optimize.results import CodemodInfo, Plan, Skip
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,7 @@ def keep_front(cache: Cache, root: Path, only: list[str], exclude: list[str], fr
         cache.save_front(key, front)
 
 
-def as_kept(plan: Plan) -> Any:
+def as_kept(plan: Plan) -> Plan:
     """``plan`` as the cache keeps it: each codemod class replaced by what reports read
     of it (`CodemodInfo`), so that reading it back imports no codemod."""
-    from dataclasses import replace
-
-    from optimize.results import CodemodInfo
-
     return replace(plan, outcomes=[replace(o, codemod=CodemodInfo.of(o.codemod)) for o in plan.outcomes])

@@ -136,3 +136,19 @@ def test_a_dict_changed_in_another_function_is_still_seen(monkeypatch) -> None:
     whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
     assert part.steps == whole.steps
     assert "changed or passed on" in whole.steps[0].refusals[0].reason
+
+
+def test_a_rewrite_spliced_nowhere_falls_back_to_the_whole_module_and_its_errors(monkeypatch) -> None:
+    # When the rewrite cannot be copied back, the codemod runs on the whole module; a
+    # function too deep for LibCST there is a reported skip, never a traceback.
+    deep = "def deep():\n    return " + "lambda: " * 2000 + "1\n"
+    source = "from sqlalchemy import create_engine\n\nengine = create_engine(URL)\n\n\n" + deep
+    from optimize.codemods.base import Keep
+
+    case = Case(next(c for c in REGISTRY if c.ID == "pool-pre-ping"), Keep(source))
+    monkeypatch.setattr(spans, "splice", lambda *args: None)
+    plan = _plan(case, source, True, monkeypatch)
+    assert plan.skip is not None and "too deeply nested" in plan.skip[1].reason
+    shallow = "from sqlalchemy import create_engine\n\nengine = create_engine(URL)\n\n\ndef other():\n    return 1\n"
+    case = Case(case.codemod, Keep(shallow))
+    assert _plan(case, shallow, True, monkeypatch).steps == _plan(case, shallow, False, monkeypatch).steps

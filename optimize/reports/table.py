@@ -87,8 +87,8 @@ def summary(console: Console, plan) -> None:
     files = len({e.path for o in plan.outcomes for e in o.edits})
     console.print(
         f"{plan.files_scanned} Python files, {plan.files_parsed} parsed"
-        + (f" ({plan.files_reused} more reused from the cache)" if getattr(plan, "files_reused", 0) else "")
-        + (" (the whole result read back from the cache)" if getattr(plan, "from_cache", False) else "")
+        + (f" ({plan.files_reused} more reused from the cache)" if plan.files_reused else "")
+        + (" (the whole result read back from the cache)" if plan.from_cache else "")
         + "; "
         f"{changes} changes in {files} files by {len(plan.changed)} codemods; "
         f"{len(plan.refusals)} left alone."
