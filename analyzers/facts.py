@@ -172,6 +172,9 @@ class FileFacts:
     queries: QueryShapes = field(default_factory=QueryShapes)  # SQL strings and ORM query shapes
     # Statements and loop callbacks that may start a task and drop it (`analyzers.tasks`).
     dropped_tasks: int = 0
+    # Their lines, and those of assignments that name an event loop (`loop = ...`): where
+    # the `dangling-task` codemod reads and edits.
+    task_lines: tuple[int, ...] = ()
     # The names of what `app.add_middleware(M, ...)` statements register (`M`, `mw.M` -> "M").
     middleware_added: frozenset[str] = frozenset()
     # Legacy Query API fetches by key: `.get(...)` on a `x.query(M)...` chain.
@@ -422,10 +425,14 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     middleware: set[str] = set()
     maybe_dropped: list[ast.AST] = []
     loops: set[str] = set()
+    task_lines: set[int] = set()
     for node, scope in nodes:
         if may_drop_task(node):
             maybe_dropped.append(node)
-        loops |= loop_names(node, resolver.resolve)
+        named_loops = loop_names(node, resolver.resolve)
+        if named_loops:
+            loops |= named_loops
+            task_lines.add(node.lineno)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
             if _on_query_chain(node.func.value):
                 facts.query_gets += 1
@@ -477,7 +484,9 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             copies.add(node.value.attr)
     facts.attribute_copies = frozenset(copies)
     facts.middleware_added = frozenset(middleware)
-    facts.dropped_tasks = sum(1 for node in maybe_dropped if drops_task(node, resolver.resolve, loops))
+    dropped = [node for node in maybe_dropped if drops_task(node, resolver.resolve, loops)]
+    facts.dropped_tasks = len(dropped)
+    facts.task_lines = tuple(sorted(task_lines | {node.lineno for node in dropped})) if dropped else ()
     facts.assigned_names = frozenset(
         t.id
         for body in [tree.body, *(c.body for c, _ in nodes if isinstance(c, ast.ClassDef))]

@@ -73,6 +73,13 @@ class DanglingTask(Codemod):
         facts = index.facts.get(path)
         return cls.applies(source, index) and (facts is None or facts.dropped_tasks > 0)
 
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """Those spawns, and the assignments naming the loops they may be started on
+        (`loop = asyncio.get_running_loop()` in one function, `loop.create_task` in another)."""
+        facts = index.facts.get(path)
+        return None if facts is None else frozenset(facts.task_lines)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._loops: set[str] = set()

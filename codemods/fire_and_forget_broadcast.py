@@ -122,21 +122,31 @@ class FireAndForgetBroadcast(Codemod):
         """A file with an async function that awaits, as a statement, a repository function
         that sends (a broadcast, or one refused for writing or listening) or an unknown one
         matching the broadcast name patterns: its facts say so without parsing it."""
+        return cls.applies(source, index) and bool(cls._candidates(path, index, options))
+
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """Those awaits: each is judged and rewritten inside its own function."""
+        return cls._candidates(path, index, options)
+
+    @classmethod
+    def _candidates(cls, path: str, index, options) -> frozenset[int]:
         facts = index.facts.get(path)
-        if not cls.applies(source, index) or facts is None:
-            return False
+        if facts is None:
+            return frozenset()
         patterns = tuple((options or {}).get("patterns", cls.OPTIONS["patterns"]))
+        lines = set()
         for function in facts.functions.values():
             for site in function.sites if function.is_async else ():
                 if not (site.awaited and site.statement and site.callee):
                     continue
                 callee = index.function(site.callee, path)
                 if callee is not None and index.sender(callee):
-                    return True
+                    lines.add(site.line)
                 short = site.callee.rsplit(".", 1)[-1]
                 if callee is None and any(fnmatch.fnmatchcase(short, p) for p in patterns):
-                    return True
-        return False
+                    lines.add(site.line)
+        return frozenset(lines)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

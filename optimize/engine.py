@@ -310,9 +310,10 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
             continue
         if run.config.uses_black:
             new_source = black_reformat(run.root, source, new_source)
-        if spliced is not None:
+        if spliced is not None and new_source == spliced[0]:
             tree, reduction = done.tree, spans.Reduction(done.tree.bytes, emptied)
-        else:
+        else:  # black may have moved lines: the codemods after this one see the whole module
+            reduction = None
             tree = done.tree if new_source == done.tree.bytes else cst.parse_module(new_source)
         wrapper = None  # the new tree may share nodes with the old one: metadata anew
         step.edit = FileEdit(path, source, new_source)
@@ -341,8 +342,8 @@ REDUCE_MODULES = True
 
 def _reduction(run: _Run, path: str, source: bytes, index: Any, applying: list[int]) -> "spans.Reduction | None":
     """The reduced module for the codemods at ``applying``, when every one of them says
-    where its edits are and the file is not reformatted afterwards (black reads it whole)."""
-    if not REDUCE_MODULES or not applying or run.config.uses_black:
+    where its edits are."""
+    if not REDUCE_MODULES or not applying:
         return None
     keep: set[int] = set()
     for position in applying:

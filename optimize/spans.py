@@ -14,9 +14,9 @@ is followed to every use of its name in the module, any of which may change it
 (`analyzers.engine_options`). A definition that mentions a name the candidate calls splat
 is kept whole.
 
-The rewrite is put back into the real file by `splice`: the lines that differ between
-the reduced input and output form one hunk, copied into the file in place of the same
-lines. When that hunk touches or borders an emptied line, or a function whose body is
+The rewrite is put back into the real file by `splice`: each run of lines that differs
+between the reduced input and output (a hunk) is copied into the file in place of the
+same lines. When a hunk touches or borders an emptied line, or a function whose body is
 emptied declares `global` / `nonlocal` names (it could bind a module name), nothing is
 reduced and the engine parses the whole module, as it always did. An emptied function is
 never read by LibCST: one nested too deeply for it no longer makes the file unreadable to
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -96,20 +97,31 @@ def _reduce_body(
 def splice(full: bytes, reduced_in: bytes, reduced_out: bytes, emptied: frozenset[int]) -> tuple[bytes, frozenset[int]] | None:
     """The file ``full`` with the rewrite of its reduction (``reduced_in`` became
     ``reduced_out``) copied in, and the reduction's emptied lines after it; None when the
-    rewrite reaches an emptied line or its neighbours (the whole module must be parsed)."""
+    rewrite reaches an emptied line or its neighbours (the whole module must be parsed).
+
+    Each run of changed lines (a hunk: the call rewritten in a function, the import added
+    at the top) is copied on its own; the lines between hunks come from ``full``, so an
+    emptied body gets its real lines back wherever the hunks before it moved it."""
     old, new, whole = reduced_in.split(b"\n"), reduced_out.split(b"\n"), full.split(b"\n")
     if len(old) != len(whole):
         return None
-    prefix = 0
-    limit = min(len(old), len(new))
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
-    # The hunk is lines prefix+1 .. len(old)-suffix (1-based); with a neighbour each side.
-    if any(prefix <= line <= len(old) - suffix + 1 for line in emptied):
+    spliced: list[bytes] = []
+    moved: dict[int, int] = {}  # an emptied line (1-based) -> its line in the output
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for offset in range(i2 - i1):
+                if i1 + offset + 1 in emptied:
+                    moved[i1 + offset + 1] = j1 + offset + 1
+            spliced.extend(whole[i1:i2])
+            continue
+        # Old lines i1+1 .. i2 (1-based) change; with a neighbour each side.
+        if any(i1 <= line <= i2 + 1 for line in emptied):
+            return None
+        spliced.extend(new[j1:j2])
+    if len(moved) != len(emptied) or len(spliced) != len(new):
         return None
-    spliced = whole[:prefix] + new[prefix : len(new) - suffix] + whole[len(old) - suffix :]
-    shift = len(new) - len(old)
-    return b"\n".join(spliced), frozenset(line if line <= prefix else line + shift for line in emptied)
+    # The output is the reduced output with the emptied lines given back, nothing else.
+    given_back = frozenset(moved.values())
+    if any(line != new[n] for n, line in enumerate(spliced) if n + 1 not in given_back):
+        return None
+    return b"\n".join(spliced), given_back

@@ -79,12 +79,41 @@ def test_splice_copies_one_hunk_and_refuses_one_that_reaches_an_emptied_line() -
     assert spans.splice(SOURCE, reduced.source, touching, reduced.emptied) is None
 
 
+def test_splice_copies_each_hunk_and_the_emptied_bodies_between_them() -> None:
+    reduced = spans.reduce(SOURCE, frozenset({15}))
+    # An import added at the top and the call rewritten, with `first`'s emptied body between.
+    out = reduced.source.replace(b"import os\n", b"import os\nimport sys\n").replace(b"make(1)", b"make(sys)")
+    spliced, emptied = spans.splice(SOURCE, reduced.source, out, reduced.emptied)
+    assert spliced == SOURCE.replace(b"import os\n", b"import os\nimport sys\n").replace(b"make(1)", b"make(sys)")
+    assert emptied == frozenset({8, 9, 19})  # every emptied line one further down
+    removed = reduced.source.replace(b"import os\n", b"")
+    spliced, emptied = spans.splice(SOURCE, reduced.source, removed, reduced.emptied)
+    assert spliced == SOURCE.replace(b"import os\n", b"") and emptied == frozenset({6, 7, 17})
+
+
+def test_splice_refuses_a_hunk_beside_an_emptied_body_wherever_it_is() -> None:
+    reduced = spans.reduce(SOURCE, frozenset({15}))
+    lines = reduced.source.split(b"\n")
+    assert lines[6:8] == [b"    ...", b""]  # `first`'s emptied body: lines 7 and 8
+    for at in (7, 8):  # right after `...`, right after the emptied body
+        out = b"\n".join([*lines[:at], b"x = 1", *lines[at:]])
+        assert spans.splice(SOURCE, reduced.source, out, reduced.emptied) is None
+
+
 LOCAL = [c for c in REGISTRY if c.candidate_lines.__func__ is not engine.Codemod.candidate_lines.__func__]
 PADDING = (
     "\n\ndef unrelated_helper(value):\n    return value * 2\n\n\n"
     "class UnrelatedService:\n    def run(self, job):\n        return job.start()\n"
 )
 CASES = [Case(c, e) for c in LOCAL for e in c.EXAMPLES]
+
+
+def _padded(code: str) -> str:
+    """The example with unrelated definitions before its first one (between the imports
+    and the code, so that an import added and a call rewritten are two hunks) and after."""
+    lines = code.split("\n")
+    first = next((n for n, line in enumerate(lines) if line.startswith(("def ", "async def ", "class ", "@"))), len(lines))
+    return "\n".join([*lines[:first], PADDING.strip("\n"), "", "", *lines[first:]]) + PADDING
 
 
 def _plan(case: Case, source: str, reduce: bool, monkeypatch) -> engine._FilePlan:
@@ -96,13 +125,13 @@ def _plan(case: Case, source: str, reduce: bool, monkeypatch) -> engine._FilePla
 
 
 def test_the_codemods_that_say_where_they_edit_are_known() -> None:
-    assert {c.ID for c in LOCAL} == {"pool-pre-ping", "pool-overflow"}
+    assert {c.ID for c in LOCAL} == {"pool-pre-ping", "pool-overflow", "fire-and-forget-broadcast", "dangling-task"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_a_reduced_module_gives_the_same_plan(case: Case, monkeypatch) -> None:
     example = case.example
-    source = dedent(getattr(example, "before", None) or example.code) + PADDING
+    source = _padded(dedent(getattr(example, "before", None) or example.code))
     reduced: list = []
     real = spans.reduce
     monkeypatch.setattr(spans, "reduce", lambda s, k: reduced.append(real(s, k)) or reduced[-1])
@@ -152,3 +181,33 @@ def test_a_rewrite_spliced_nowhere_falls_back_to_the_whole_module_and_its_errors
     shallow = "from sqlalchemy import create_engine\n\nengine = create_engine(URL)\n\n\ndef other():\n    return 1\n"
     case = Case(case.codemod, Keep(shallow))
     assert _plan(case, shallow, True, monkeypatch).steps == _plan(case, shallow, False, monkeypatch).steps
+
+
+def test_a_loop_named_in_another_function_is_kept_for_dangling_task(monkeypatch) -> None:
+    # `loop` is an event loop by the assignment in `setup`: the reduced module keeps that
+    # function, so `loop.create_task` in `kick` is still seen as a spawn and rewritten.
+    source = dedent('''
+        import asyncio
+
+
+        def setup():
+            loop = asyncio.get_event_loop()
+            return loop
+
+
+        def unrelated():
+            return 1
+
+
+        def kick(loop, job):
+            loop.create_task(job())
+    ''')
+    from optimize.codemods.base import Keep
+
+    reduced: list = []
+    real = spans.reduce
+    monkeypatch.setattr(spans, "reduce", lambda s, k: reduced.append(real(s, k)) or reduced[-1])
+    case = Case(next(c for c in REGISTRY if c.ID == "dangling-task"), Keep(source))
+    whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
+    assert part.steps == whole.steps and whole.steps[0].changes
+    assert reduced[-1] is not None and reduced[-1].emptied == frozenset({10})  # `unrelated` alone
