@@ -116,11 +116,12 @@ def _padded(code: str) -> str:
     return "\n".join([*lines[:first], PADDING.strip("\n"), "", "", *lines[first:]]) + PADDING
 
 
-def _plan(case: Case, source: str, reduce: bool, monkeypatch) -> engine._FilePlan:
+def _plan(case: Case, source: str, reduce: bool, monkeypatch, codemods=None, black=False) -> engine._FilePlan:
     monkeypatch.setattr(engine, "REDUCE_MODULES", reduce)
     index = index_for(case.example, source)
-    config = Config(options={case.codemod.ID: dict(case.example.options)} if case.example.options else {})
-    run = engine._Run(Path("/nonexistent"), [case.codemod], config, index, True, frozenset(index.facts), None, [])
+    config = Config(options={case.codemod.ID: dict(case.example.options)} if case.example.options else {}, uses_black=black)
+    codemods = codemods or [case.codemod]
+    run = engine._Run(Path("/nonexistent"), codemods, config, index, True, frozenset(index.facts), None, [])
     return engine._plan_file(run, EXAMPLE_PATH, source.encode())
 
 
@@ -211,3 +212,17 @@ def test_a_loop_named_in_another_function_is_kept_for_dangling_task(monkeypatch)
     whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
     assert part.steps == whole.steps and whole.steps[0].changes
     assert reduced[-1] is not None and reduced[-1].emptied == frozenset({10})  # `unrelated` alone
+
+
+POOLS = [c for c in LOCAL if c.ID in {"pool-pre-ping", "pool-overflow"}]
+
+
+@pytest.mark.parametrize("black", [False, True], ids=["plain", "black"])
+@pytest.mark.parametrize("case", [c for c in CASES if c.codemod in POOLS], ids=[c.id for c in CASES if c.codemod in POOLS])
+def test_codemods_chained_on_a_reduced_module_give_the_same_plan(case: Case, black: bool, monkeypatch) -> None:
+    # The second codemod reads the first one's output: reduced again when the rewrite was
+    # spliced in unchanged, the whole module when black reformatted it.
+    source = _padded(dedent(getattr(case.example, "before", None) or case.example.code))
+    whole = _plan(case, source, False, monkeypatch, POOLS, black)
+    part = _plan(case, source, True, monkeypatch, POOLS, black)
+    assert part.steps == whole.steps and part.skip == whole.skip
