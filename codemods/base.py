@@ -213,6 +213,15 @@ class Codemod(VisitorBasedCodemodCommand):
         except KeyError:
             return 0
 
+    def span_of(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column) of ``node``, 1-based as editors and SARIF
+        count them; zeros for a node of no known position."""
+        try:
+            where = self.get_metadata(PositionProvider, node)
+        except KeyError:
+            return 0, 0, 0, 0
+        return where.start.line, where.start.column + 1, where.end.line, where.end.column + 1
+
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         """Fully qualified names ``node`` may refer to, resolved through imports. A name
         from a relative import is made absolute against this module's place in the
@@ -273,7 +282,8 @@ class Codemod(VisitorBasedCodemodCommand):
         if tier == UNSAFE and not self.unsafe_allowed:
             self.refuse(node, f"skipped: unsafe fix ({unsafe_because or rationale}); use --unsafe-fixes to apply it")
             return False
-        self.changes.append(Change(self.ID, self.path, self.line_of(node), rationale, tier))
+        line, column, end_line, end_column = self.span_of(node)
+        self.changes.append(Change(self.ID, self.path, line, rationale, tier, column, end_line, end_column))
         return True
 
     def refuse(self, node: cst.CSTNode, reason: str) -> None:
@@ -281,9 +291,10 @@ class Codemod(VisitorBasedCodemodCommand):
         then); each reason once per line."""
         if reason != SUPPRESSED and self.suppressed(node):
             reason = SUPPRESSED
-        refusal = Refusal(self.ID, self.path, self.line_of(node), reason)
-        if refusal not in self.refusals:
-            self.refusals.append(refusal)
+        line, column, end_line, end_column = self.span_of(node)
+        if any((r.line, r.reason) == (line, reason) for r in self.refusals):
+            return
+        self.refusals.append(Refusal(self.ID, self.path, line, reason, column, end_line, end_column))
 
     def remove_imports_used_by(self, node: cst.CSTNode, among: Iterable[str]) -> None:
         """Schedule the imports of the names in ``node`` that refer to one of ``among``

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import io
 import os
 import sys
 from contextlib import contextmanager
@@ -37,14 +38,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Rewrite a FastAPI + SQLAlchemy repository to make it faster, one git commit per codemod.",
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-PathArg = typer.Argument(Path("."), help="Directory to work on (default: current directory).")
-OnlyOpt = typer.Option(None, "--only", help="Run only these codemod ids (comma-separated or repeated).")
-ExcludeOpt = typer.Option(None, "--exclude", help="Skip these codemod ids.")
+PathArg = typer.Argument(Path("."), metavar="[PATH]", help="Directory to work on (default: current directory).", show_default=False)
+OnlyOpt = typer.Option(None, "--only", metavar="IDS", help="Run only these codemod ids (comma-separated or repeated).")
+ExcludeOpt = typer.Option(None, "--exclude", metavar="IDS", help="Skip these codemod ids.")
 
 
 def _ids(values: Optional[list[str]]) -> list[str]:
@@ -129,16 +131,22 @@ def scan(
     path: Path = PathArg,
     only: Optional[list[str]] = OnlyOpt,
     exclude: Optional[list[str]] = ExcludeOpt,
-    fail_on: str = typer.Option("none", "--fail-on", help="Exit 1 on: none, changes, refusals, findings, any."),
-    output_format: str = typer.Option("table", "--format", help="table or json."),
+    fail_on: str = typer.Option("none", "--fail-on", metavar="WHAT", help="Exit 1 on: none, changes, refusals, findings, any."),
+    output_format: Optional[str] = typer.Option(
+        None, "--output-format", "--format", metavar="FORMAT",
+        help="full, concise, json, json-lines, sarif, github or table (default: table in a terminal of 100 columns or more, else concise).",
+    ),
+    output_file: Optional[Path] = typer.Option(None, "--output-file", "-o", metavar="FILE", help="Write the report to FILE instead of stdout."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache in .git/optimize-cache/."),
 ) -> None:
     """What each codemod would change, and what it found but left alone. Writes nothing but its cache."""
+    from optimize.reports.formats import FORMATS, default_format
+
     with _errors():
         if fail_on not in {"none", "changes", "refusals", "findings", "any"}:
             raise OptimizeError(f"--fail-on: expected none, changes, refusals, findings or any, not {fail_on!r}")
-        if output_format not in {"table", "json"}:
-            raise OptimizeError(f"--format: expected table or json, not {output_format!r}")
+        if output_format is not None and output_format not in FORMATS:
+            raise OptimizeError(f"--output-format: expected one of {', '.join(FORMATS)}, not {output_format!r}")
         from optimize.reuse import reused_scan
 
         # A result kept by an earlier scan of the same inputs is shown without planning.
@@ -149,12 +157,8 @@ def scan(
             target = runner.Target.open(path, need_repo=False)
             plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)), use_cache=not no_cache)
             prefix = target.prefix
-        if output_format == "json":
-            from optimize.reports.json_report import scan_json
-
-            sys.stdout.write(scan_json(plan, prefix) + "\n")
-        else:
-            table.scan(out, plan, prefix)
+        fmt = output_format or ("concise" if output_file else default_format(out.is_terminal, out.width))
+        _write_report(fmt, plan, prefix, output_file)
         changes = any(o.changes for o in plan.outcomes)
         if (
             (fail_on in {"changes", "any"} and changes)
@@ -162,6 +166,36 @@ def scan(
             or (fail_on in {"findings", "any"} and plan.findings)
         ):
             raise typer.Exit(1)
+
+
+def _write_report(fmt: str, plan, prefix: str, output_file: Optional[Path]) -> None:
+    """The scan report in ``fmt``, to stdout or ``output_file`` (written whole, at once)."""
+    from optimize.reports.formats import render
+
+    if fmt == "table":
+        if output_file is None:
+            table.scan(out, plan, prefix)
+            return
+        buffer = io.StringIO()
+        table.scan(Console(file=buffer, width=200, highlight=False), plan, prefix)
+        text = buffer.getvalue()
+    else:
+        text = render(fmt, plan, prefix, rules=_rules() if fmt == "sarif" else None)
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OptimizeError(f"--output-file: cannot write {output_file}: {exc.strerror or exc}") from exc
+
+
+def _rules() -> list:
+    from optimize.analyzers.checks.registry import CHECKS
+    from optimize.codemods.registry import REGISTRY
+
+    return [*REGISTRY, *CHECKS]
 
 
 @app.command()

@@ -33,7 +33,7 @@ from optimize.config import Config
 from optimize.errors import OptimizeError
 from optimize.files import CommittedTree, Skip, discover, project_files
 from optimize.formatting import black_reformat
-from optimize.lines import origin_line
+from optimize.lines import origin_position
 from optimize import reuse, spans
 from optimize.results import FileEdit, Outcome, Plan
 from optimize.transform import run_codemod
@@ -286,8 +286,8 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
                 done = _transform(run, codemod, tree, path, index, wrapper, step)
                 if done is None:
                     continue
-        to_origin = origin_line(original, source)
-        step.refusals.extend(replace(r, line=to_origin(r.line)) for r in done.refusals)
+        to_origin = origin_position(original, source)
+        step.refusals.extend(to_origin(r) for r in done.refusals)
         if spliced is not None:
             new_source, emptied = spliced
         else:
@@ -317,7 +317,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
             tree = done.tree if new_source == done.tree.bytes else cst.parse_module(new_source)
         wrapper = None  # the new tree may share nodes with the old one: metadata anew
         step.edit = FileEdit(path, source, new_source)
-        step.changes.extend(replace(c, line=to_origin(c.line)) for c in done.changes)
+        step.changes.extend(to_origin(c) for c in done.changes)
         step.created = {p: text.encode() for p, text in done.created_files.items()}
         source = new_source
 

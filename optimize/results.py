@@ -24,6 +24,10 @@ class Change:
     line: int
     rationale: str
     tier: str = SAFE
+    # 1-based, of the file as committed; 0 when not known (a line an earlier codemod changed).
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class Refusal:
     path: str
     line: int
     reason: str
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,9 @@ class Finding:
     message: str
     fix: str  # the suggested fix, one line
     weight: int = 0  # how much it matters beside others of its check (missing-index: places used)
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
 
 
 @dataclass(frozen=True)

@@ -79,9 +79,10 @@ class Check(Codemod):
         """Report ``node``, unless `# optimize: ignore` (or `ignore[<this id>]`) covers it."""
         if self.suppressed(node):
             return
-        finding = Finding(self.ID, self.path, self.line_of(node), message, fix)
-        if finding not in self.findings:
-            self.findings.append(finding)
+        line, column, end_line, end_column = self.span_of(node)
+        if any((f.line, f.message) == (line, message) for f in self.findings):
+            return
+        self.findings.append(Finding(self.ID, self.path, line, message, fix, 0, column, end_line, end_column))
 
 
 class IndexCheck:
