@@ -14,8 +14,8 @@ from functools import lru_cache
 
 from optimize.results import SAFE, FileEdit, Plan
 
-FINDING, CHANGE, REFUSAL = "finding", "change", "refusal"
-_ORDER = {FINDING: 0, CHANGE: 1, REFUSAL: 2}
+FINDING, CHANGE, REFUSAL, SKIP = "finding", "change", "refusal", "skip"
+_ORDER = {FINDING: 0, CHANGE: 1, REFUSAL: 2, SKIP: 3}
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class Fix:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    kind: str  # finding | change | refusal
-    code: str  # the check or codemod id
+    kind: str  # finding | change | refusal | skip (a file not read, line 0)
+    code: str  # the check or codemod id; "" for a skip
     path: str
     line: int
     column: int
@@ -53,7 +53,8 @@ class Diagnostic:
 
 
 def diagnostics(plan: Plan, prefix: str = "") -> list[Diagnostic]:
-    """Findings, then changes, then refusals, each kind in path and line order."""
+    """Findings, then changes, then refusals, then skipped files, each kind in path and
+    line order."""
     items: list[Diagnostic] = [
         Diagnostic(
             FINDING, f.check, prefix + f.path, f.line, f.column, f.end_line, f.end_column, f.message,
@@ -84,6 +85,7 @@ def diagnostics(plan: Plan, prefix: str = "") -> list[Diagnostic]:
             )
             for r in outcome.refusals
         )
+    items.extend(Diagnostic(SKIP, "", prefix + s.path, 0, 0, 0, 0, s.reason) for s in plan.skips)
     return sorted(items, key=lambda d: (_ORDER[d.kind], d.path, d.line, d.column, d.code))
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict
 
 from optimize import __version__
 from optimize.analyzers.roles import file_role
-from optimize.reports.diagnostics import CHANGE, FINDING, REFUSAL, Diagnostic, diagnostics
+from optimize.reports.diagnostics import CHANGE, FINDING, REFUSAL, SKIP, Diagnostic, diagnostics
 from optimize.results import UNSAFE, Plan
 
 FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "table")
@@ -73,6 +73,8 @@ def concise_line(d: Diagnostic) -> str:
         marker = "[unsafe-fix] " if d.tier == UNSAFE else "[*] "
     elif d.kind == FINDING:
         marker = ""
+    elif d.kind == SKIP:
+        return f"{_where(d)} {_one_line(d.message)}"
     else:
         marker = "(left alone) "
     return f"{_where(d)} {d.code} {marker}{_one_line(d.message)}"
@@ -90,21 +92,27 @@ def _details(d: Diagnostic) -> list[str]:
 
 
 def summary_line(plan: Plan) -> str:
+    """What was found, counted; only the kinds there are (a clean tree says so)."""
     changes = [c for o in plan.outcomes for c in o.changes]
     unsafe = sum(1 for c in changes if c.tier == UNSAFE)
     files = len({e.path for o in plan.outcomes for e in o.edits})
-    parts = [
-        f"{len(changes)} change{'s' * (len(changes) != 1)}"
-        + (f" ({unsafe} unsafe)" if unsafe else "")
-        + f" in {files} file{'s' * (files != 1)}",
-        f"{len(plan.refusals)} left alone",
-        f"{len(plan.findings)} finding{'s' * (len(plan.findings) != 1)}",
-    ]
+    parts = []
+    if changes:
+        parts.append(
+            f"{_count(len(changes), 'change')}" + (f" ({unsafe} unsafe)" if unsafe else "") + f" in {_count(files, 'file')}"
+        )
+    if plan.refusals:
+        parts.append(f"{len(plan.refusals)} left alone")
+    if plan.findings:
+        parts.append(_count(len(plan.findings), "finding"))
     scanned = f"{plan.files_scanned} Python files, {plan.files_parsed} parsed" + (
         f", {plan.files_reused} reused" if plan.files_reused else ""
-    )
-    skipped = f"; {len(plan.skips)} skipped" if plan.skips else ""
-    return f"Found {', '.join(parts)} ({scanned}{skipped})."
+    ) + (f", {len(plan.skips)} skipped" if plan.skips else "")
+    return (f"Found {', '.join(parts)}" if parts else "Nothing to change or report") + f" ({scanned})."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _one_line(text: str) -> str:
@@ -125,7 +133,7 @@ def github_line(d: Diagnostic) -> str:
             fields.append(f"endLine={d.end_line}")
             if d.end_column > 0:
                 fields.append(f"endColumn={d.end_column}")
-    fields.append(f"title={_escape_property(f'optimize ({d.code})')}")
+    fields.append(f"title={_escape_property(f'optimize ({d.code or d.kind})')}")
     message = concise_line(d) + (f" (fix: {_one_line(d.note)})" if d.note else "")
     return f"::{level} {','.join(fields)}::{_escape_data(message)}"
 

@@ -15,7 +15,7 @@ import sys
 from typing import Any, Iterable
 
 from optimize import __version__
-from optimize.reports.diagnostics import CHANGE, FINDING, Diagnostic, Fix, Replacement, docs_url
+from optimize.reports.diagnostics import CHANGE, FINDING, SKIP, Diagnostic, Fix, Replacement, docs_url
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -23,6 +23,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 def sarif(items: list[Diagnostic], rules: Iterable[Any]) -> str:
     """``rules``: the codemod and check classes that may have reported (each by `ID`)."""
     described = {r["id"]: r for r in (_rule(rule) for rule in rules)}
+    skipped = [d for d in items if d.kind == SKIP]
+    items = [d for d in items if d.kind != SKIP]
     for d in items:  # a diagnostic of a rule not passed in still has its rule
         described.setdefault(d.code, {"id": d.code, "name": d.code, "shortDescription": {"text": d.code}})
     order = {code: n for n, code in enumerate(described)}
@@ -41,6 +43,20 @@ def sarif(items: list[Diagnostic], rules: Iterable[Any]) -> str:
                         }
                     },
                     "columnKind": "unicodeCodePoints",
+                    # Files not read (too big, not UTF-8, unparsable): notes of the run itself.
+                    "invocations": [
+                        {
+                            "executionSuccessful": True,
+                            "toolExecutionNotifications": [
+                                {
+                                    "level": "note",
+                                    "message": {"text": f"skipped: {d.message}"},
+                                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": d.path}}}],
+                                }
+                                for d in skipped
+                            ],
+                        }
+                    ],
                     "results": [_result(d, order[d.code]) for d in items],
                 }
             ],

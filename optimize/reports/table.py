@@ -10,9 +10,24 @@ from rich.table import Table
 
 from optimize.analyzers.roles import file_role
 from optimize.messages import location
+from optimize.reports.formats import TABLE_MIN_WIDTH
+
+
+def _wide(console: Console) -> bool:
+    """Narrower, or not a terminal (a pipe, a CI log): one line per row instead."""
+    return console.is_terminal and console.width >= TABLE_MIN_WIDTH
+
+
+def _lines(console: Console, rows: Iterable[str]) -> None:
+    for row in rows:
+        console.print(row, markup=False, highlight=False, soft_wrap=True)
 
 
 def codemods(console: Console, registry: Iterable) -> None:
+    if not _wide(console):
+        _lines(console, ["Codemods, in the order they run:"])
+        _lines(console, (f"  {c.ID} [{c.SAFETY}] {c.TITLE} (applies when: {c.CONDITIONS})" for c in registry))
+        return
     table = Table(title="Codemods, in the order they run")
     table.add_column("id", style="bold")
     table.add_column("safety")
@@ -24,6 +39,10 @@ def codemods(console: Console, registry: Iterable) -> None:
 
 
 def checks(console: Console, registry: Iterable) -> None:
+    if not _wide(console):
+        _lines(console, ["Checks (scan reports them; a codemod fixes what can be proven):"])
+        _lines(console, (f"  {c.ID} {c.TITLE}" + (f" (fixed by {c.FIXED_BY})" if c.FIXED_BY else "") for c in registry))
+        return
     table = Table(title="Checks (scan reports them; a codemod fixes what can be proven)")
     table.add_column("id", style="bold")
     table.add_column("finds")
@@ -136,6 +155,14 @@ def applied(console: Console, result) -> None:
 def log(console: Console, commits) -> None:
     if not commits:
         console.print("No optimisation commits on this branch.")
+        return
+    if not _wide(console):
+        _lines(console, (
+            f"{c.sha[:10]} {c.date} {c.subject}"
+            + ("" if c.codemod in c.subject else f" ({c.codemod})")
+            + (f" [reverted by {c.reverted_by[:10]}]" if c.reverted_by else "")
+            for c in commits
+        ))
         return
     table = Table(title="Optimisation commits, newest first")
     for col in ("commit", "date", "codemod", "subject", "status"):

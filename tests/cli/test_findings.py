@@ -78,7 +78,7 @@ def test_scan_reports_findings_in_json_and_fails_on_them(tmp_path: Path) -> None
     }
     assert run_cli("scan", str(repo), "--fail-on", "findings").exit_code == 1
     assert run_cli("scan", str(repo), "--fail-on", "none").exit_code == 0
-    table = " ".join(run_cli("scan", str(repo)).stdout.split())
+    table = " ".join(run_cli("scan", str(repo), "--output-format", "table").stdout.split())
     assert "Findings" in table and "n-plus-one" in table and "4 findings" in table
     assert snapshot(repo) == before  # scan writes nothing
 
