@@ -102,6 +102,8 @@ def dotted_chain(node: cst.BaseExpression) -> str | None:
 
 
 SUPPRESSED = "suppressed by `# optimize: ignore`"
+# How a change refused for its tier in a run without `--unsafe-fixes` is reported.
+UNSAFE_REFUSAL = "skipped: unsafe fix ("
 
 
 class Codemod(VisitorBasedCodemodCommand):
@@ -280,7 +282,7 @@ class Codemod(VisitorBasedCodemodCommand):
             return False
         tier = tier or self.SAFETY
         if tier == UNSAFE and not self.unsafe_allowed:
-            self.refuse(node, f"skipped: unsafe fix ({unsafe_because or rationale}); use --unsafe-fixes to apply it")
+            self.refuse(node, f"{UNSAFE_REFUSAL}{unsafe_because or rationale}); use --unsafe-fixes to apply it")
             return False
         line, column, end_line, end_column = self.span_of(node)
         self.changes.append(Change(self.ID, self.path, line, rationale, tier, column, end_line, end_column))

@@ -205,7 +205,8 @@ def apply(
     exclude: Optional[list[str]] = ExcludeOpt,
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also run codemods whose fixes need review."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the diffs; change no file and no commit."),
-    diff: bool = typer.Option(False, "--diff", help="Print a unified patch (for git apply); change nothing."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified patch (for git apply); change nothing; exit 1 if it is not empty."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="With --diff: exit 0 even when there are changes."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
     author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
     verify: Optional[str] = typer.Option(None, "--verify", help="Command that must pass after each commit (e.g. 'pytest -q')."),
@@ -232,6 +233,8 @@ def apply(
                 sys.stdout.buffer.write(plan_patch(plan.changed, target.prefix))
                 sys.stdout.flush()
                 table.summary(err, plan)
+                if plan.changed and not exit_zero:
+                    raise typer.Exit(1)  # as `ruff check --diff`: a patch to apply is a failure in CI
             else:
                 from optimize.review import show_plan
 

@@ -40,7 +40,12 @@ def make_demo_repo(directory: Path | None = None) -> Path:
 
 def run_demo(console: Console, directory: Path | None = None) -> Path:
     dest = make_demo_repo(directory)
-    console.print(f"Example app copied to [bold]{dest}[/] (a new git repository).\n")
+    console.print(f"Example app copied to [bold]{dest}[/] (a new git repository).")
+    # The demo shows every codemod, the unsafe ones too: say so, as `apply` alone would not.
+    console.print(
+        "Running `optimize apply --unsafe-fixes`: the unsafe codemods' commits need review "
+        "in a real repository (`optimize apply` alone lands only the safe ones).\n"
+    )
     target = runner.Target.open(dest, need_repo=True)
     result = runner.apply(target, runner.Selection(unsafe_fixes=True))
     table.applied(console, result)

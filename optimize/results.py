@@ -112,6 +112,8 @@ class Plan:
     parsed_by: dict[str, int] = field(default_factory=dict)  # codemod or check id -> files whose tree it read
     findings: list[Finding] = field(default_factory=list)  # the checks', in path and line order
     from_cache: bool = False  # read back from the cache (`optimize.cache`), not planned
+    # Changes a run without `--unsafe-fixes` found but may not make (ruff's "hidden fixes").
+    hidden_unsafe: int = 0
 
     @property
     def changed(self) -> list[Outcome]:

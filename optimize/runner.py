@@ -8,6 +8,8 @@ from pathlib import Path
 from optimize import git
 from optimize.cache import Cache
 from optimize.config import Config, load_config
+from optimize.codemods.base import UNSAFE_REFUSAL
+from optimize.codemods.registry import REGISTRY
 from optimize.engine import Outcome, Plan, plan, select_checks, select_codemods
 from optimize import reuse
 from optimize.errors import OptimizeError
@@ -69,10 +71,21 @@ def make_plan(
         target.config, selection.only, selection.exclude, selection.unsafe_fixes
     )
     unsafe_allowed = selection.unsafe_fixes or bool(selection.only)
-    return plan(
-        target.root, codemods, target.config, tracked_only=tracked_only, unsafe_allowed=unsafe_allowed,
-        committed=committed, index_cache=index_cache, cache=Cache.open(target.root, enabled=use_cache),
+    # Without --unsafe-fixes the unsafe codemods run too, allowed nothing: each change they
+    # would make is a refusal, counted for the hint and then dropped with their outcomes.
+    hidden = [] if unsafe_allowed else [
+        c for c in select_codemods(target.config, None, selection.exclude, True) if c not in codemods
+    ]
+    result = plan(
+        target.root, [c for c in REGISTRY if c in codemods or c in hidden], target.config, tracked_only=tracked_only,
+        unsafe_allowed=unsafe_allowed, committed=committed, index_cache=index_cache,
+        cache=Cache.open(target.root, enabled=use_cache),
     )
+    if not unsafe_allowed:
+        result.hidden_unsafe = sum(1 for r in result.refusals if r.reason.startswith(UNSAFE_REFUSAL))
+        dropped = {c.ID for c in hidden}
+        result.outcomes = [o for o in result.outcomes if o.codemod.ID not in dropped]
+    return result
 
 
 def scan_plan(target: Target, selection: Selection, *, use_cache: bool = True) -> Plan:

@@ -114,8 +114,20 @@ def summary(console: Console, plan) -> None:
         + (f" {len(plan.findings)} finding{'s' * (len(plan.findings) != 1)}." if plan.findings else "")
     )
     skipped(console, plan)
+    hidden_hint(console, plan)
     if not changes:
         console.print("Nothing to change.")
+
+
+def hidden_hint(console: Console, plan) -> None:
+    """ruff's "N hidden fixes can be enabled with the `--unsafe-fixes` option"."""
+    hidden = plan.hidden_unsafe
+    if hidden:
+        console.print(
+            f"{hidden} more change{'s' * (hidden != 1)} can be made with the `--unsafe-fixes` option "
+            "(review them first: `optimize scan` marks them [unsafe-fix]).",
+            markup=False,
+        )
 
 
 def skipped(console: Console, plan) -> None:
@@ -146,6 +158,7 @@ def applied(console: Console, result) -> None:
     refused = len(result.plan.refusals)
     if refused:
         console.print(f"{refused} locations left alone: `optimize scan` lists them with the reasons.")
+    hidden_hint(console, result.plan)
     if result.landed:
         console.print("Undo with `optimize revert <id>` or `optimize revert --all`.")
     else:

@@ -93,7 +93,8 @@ def test_dry_run_touches_nothing(repo: Path) -> None:
 def test_diff_is_a_patch_git_apply_accepts(repo: Path, tmp_path: Path) -> None:
     before = snapshot(repo)
     result = run_cli("apply", str(repo), "--diff")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # as `ruff check --diff`: there is a patch to apply
+    assert run_cli("apply", str(repo), "--diff", "--exit-zero").exit_code == 0
     assert snapshot(repo) == before
     patch = tmp_path / "p.diff"
     patch.write_bytes(result.stdout_bytes)
@@ -237,3 +238,14 @@ def test_scan_summarises_what_it_left_alone_in_test_files(tmp_path: Path) -> Non
     assert "3 in test files" in result.stdout and "tests/test_db_1.py" not in result.stdout
     listed = run_cli("scan", str(repo), "--only", "pool-pre-ping", "--format", "json")
     assert len(json.loads(listed.stdout)["refusals"]) == 4  # the JSON lists every one
+
+
+def test_apply_without_unsafe_fixes_says_how_many_more_changes_they_would_make(tmp_path: Path) -> None:
+    # pool-overflow is unsafe: `apply` lands pool-pre-ping alone and counts what it left.
+    source = "from sqlalchemy import create_engine\n\nengine = create_engine(\"postgresql://db/app\", max_overflow=2)\n"
+    repo = make_repo(tmp_path / "r", {"app/db.py": source})
+    result = run_cli("apply", str(repo))
+    assert result.exit_code == 0, result.output
+    assert "1 more change can be made with the `--unsafe-fixes` option" in " ".join(result.stdout.split())
+    assert "max_overflow=2" in (repo / "app/db.py").read_text()
+    assert [c.split(" ", 1)[1] for c in git(repo, "log", "--format=%h %s").splitlines()][0].startswith("perf(pool-pre-ping)")
