@@ -128,10 +128,13 @@ def list_codemods() -> None:
 
 @app.command()
 def scan(
-    path: Path = PathArg,
+    paths: Optional[list[Path]] = typer.Argument(
+        None, metavar="[PATH]...", show_default=False,
+        help="Directory to scan (default: current directory); or files and directories of one repository, as pre-commit passes them: the whole repository is read, and only what is in them is reported.",
+    ),
     only: Optional[list[str]] = OnlyOpt,
     exclude: Optional[list[str]] = ExcludeOpt,
-    fail_on: str = typer.Option("none", "--fail-on", metavar="WHAT", help="Exit 1 on: none, changes, refusals, findings, any."),
+    fail_on: str = typer.Option("none", "--fail-on", metavar="WHAT", help="Exit 1 on: none, changes, refusals, findings, any (or a comma-separated list, e.g. changes,findings)."),
     output_format: Optional[str] = typer.Option(
         None, "--output-format", "--format", metavar="FORMAT",
         help="full, concise, json, json-lines, sarif, github or table (default: table in a terminal of 100 columns or more, else concise).",
@@ -143,12 +146,14 @@ def scan(
     from optimize.reports.formats import FORMATS, default_format
 
     with _errors():
-        if fail_on not in {"none", "changes", "refusals", "findings", "any"}:
+        failing = set(_ids([fail_on]))
+        if not failing or not failing <= {"none", "changes", "refusals", "findings", "any"}:
             raise OptimizeError(f"--fail-on: expected none, changes, refusals, findings or any, not {fail_on!r}")
         if output_format is not None and output_format not in FORMATS:
             raise OptimizeError(f"--output-format: expected one of {', '.join(FORMATS)}, not {output_format!r}")
         from optimize.reuse import reused_scan
 
+        path, keep = _scope(paths or [])
         # A result kept by an earlier scan of the same inputs is shown without planning.
         found = None if no_cache else reused_scan(path, _ids(only), _ids(exclude))
         if found is not None:
@@ -157,15 +162,42 @@ def scan(
             target = runner.Target.open(path, need_repo=False)
             plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)), use_cache=not no_cache)
             prefix = target.prefix
+        if keep is not None:
+            plan = plan.restricted(keep)
         fmt = output_format or ("concise" if output_file else default_format(out.is_terminal, out.width))
         _write_report(fmt, plan, prefix, output_file)
-        changes = any(o.changes for o in plan.outcomes)
+        if "any" in failing:
+            failing |= {"changes", "refusals", "findings"}
         if (
-            (fail_on in {"changes", "any"} and changes)
-            or (fail_on in {"refusals", "any"} and plan.refusals)
-            or (fail_on in {"findings", "any"} and plan.findings)
+            ("changes" in failing and any(o.changes for o in plan.outcomes))
+            or ("refusals" in failing and plan.refusals)
+            or ("findings" in failing and plan.findings)
         ):
             raise typer.Exit(1)
+
+
+def _scope(paths: list[Path]) -> tuple[Path, tuple[str, ...] | None]:
+    """The directory to plan and, when files (or several paths) are named, the paths
+    under it to report on: the repository holding them is planned whole."""
+    if not paths:
+        return Path("."), None
+    if len(paths) == 1 and not paths[0].is_file():
+        return paths[0], None  # a directory, or a path `Target.open` says is missing
+    missing = next((p for p in paths if not p.exists()), None)
+    if missing is not None:
+        raise OptimizeError(f"{missing}: no such file or directory")
+    resolved = [p.resolve() for p in paths]
+    first = resolved[0] if resolved[0].is_dir() else resolved[0].parent
+    root = gitops.work_tree_of(first) or Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
+    keep = []
+    for p in resolved:
+        if not p.is_relative_to(root):
+            raise OptimizeError(f"{p}: not inside {root}, the repository of {paths[0]}")
+        rel = p.relative_to(root).as_posix()
+        if p.is_dir() and rel == ".":
+            return root, None
+        keep.append(rel + "/" if p.is_dir() else rel)
+    return root, tuple(keep)
 
 
 def _write_report(fmt: str, plan, prefix: str, output_file: Optional[Path]) -> None:

@@ -62,6 +62,14 @@ def _open(path: Path) -> gitpython.Repo:
     return _gitpython().Repo(path, search_parent_directories=True, expand_vars=False)
 
 
+def work_tree_of(path: Path) -> Path | None:
+    """The top of the working tree holding ``path`` (the nearest directory with a `.git`)."""
+    for here in [path, *path.parents]:
+        if (here / ".git").exists():
+            return here
+    return None
+
+
 def git_dir(root: Path) -> Path | None:
     """The git directory shared by the repository's worktrees, found from ``root`` up."""
     for here in [root, *root.parents]:

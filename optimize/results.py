@@ -7,6 +7,7 @@ costs less than importing them would.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,29 @@ class Plan:
     from_cache: bool = False  # read back from the cache (`optimize.cache`), not planned
     # Changes a run without `--unsafe-fixes` found but may not make (ruff's "hidden fixes").
     hidden_unsafe: int = 0
+
+    def restricted(self, paths: tuple[str, ...]) -> "Plan":
+        """What the plan says about ``paths`` alone (files, or directories ending in `/`):
+        the whole tree was planned, as questions about one file may need all of it."""
+
+        def kept(path: str) -> bool:
+            return any(path == p or (p.endswith("/") and path.startswith(p)) for p in paths)
+
+        outcomes = [
+            Outcome(
+                o.codemod,
+                [e for e in o.edits if kept(e.path)],
+                [c for c in o.changes if kept(c.path)],
+                [r for r in o.refusals if kept(r.path)],
+            )
+            for o in self.outcomes
+        ]
+        return dataclasses.replace(
+            self,
+            outcomes=outcomes,
+            skips=[s for s in self.skips if kept(s.path)],
+            findings=[f for f in self.findings if kept(f.path)],
+        )
 
     @property
     def changed(self) -> list[Outcome]:

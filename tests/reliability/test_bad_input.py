@@ -247,10 +247,15 @@ def test_a_black_section_black_rejects_leaves_the_rewrite_unformatted(tmp_path) 
     assert "create_engine(url, pool_pre_ping=True)" in (repo / "db.py").read_text()
 
 
-def test_a_path_that_is_a_file_is_one_line(tmp_path) -> None:
-    repo = make_repo(tmp_path / "r", {"db.py": ENGINE})
-    result = run_cli("scan", str(repo / "db.py"))
+def test_a_path_that_is_a_file_is_one_line_for_apply_and_the_files_report_for_scan(tmp_path) -> None:
+    repo = make_repo(tmp_path / "r", {"db.py": ENGINE, "other.py": ENGINE})
+    result = run_cli("apply", str(repo / "db.py"))
     assert result.exit_code == 2 and "not a directory" in result.stderr
+    # As pre-commit passes them: the repository is read, only the named files reported.
+    scanned = run_cli("scan", str(repo / "db.py"), "--output-format", "concise")
+    assert scanned.exit_code == 0 and "db.py:" in scanned.stdout and "other.py" not in scanned.stdout
+    missing = run_cli("scan", str(repo / "db.py"), str(repo / "gone.py"))
+    assert missing.exit_code == 2 and "no such file or directory" in missing.stderr
 
 
 def test_a_file_the_parser_cannot_reproduce_is_left_alone(tmp_path) -> None:
