@@ -43,6 +43,7 @@ class Config:
     jobs: int | None = None  # None: one per available CPU
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     uses_black: bool = False
+    uses_ruff: bool = False  # `[tool.ruff]` in pyproject.toml (`ruff.toml` is found by `optimize.linting`)
     unsafe_in_tests: bool = False  # unsafe-tier codemods rewrite test files too
     sql_dialect: str | None = None  # None: read from the engine URLs and drivers
 
@@ -112,7 +113,7 @@ def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool
     if not isinstance(tool, dict):
         raise ConfigError("pyproject.toml: tool: expected a table")
     section = tool.get("optimize", {})
-    config = Config(uses_black=isinstance(tool.get("black"), dict))
+    config = Config(uses_black=isinstance(tool.get("black"), dict), uses_ruff=isinstance(tool.get("ruff"), dict))
     if not isinstance(section, dict):
         raise ConfigError("[tool.optimize] must be a table")
     codemods = {**by_id(), **checks_by_id()}  # codemods and checks take options alike
