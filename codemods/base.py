@@ -114,6 +114,9 @@ class Codemod(VisitorBasedCodemodCommand):
     SAFETY: ClassVar[str] = SAFE
     CONDITIONS: ClassVar[str] = ""
     TRIGGERS: ClassVar[tuple[bytes, ...]] = ()
+    # Tests beyond the examples and what they prove ("tests/x.py (real SQLAlchemy)"): listed
+    # on the codemod's docs page, each checked to exist.
+    TESTS: ClassVar[tuple[str, ...]] = ()
     # A second cheap filter: when set, the file must also contain one of these.
     ALSO: ClassVar[tuple[bytes, ...]] = ()
     # Set when every case the codemod rewrites or reports names a model class in the file.

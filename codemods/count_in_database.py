@@ -1,12 +1,13 @@
 """## What it does
-Counts in the database where the code fetches every row only to count them (the
-`count-via-len` check's finding): `len(db.scalars(stmt).all())` becomes
-`db.scalar(select(func.count()).select_from(stmt.subquery()))`, awaited as before, and
-`len(db.query(M)....all())` becomes `db.query(M)....count()`.
+Fixes the [`count-via-len`](../checks/count-via-len.md) finding: `len(db.scalars(stmt).all())`
+(or `db.execute(stmt)`, awaited or not, through `.unique()`) becomes
+`db.scalar(select(func.count()).select_from(stmt.subquery()))`, and
+`len(db.query(M)....all())` becomes `db.query(M)....count()`. `func` and `select` are
+imported from `sqlalchemy`.
 
 ## Why is this bad?
-Every matching row travels to the application and becomes an object, to be thrown away
-after `len`. A `SELECT count(*)` sends one number back, whatever the table's size.
+Every row is sent and turned into an object only to be counted; `SELECT count(*)` returns
+one number.
 
 ## Example
 ```python
@@ -19,12 +20,13 @@ open_count = db.scalar(select(func.count()).select_from(select(Task).where(Task.
 ```
 
 ## Fix safety
-Safe where proven: the count runs the same statement, criteria, joins, `DISTINCT`, `ORDER
-BY` and `LIMIT` included, wrapped as a subquery, so it counts exactly the rows `.all()`
-returned. Left alone: a statement with loader options (a joined eager load of a collection
-makes `.all()` return each entity once, where the subquery would count joined rows) or
-`with_for_update`, SQLModel's `exec` (its result has no `scalar`), and a module where
-`select` or `func` is bound to something other than SQLAlchemy's.
+The statement is counted as a subquery, so its criteria, joins, `DISTINCT`, `ORDER BY` and
+`LIMIT` all still apply: the count is the number of rows `.all()` returned. Left alone,
+with the reason: loader options (a joined eager load of a collection makes `.all()` return
+each entity once where the subquery counts joined rows), `with_for_update`,
+`execution_options`, parameters passed beside the statement, SQLModel's `exec`, and a module
+whose `select` or `func` is not SQLAlchemy's. A list that is kept (`rows = ....all()`, then
+`len(rows)`) is not touched: nothing is fetched twice.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ _UNSAFE_METHODS = {"options", "with_for_update", "execution_options"}
 
 class CountInDatabase(Codemod):
     ID = "count-in-database"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_count_in_database_sqlalchemy.py (the counts equal the lengths on real SQLAlchemy)",
+    )
     TITLE = "count rows in the database instead of fetching them to len()"
     CONDITIONS = "len() of a query's .all(); no loader options or with_for_update; select/func are SQLAlchemy's"
     DESCRIPTION = "Rewrite len(query.all()) to a SELECT count(*) of the same statement."

@@ -1,41 +1,54 @@
 """## What it does
-Rewrites `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and `loop.create_task(...)`
-used as a statement, whose task is dropped, to `spawn_background(...)`: a small helper
-module added once to the package that keeps a reference to the task until it finishes and
-logs its exception.
+`asyncio.create_task(...)`, `asyncio.ensure_future(...)` and `loop.create_task(...)` (a loop
+from `get_event_loop()`/`get_running_loop()`) used as a statement, whose task is dropped,
+become `spawn_background(...)`, from the helper module the codemod adds once to the package
+(`<package>/background_tasks.py`), one per distribution: when the root `pyproject.toml` or
+`setup.cfg` declares several top-level packages, all of them import the helper of the first
+declared (or of the one that already has it). When the directory `optimize` runs on is itself a
+package (its import name cannot be seen from inside), the helper goes in that directory and
+is imported relatively (`from .background_tasks import ...`). `name=` is kept. A task
+returned from a lambda given to an event-loop callback registrar (`call_soon`,
+`call_later`, `call_at`, `add_signal_handler`, `add_done_callback`, Starlette's
+`add_event_handler`) is dropped by the loop and rewritten the same way; `__del__` is left
+alone (a finalizer may run with no loop). Outside a package, or with
+`style = "create_task"`, the task is kept in a module-level set instead.
 
 ## Why is this bad?
-The event loop keeps only a weak reference to tasks: a task nobody references can be
-garbage-collected before it finishes, silently. Its exception is never retrieved either,
-so a failing broadcast or notification disappears with at most a "Task exception was never
-retrieved" line at interpreter exit. Ruff reports this as RUF006 but does not fix it.
+The event loop holds tasks weakly: a task nobody references can be garbage-collected before
+it finishes, and its exception is never retrieved. Ruff flags it (RUF006) but has no fix.
 
 ## Example
 ```python
-asyncio.create_task(manager.broadcast_to_room(room, message))
+asyncio.create_task(manager.broadcast_to_room(room, {"type": "ping"}))
 ```
 
 ## Use instead
 ```python
-from app.background_tasks import spawn_background
-
-spawn_background(manager.broadcast_to_room(room, message))
+spawn_background(manager.broadcast_to_room(room, {"type": "ping"}))
 ```
 
 ## Fix safety
-Safe: the coroutine runs exactly as before, now referenced until done and with its error
-logged. `name=` is kept. A task returned from a lambda given to an event-loop callback
-registrar (`call_soon`, `call_later`, `add_signal_handler`, `add_done_callback`, Starlette's
-`add_event_handler`), which calls it in the running loop and drops its result, is dropped
-as well and rewritten the same way. Task groups (`tg.create_task`), assigned, awaited, returned or
-passed tasks are not dropped and are left alone; other keyword arguments (`context=`) are
-reported. With the option `style = "create_task"` the call stays `asyncio.create_task`,
-assigned and added to a module-level set that keeps it until done. The helper goes in the
-file's top-level package, one per distribution: when the root `pyproject.toml` or
-`setup.cfg` ships several top-level packages together, in the one declared first (or the
-one that already has it); the import is written only when it names that file. When the directory the run targets is itself a package, whose
-import name the run cannot see, it goes there and is imported relatively
-(`from .background_tasks import spawn_background`), which resolves whatever that name is.
+Safe: the coroutine runs as before; it is now referenced until done and its error is logged
+(`test_an_exception_is_logged_not_lost`, `test_tasks_are_referenced_until_done_and_drained`).
+
+## Preconditions
+- The call resolves to asyncio's `create_task`/`ensure_future`, or `create_task` on an event
+  loop obtained in the function.
+- Its result is dropped (an expression statement).
+- Only the coroutine and `name=` are passed.
+
+## What it refuses
+```python
+asyncio.create_task(coro, context=ctx)
+```
+`skipped: arguments other than the coroutine and name= (e.g. context=)`. Assigned, awaited,
+returned tasks and `TaskGroup.create_task` are not dropped and are left alone.
+
+## Options
+```toml
+[tool.optimize.dangling-task]
+style = "helper"   # or "create_task"
+```
 """
 
 from __future__ import annotations
@@ -59,6 +72,10 @@ from libcst.helpers import get_full_name_for_node as name_of
 
 class DanglingTask(Codemod):
     ID = "dangling-task"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_background_tasks.py (real asyncio; ruff RUF006 on the rewritten app)",
+    )
     TITLE = "keep a reference to fire-and-forget tasks and log their errors"
     CONDITIONS = "create_task/ensure_future result dropped; only the coroutine and name= are passed"
     DESCRIPTION = "Rewrite dropped asyncio tasks to a helper that keeps them and logs errors."

@@ -1,14 +1,19 @@
 """## What it does
-Registers debug, profiling and timing middleware only under the application's debug
-setting: an unconditional `app.add_middleware(RequestTimingMiddleware)` is wrapped in
-`if settings.api.debug:`, and the middleware's module-level import moves inside that
-block (a lazy import), so production neither imports nor runs it. A middleware that is
-already conditional only gets its import moved.
+An `app.add_middleware(M, ...)` whose middleware is a debug, profiling or timing middleware
+(its class name matches the configured patterns) and that is registered unconditionally is
+wrapped in `if <debug flag>:`. Its module-level import moves inside the block (a lazy
+import): just that name leaves a grouped `from x import (A, B, C)` (LibCST's
+`RemoveImportsVisitor`, the group's layout kept), and the import stays where it is when the
+name is still used elsewhere in the module (LibCST scope analysis), e.g. a middleware
+registered twice or configured after registration. `import x` + `x.M` moves `import x`
+only when the registration is x's only use. A middleware already under `if <debug flag>:`
+only gets its import moved.
 
 ## Why is this bad?
-Every middleware runs on every request. Debug middleware (timers, profilers, SQL loggers,
-`BaseHTTPMiddleware` wrappers) adds latency and allocations in production, where nobody
-reads its output, and its import pulls debugging dependencies into every worker's start-up.
+Every middleware runs on every request; a debug or timing middleware (often a
+`BaseHTTPMiddleware`, which adds a task and a stream wrapper per request) costs latency in
+production where nobody reads its output, and importing it pulls debugging code into
+every worker at start-up.
 
 ## Example
 ```python
@@ -41,15 +46,59 @@ def create_app() -> FastAPI:
 ```
 
 ## Fix safety
-Safe when the debug flag is found: the `debug_flag` option; else the one debug setting read
-in the same function, then module (`settings.api.debug`, `settings.DEBUG`,
-`get_settings().debug`, ...) that the repository index resolves to a bool field of a
-settings class; else `app.debug` for an app created with `FastAPI(debug=<expression>)`;
-else the one bool `debug`/`DEBUG` field (nested ones included) of the `BaseSettings`
-instances and `get_settings()`-style functions the module names. With none, or two
-different ones, the codemod reports instead of guessing. The
-middleware's name must match the configured patterns and the receiver must be a FastAPI or
-Starlette application. A registration under `if not <debug flag>:` is refused.
+Safe when the debug flag is found, in this order: the `debug_flag` option (an expression,
+parsed, never evaluated); the one debug setting read in the same function, then in the
+module: an attribute chain ending in `debug`/`DEBUG` (`settings.api.debug`,
+`settings.DEBUG`, `get_settings().debug`) whose head is a module-level name and that the
+repository index resolves to a bool field of a settings class; else `app.debug` when the
+app was created with a non-literal `FastAPI(debug=...)`/`Starlette(debug=...)`; else the one
+bool field named `debug`/`DEBUG` of the settings objects the module names
+(`analyzers/settings_lookup.py::settings_flags`): an instance of a pydantic `BaseSettings`
+subclass (`from app.core.config import settings`, relative imports and package re-exports
+included, or `settings = Settings()` in the module) or a function that builds one
+(`get_settings`, used as `get_settings().DEBUG`), directly or through nested settings
+fields (`settings.api.debug`), fields inherited from base classes in the repository
+included. `settings.DEBUG` and `get_settings().DEBUG` are one field (the instance is used).
+The settings class itself is not a settings object (its attributes are the defaults). The
+name must be the module-level one where the middleware is registered (not a parameter or a
+local of the same name, bound once, and bound before a module-level registration). With no
+flag, two different ones read, two candidate fields (`settings.DEBUG` and
+`settings.api.debug`), or a debug attribute the module reads that the index cannot place
+(`config.DEBUG`) beside the candidate, it reports instead of guessing. A flag found this way
+is named in the rationale with the field it reads.
+
+## Preconditions
+- The receiver is a FastAPI or Starlette application created in the module
+  (`app = FastAPI(...)`, through any import alias) or a parameter annotated as one.
+- The middleware class name matches `middleware_patterns`.
+- The registration is not under another condition on the debug flag: a middleware under
+  `if not settings.api.debug:` (or an `else:` branch of the debug check) is refused, not
+  nested: it is registered on purpose outside debug, and wrapping it would invert intent.
+- A lazy import is made only for a module-level `from x import M` / `import x` whose only
+  use in the module is this registration.
+
+## What it refuses
+```python
+app = FastAPI()
+app.add_middleware(RequestTimingMiddleware)
+```
+`skipped: no debug setting found for RequestTimingMiddleware; set
+[tool.optimize.debug-middleware] debug_flag`. With a settings class that has both `DEBUG`
+and `api.debug`: `skipped: ambiguous debug setting (settings.DEBUG or settings.api.debug)
+for TimingMiddleware; ...`; with two read: `skipped: two debug settings are read in the
+function (other_settings.debug, settings.debug) ...`. Also refused: a `debug` attribute the index
+cannot tie to a settings class (`def create_app(settings): ... settings.debug`), a
+receiver it cannot identify as an app (`router.add_middleware(...)` on a parameter of
+unknown type), a registration under a negated or `else` debug condition,
+`# optimize: ignore[debug-middleware]`. Production middleware (`CORSMiddleware`,
+`GZipMiddleware`) does not match the patterns and is not reported.
+
+## Options
+```toml
+[tool.optimize.debug-middleware]
+middleware_patterns = ["*Debug*", "*Profil*", "*Timing*", "*Timer*", "*QueryLogger*", "*ProcessTime*"]
+debug_flag = "settings.DEBUG"   # an expression, parsed and never evaluated
+```
 """
 
 from __future__ import annotations
@@ -115,6 +164,12 @@ def _head(node: cst.BaseExpression) -> cst.Name | None:
 
 class DebugMiddleware(Codemod):
     ID = "debug-middleware"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_debug_middleware.py",
+        "tests/analyzers/test_settings_lookup.py",
+        "tests/codemods/test_engine_claims.py::test_rewritten_app_registers_debug_middleware_only_in_debug",
+    )
     TITLE = "register debug middleware only under the debug setting, imported lazily"
     CONDITIONS = "debug/profiling/timing middleware on a FastAPI/Starlette app; debug flag found"
     DESCRIPTION = "Wrap debug middleware registration in the debug flag, with a lazy import."

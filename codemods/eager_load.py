@@ -1,14 +1,14 @@
 """## What it does
-Loads, with the rows, the lazy relationships a loop reads on each row of a query: the
-query gains `.options(selectinload(M.rel))` (chained, `selectinload(M.a).selectinload(A.b)`,
-for `row.a.b`), and `selectinload` is imported from `sqlalchemy.orm`; so does a route that
-returns the rows for a response model serialising the relationship. The loops are the
-`n-plus-one` check's (`optimize.analyzers.per_row`).
+Fixes the provable cases of the [`n-plus-one`](../checks/n-plus-one.md) check: a loop (or a
+comprehension) over the rows of a query that reads a lazy relationship on each row. The
+query gains `.options(selectinload(M.rel))`, chained for `row.a.b`
+(`selectinload(M.a).selectinload(A.b)`), and `selectinload` is imported from
+`sqlalchemy.orm`. Both the check and the codemod ask `optimize.analyzers.per_row` which
+loops run a query per row.
 
 ## Why is this bad?
-Reading a lazy relationship on each row runs one query per row: 50 rows, 51 queries.
-`selectinload` loads the relationship of every row in one more query (`WHERE id IN (...)`),
-so the loop runs 2 queries whatever the number of rows.
+Each lazy read is a round trip: 50 rows, 51 queries. With `selectinload` the loop runs 2
+queries (the rows, then `WHERE id IN (...)` for the relationship), whatever the page size.
 
 ## Example
 ```python
@@ -21,19 +21,34 @@ return [{"title": t.title, "owner": t.owner.name} for t in tasks]
 tasks = db.scalars(
     select(Task).where(Task.project_id == project_id).options(selectinload(Task.owner))
 ).all()
-return [{"title": t.title, "owner": t.owner.name} for t in tasks]
 ```
 
 ## Fix safety
-Safe where proven: the loop's rows come from a query written in the same function (a
-`select(...)` handed to `execute`/`scalars`/`exec`, or a legacy `query(...)` chain) whose
-loader options are all read, the relationship's strategy is the default lazy `select`
-(never `dynamic`, `raise`, `noload` or `write_only`), and the loop does not assign
-attributes of its rows (loaded up front, a relationship would not follow a change of its
-foreign key made in the loop). The rows, their order and every value read are the same;
-only the number of queries changes (`tests/codemods/test_eager_load_sqlalchemy.py` counts
-them on real SQLAlchemy). Rows from a helper's query are reported by `n-plus-one`, not
-rewritten here. A further level is loaded only when its model's name is bound in the module.
+Rewritten only when
+- the rows come from a query written in the same function: a `select(...)` handed to
+  `execute`/`scalars`/`exec` (SQLModel included) or a legacy `session.query(...)` chain,
+  directly or through a name (`tasks = ...; for t in tasks`), as `optimize.analyzers.holds`
+  reads it;
+- every loader option the query already has is read (`options(*loaders)` is not), and none
+  loads the relationship;
+- the relationship's strategy is the default lazy `select` (never `selectin`/`joined`
+  already, `dynamic`, `raise`, `noload`, `write_only`, or a strategy that is not a literal);
+- the loop does not assign attributes of its rows: loaded up front, a relationship would not
+  follow a change of its foreign key made in the loop ("skipped: the loop assigns
+  attributes of its rows").
+
+In an `async def` a lazy read raises instead of querying, so only
+`await row.awaitable_attrs.rel` counts there. The rows, their order and every value read are
+the same (checked on real SQLAlchemy, together with the statement counts: 1 + N before, 2
+after). A further level (`row.a.b`) is loaded only when the module binds `A`'s name.
+
+One case costs a query instead of saving them: a many-to-one whose targets the session
+already holds (another relationship of the rows loaded the same users eagerly) is found in
+the identity map without a query, and the added `selectinload` runs one. In the example app,
+`Task.reporter` is `lazy="selectin"`: tasks whose reporters are their assignees would load
+those users with the rows, and `project_assignments` would run one statement more after the
+rewrite (its test data has no reporters; `tests/test_reports.py` says why). The results are
+the same either way.
 """
 
 from __future__ import annotations
@@ -49,6 +64,10 @@ from optimize.codemods.base import Codemod, Keep, Rewrite
 
 class EagerLoad(Codemod):
     ID = "eager-load"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_eager_load_sqlalchemy.py (statements counted on real SQLAlchemy)",
+    )
     TITLE = "load the relationships a loop reads on each row with the rows (selectinload)"
     CONDITIONS = "the rows' query is in the function, its options are read, the relationship is lazy='select', the loop does not write the rows"
     DESCRIPTION = "Add selectinload options for lazy relationships read in a loop over a query's rows."

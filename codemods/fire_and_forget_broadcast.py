@@ -1,45 +1,78 @@
 """## What it does
-Turns an awaited websocket or pub/sub broadcast whose result is not used, in an `async def`,
-into a background task: `await manager.broadcast_to_room(room, message)` becomes
-`spawn_background(manager.broadcast_to_room(room, message))`, so the response no longer
-waits for every connected client. The helper module that keeps the task referenced and
-logs its errors is added to the package once (see `dangling-task`).
+In a route handler (`@router.post(...)`, `@app.get(...)`, ...), an `await <broadcast>(...)`
+statement whose result is not used becomes `spawn_background(<broadcast>(...))`. The helper
+module (`<package>/background_tasks.py`, added once) keeps a reference to the task until it
+finishes, logs its exception, and offers `drain_background()` for shutdown. With
+`style = "create_task"` the call becomes `asyncio.create_task(...)` kept in a module-level set.
 
 ## Why is this bad?
-A broadcast awaits one send per connected client. The request handler, its response and
-its database connection wait for the slowest client: the seed projects measured 200-500 ms
-per request, growing with the number of connected users.
+The handler waits for one send per connected client before it responds: 200-500 ms per
+request in the seed project, growing with the number of users. `benchmarks/app_effect.py`
+shows POST requests of the example app going from about 110 ms to under 15 ms with five slow
+clients per room.
 
 ## Example
 ```python
 await db.commit()
-await handle_task_update(project_id=project_id, task_id=task.id, action="created")
-return task_data
+await handle_task_update(project_id=project_id, task_id=task.id, action=UpdateAction.CREATED)
 ```
 
 ## Use instead
 ```python
 await db.commit()
-spawn_background(handle_task_update(project_id=project_id, task_id=task.id, action="created"))
-return task_data
+spawn_background(handle_task_update(project_id=project_id, task_id=task.id, action=UpdateAction.CREATED))
 ```
 
 ## Fix safety
-Unsafe: the broadcast now runs after the response, concurrently with other broadcasts of
-the same request, so clients may receive messages in a different order, and an error no
-longer reaches the handler (it is logged). The callee must be a broadcast: a repository
-function whose work is sending to websockets (`send_json`/`send_text`/`send_bytes`, `send`
-on a parameter typed `WebSocket`) or publishing on a redis, socket.io or broadcaster client
-known by its annotation or constructor (directly or through other broadcasts), and that
-writes nothing to the database, or an unknown function matching the
-configured name patterns. Refused, with the reason: an argument that is the database
-session, the request or websocket, or an object the handler mutates afterwards; an ORM
-object when the session may expire on commit; an await inside a `try` with handlers or an
-`async with` block; an await followed by a commit in the same function (anything that can
-run after it, round loops included). Outside a route handler, a module-level service
-function is rewritten only when every call of it in the repository is in a route handler
-that awaits it as a statement, outside `try/except` and `async with`, with no commit after
-it (`optimize.analyzers.calls`); otherwise its callers may rely on the broadcast being done.
+Unsafe: the broadcast completes after the response; several broadcasts of one request run
+concurrently, so a client may receive them in a different order; an error no longer reaches
+the handler (it is logged). The commit body names ORM objects passed to the coroutine.
+
+## Preconditions
+- The callee is a broadcast, resolved through imports, module-level instances
+  (`manager.broadcast_to_room` on `manager = ConnectionManager()`) and wrappers
+  (`handle_task_update` calls it): its work is sending to websocket clients or a pub/sub
+  channel (`send_json`, `send_text`, `send_bytes`, `broadcast`; a plain `send` only on a
+  parameter typed as a `WebSocket`: `aiosmtplib.send(...)`, a browser session's `send(...)`
+  or an HTTP client's are not broadcasts; `publish`/`emit` only on a redis, socket.io or
+  broadcaster client, known from its annotation or constructor, in this module or imported
+  from another: an aio-pika or NATS publish enqueues work and an in-process event bus runs
+  handlers, so neither is a broadcast), it writes nothing to the database and it never
+  waits for input (`receive_text`, `receive_json`, `iter_text`, ... on any receiver, so a
+  websocket reached through a wrapper object counts too), transitively. A coroutine that
+  receives is a listener that must run while the handler holds the connection: it is
+  reported ("waits for input"), not rewritten.
+  A function outside the repository counts only if its name matches `patterns`.
+- No argument is (or holds) the session, the `Request` or `WebSocket`, or an object the
+  handler changes afterwards. Attribute reads such as `task.id` are evaluated before the task
+  starts and are fine; an ORM object itself is passed only when sessions do not expire on commit.
+- Not inside a `try` with handlers (its errors were handled there), nor an `async with` block,
+  and no `commit()` follows in the handler (clients would hear of uncommitted data).
+- The function is a route handler, or a module-level service function whose every call
+  in the repository (`optimize.analyzers.calls`, resolved through imports, aliases and
+  re-exports) is in a route handler that awaits it as a statement (the result unused), not
+  inside `try/except` or `async with`, with no commit after it in the handler. A function
+  whose name is also used another way (passed as a callback, called through an object the
+  index cannot type, from module-level code) may have callers that rely on delivery: it is
+  refused, as is a method.
+
+## What it refuses
+```python
+await handle_task_update(project_id=project_id, task_id=task_id, action="deleted")
+await db.delete(task)
+await db.commit()
+```
+`skipped: a commit follows in the same function, so clients would hear of data not yet
+committed`. Also: `record_activity(db, ...)` (writes to the database: not a broadcast), the
+session passed (`broadcast_project_digest(db, ...)`), a `try/except` around it, a result
+that is used (`delivered = await ...`).
+
+## Options
+```toml
+[tool.optimize.fire-and-forget-broadcast]
+style = "helper"          # or "create_task"
+patterns = ["broadcast*", "emit_*", "*_broadcast"]   # names of broadcasts outside the repository
+```
 """
 
 from __future__ import annotations
@@ -108,6 +141,12 @@ def _references(expr: cst.BaseExpression) -> set[str]:
 
 class FireAndForgetBroadcast(Codemod):
     ID = "fire-and-forget-broadcast"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_background_tasks.py",
+        "tests/test_fixture_app.py (every websocket client still receives every message)",
+        "benchmarks/app_effect.py",
+    )
     TITLE = "run awaited broadcasts in the background instead of delaying the response"
     SAFETY = UNSAFE
     CONDITIONS = "callee is a broadcast; no session/request/mutated object passed; not in try/except, async with, or before a commit"

@@ -1,50 +1,95 @@
 """## What it does
 Rewrites a fetch of one object by its primary key to `Session.get`, on every query form:
-`select(M).where(M.id == x)` run with `(await db.execute(...)).scalar_one_or_none()`,
-`.scalars().first()` / `.scalars().one_or_none()`, `db.scalars(...).first()`,
-`db.scalar(...)`, SQLModel's `session.exec(...).first()` / `.one_or_none()`, and the legacy
-Query API's `db.query(M).filter(M.id == x).first()`, `.filter_by(id=x).one_or_none()` and
-`db.query(M).get(x)`, directly or through a `result` variable, sync or async. The fetch
-becomes `db.get(M, x)` (`await db.get(M, x)` when the statement was awaited); a composite
-key becomes `db.get(M, (a, b))` in the mapper's key order.
+
+| form | becomes |
+| --- | --- |
+| `(await db.execute(select(M).where(M.id == x))).scalar_one_or_none()` | `await db.get(M, x)` |
+| `… .scalars().first()`, `… .scalars().one_or_none()`, `… .unique().scalar_one_or_none()`, `… .scalar()` | `await db.get(M, x)` |
+| `(await db.scalars(select(M).where(M.id == x))).first()` / `.one_or_none()` | `await db.get(M, x)` |
+| `await db.scalar(select(M).filter_by(id=x))` | `await db.get(M, x)` |
+| SQLModel: `session.exec(select(M).where(M.id == x)).first()` / `.one_or_none()` | `session.get(M, x)` |
+| legacy: `db.query(M).filter(M.id == x).first()` / `.one_or_none()` / `.scalar()` | `db.get(M, x)` |
+| legacy: `db.query(M).filter_by(id=x).first()` | `db.get(M, x)` |
+| legacy: `db.query(M).get(x)` | `db.get(M, x)` |
+| `result = await db.execute(stmt)` + `obj = result.scalar_one_or_none()` | `obj = await db.get(M, x)` |
+| a composite key, `where(M.b == y, M.a == x)` | `db.get(M, (x, y))`, in the mapper's key order |
+
+`M` is written as the code wrote it (`models.User` stays `models.User`); criteria may be
+split over several `where`/`filter` calls, `and_(...)` or `&`.
 
 ## Why is this bad?
 A select always goes to the database. `Session.get` first looks in the session's identity
 map and returns an object the session already holds without a round trip; otherwise it
-issues the same single-row SELECT.
+issues the same single-row SELECT (with the model's default eager loads).
 
 ## Example
 ```python
 result = await db.execute(select(Task).where(Task.id == task_id))
 task = result.scalar_one_or_none()
 
-user = session.query(User).filter(User.id == user_id).first()
+user = db.query(User).filter(User.id == user_id).first()
 ```
 
 ## Use instead
 ```python
 task = await db.get(Task, task_id)
 
-user = session.get(User, user_id)
+user = db.get(User, user_id)
 ```
 
 ## Fix safety
-Unsafe: an object the session already holds is returned without asking the database, so a
-row another transaction deleted since it was loaded stays visible (the select finds no row;
-a changed row's held values win in both forms); an identity-map hit does not autoflush and
-does not run the session's `do_orm_execute` hooks (soft-delete criteria, for example).
+Unsafe: an object the session already holds is returned without asking the database. Its
+loaded values are what either form hands back (a select re-reads the row but does not
+overwrite a held object's attributes), but a row another transaction deleted since is the
+difference: the select finds no row and returns None, `get` returns the held object. An
+identity-map hit also skips the autoflush a select does, and the session's
+`do_orm_execute` hooks (a soft-delete filter added with `with_loader_criteria`, for
+example) do not run for it. A key value that is None at run time finds nothing either way
+(`get` warns). Each is pinned in `tests/sqlalchemy_pins/test_get_by_primary_key_forms.py`.
 
-Rewritten only when the selected class resolves, through its import, to a mapped model of
-the repository; the criteria are equalities on the whole primary key, each column once,
-against values (not columns or other SQL); the statement has no other chain method
-(`options`, `order_by`, `join`, `with_for_update`, `execution_options`, ...) and
-`execute(...)` gets nothing beside it; the fetch returns one object or None (`one()` /
-`scalar_one()` raise where `get` returns None; `execute(...).first()` holds a Row); a
-composite key's order is proven from the class (its own key columns, no `sort_order`, no
-`__table_args__` / `__mapper_args__`); the receiver is not a Connection (nor `self` of a
-class not known to be a session); the function deletes nothing that could be the object
-(`get` would still return an object deleted but not flushed); and, for the legacy Query
-forms, the project requires SQLAlchemy 1.4 or later (`Session.get` is new in 1.4).
+## Preconditions
+- The selected class resolves, through the import that names it, to a mapped model of the
+  repository (`index.model_for`); a class that only shares a model's name is left alone.
+- The criteria are equalities on the whole primary key, each column once, against values:
+  a column (`M.id == Other.id`), an `aliased(...)` class, a subquery's column or any other
+  SQL construct is not a value.
+- Nothing else on the statement: no other filter, `options(...)`, `order_by`, `join`,
+  `limit`, `with_for_update`, `execution_options`, `populate_existing`; `execute(...)` is
+  given nothing beside the statement.
+- The fetch returns one object or None: `scalar_one_or_none()`, `scalar()`,
+  `scalars().first()`, `scalars().one_or_none()`, `Query.first()` / `.one_or_none()` /
+  `.scalar()` / `.get()`, SQLModel `exec(...).first()` / `.one_or_none()`.
+- A composite key's tuple is built in the mapper's order, which must be proven from the
+  class: every key column declared in the class itself (a mixin's key column is placed after
+  the class's own), none with `sort_order=`, and no `__table_args__`, `__mapper_args__` or
+  `__table__` in the class or its bases (a `PrimaryKeyConstraint` names its own order).
+- The receiver is not a `Connection` (`async with engine.connect() as conn`, an annotation),
+  nor `self` / `cls` of a class not known to be a session (a repository's own `query()`
+  and `get()` need not be the session's).
+- Nothing that can run before the lookup deletes through the same session
+  (`session.delete(obj)`, `session.query(M)....delete()`, `session.execute(delete(M))`, or a
+  local function that uses the session), earlier on some path or in an earlier iteration of
+  a loop (`optimize.analyzers.effects` on the flow graph). `get` returns an object deleted
+  but not yet flushed; the select autoflushes the delete and finds no row. A delete after
+  the lookup (`obj = ...; session.delete(obj)`) changes nothing it finds.
+- The legacy Query forms need SQLAlchemy 1.4 or later (`Session.get` is new in 1.4): the
+  project must state a lower bound of at least 1.4 (requirements, pyproject, a lock file).
+- In the two-statement form the `result` object is used for nothing else.
+
+## What it refuses
+Every case above that is a lookup by primary key but fails a precondition is reported with
+the reason, for example:
+```python
+project = (await db.execute(select(Project).where(Project.id == pid).options(selectinload(Project.tasks)))).scalar_one_or_none()
+# `.options(...)` on the statement: get would not apply loader options to an object the session already holds
+task = (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()
+# `execute(...).scalar_one()` raises NoResultFound when no row matches, where get returns None
+row = (await db.execute(select(Task).where(Task.id == task_id))).first()
+# `execute(...).first()` holds a Row, not a Task: get would hand back the object itself
+```
+A statement that does not compare a primary-key column is no lookup by key and is left
+without a word; so are `.all()` fetches and classes that are neither a model nor named like
+one.
 """
 
 from __future__ import annotations
@@ -109,6 +154,13 @@ class Lookup:
 
 class GetByPrimaryKey(Codemod):
     ID = "get-by-primary-key"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_get_by_primary_key.py",
+        "tests/analyzers/test_values.py",
+        "tests/analyzers/test_primary_keys.py",
+        "tests/sqlalchemy_pins/test_get_by_primary_key_forms.py",
+    )
     TITLE = "fetch rows by primary key with Session.get, which uses the identity map"
     SAFETY = UNSAFE
     CONDITIONS = (

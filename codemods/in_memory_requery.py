@@ -1,51 +1,103 @@
 """## What it does
-Replaces a query for an object the function already holds. When a function sets
-`project.derived_status_id = todo_status.id` and later, under `if project.derived_status_id:`,
-selects `TaskStatus` by that id, the query returns `todo_status` itself (the session's
-identity map guarantees the same object): the codemod writes `task_status = todo_status`
-and drops the query.
+Replaces a query for an object the function already holds by the object:
+`select(M).where(M.id == X.fk)` followed by `scalar_one_or_none()` / `scalar_one()` /
+`scalars().first()`, the chained forms (`(await db.execute(...)).scalar_one_or_none()`,
+`await db.scalar(select(...))`), the legacy Query API (`db.query(M).filter(M.id ==
+X.fk).first()` / `.one()` / `.one_or_none()`, `db.query(M).get(X.fk)`), SQLModel's
+`session.exec(select(M)...)` and `await db.get(M, X.fk)`, when the function set
+`X.fk = obj.id` with `obj` an `M` held in the session. The now-dead `result = ...` statement goes, and an unused
+`select` import is removed (`RemoveImportsVisitor`).
 
 ## Why is this bad?
-Each such query is a database round trip (the seed measured 50-100 ms) to fetch an object
-that is already in memory, in the same session.
+The session's identity map returns the very object the function holds, so the query costs a
+round trip (50-100 ms in the seed project) for nothing.
 
 ## Example
 ```python
-project.derived_status_id = todo_status.id
-...
+if todo_status:
+    project.derived_status_id = todo_status.id
+await db.commit()
+derived_status_name = None
 if project.derived_status_id:
-    result = await db.execute(
-        select(TaskStatus).where(TaskStatus.id == project.derived_status_id)
-    )
+    result = await db.execute(select(TaskStatus).where(TaskStatus.id == project.derived_status_id))
     task_status = result.scalar_one_or_none()
+    derived_status_name = task_status.name if task_status else None
 ```
 
 ## Use instead
 ```python
-project.derived_status_id = todo_status.id
-...
 if project.derived_status_id:
     task_status = todo_status
+    derived_status_name = task_status.name if task_status else None
 ```
 
 ## Fix safety
-Safe where proven. The codemod checks, in the function: the only assignment to the foreign
-key is `X.fk = obj.<primary key>` (not in a nested function) and it can run before the
-query; `obj` holds the queried model there (`optimize.analyzers.holds`: constructed,
-annotated, fetched, returned by a helper or classmethod annotated so, taken from such a
-list with `for`/`next(...)`); `obj` is in the session's identity map (fetched from a
-session, or added and then flushed or committed before the query); `obj` and `X` are bound
-once; the assignment runs before the query on every
-path (control-flow dominance), or `X` is created in the function without the foreign key;
-the query is guarded by the foreign key's truthiness (so the `None` cases agree). Then it
-asks the function's control-flow graph (`optimize.analyzers.flow`) what can run between
-the assignment and the query, going round loops and through `except`/`finally` blocks and
-`with` exits, and refuses when any of it (`optimize.analyzers.effects`) commits on a
-session that may expire on commit (after which reading `obj.name` in async code raises
-`MissingGreenlet`), leaves a `session.begin()` block, expires, rolls back, closes, deletes
-or expunges, hands the session to another function or a local function that uses it, or
-rebinds `obj` or `X`. The statement has no other filter, option or lock; the query's result
-object is not used for anything else.
+Safe where every precondition below is shown from the function's code; otherwise the query
+stays and the reason is reported.
+
+## Preconditions
+- The only assignment to `X.fk` in the function is `X.fk = obj.<primary key>`, not inside a
+  nested function, and it can run before the query.
+- It runs before the query on every path from the function's start (dominance on the
+  control-flow graph, `optimize.analyzers.flow`: a loop that may run no time, a branch, or an
+  exception that stops the assignment part-way all count as paths without it), or `X` was
+  created in the function (`X = Model(...)` without the foreign key), so the key is `None`
+  unless the assignment ran.
+- The query is guarded by `if X.fk:` or `if X.fk is not None:` (the `None` cases agree).
+- What `obj` holds when the assignment runs is an `M` on every path there
+  (`optimize.analyzers.holds`): annotated (`M`, `M | None`, `Optional["M"]`), constructed,
+  fetched with `get` or any query form, returned by a helper, service or classmethod in any
+  module whose return annotation says so, or taken from such a list (`for obj in xs`,
+  `next((s for s in xs if ...), None)`, `xs[0]`). `M` is resolved through the import that
+  names it: a plain class with a model's name is not that model. `M.<primary key>` is the
+  model's sole primary key (repository index).
+- `obj` is in the session's identity map, so the query would hand back this very object:
+  it was fetched from a session (`get`, a query), or the function adds it (`db.add(obj)`,
+  `db.add_all([..., obj])`, `db.add_all(statuses)` for the list it was taken from) and
+  flushes or commits after that, both before the query on every path. A parameter may
+  belong to no session (or another one) and is refused.
+- `obj` and `X` are bound once in the function.
+- Nothing that can run between the assignment and the query (`FunctionFlow.between`: both
+  branches, the rest of a loop body and the loop's next iteration up to the query, `except`
+  and `finally` blocks, `with` exits) does any of this (`optimize.analyzers.effects`):
+  - commits on a session whose factory may expire on commit, or leaves a
+    `with session.begin():` block, which commits (reading `obj.name` afterwards in async code
+    raises `MissingGreenlet`: `test_async_attribute_access_after_an_expiring_commit_fails`,
+    and in a loop `test_requery_in_a_loop.py`);
+  - calls `expire`, `expire_all`, `rollback`, `close`, `delete`, `expunge` (on any receiver),
+    or executes an ORM `delete(M)` statement;
+  - passes the session to another function (it may commit, roll back or delete, whatever
+    the factory), to a context manager, to `run_sync`, calls a local function or lambda that
+    uses the session or a method of an object that holds it (`self.audit()` while
+    `self.db` is the session); yields (the caller runs in between);
+  - rebinds `obj` or `X`.
+- The statement has no other filter, option, lock or ordering; the `result` object is used
+  only for this fetch.
+
+A session is what `optimize.analyzers.sessions` says: a parameter typed as one, a
+parameter injected from a dependency the index ties to a session factory, a name bound by
+`with SessionLocal() as s` / `s = SessionLocal()`, anything the function calls a
+session-only method on (`refresh`, `commit`, `flush`, `execute`, `scalars`, `rollback`,
+`expire`, `begin`, ...), or a name bound to one of those.
+
+## What it refuses
+```python
+project = await db.get(Project, project_id)
+...
+if payload.make_current:
+    project.derived_status_id = new_status.id
+if project.derived_status_id:
+    current = await db.get(TaskStatus, project.derived_status_id)
+```
+`skipped: project.derived_status_id = new_status.id does not always run before the query, and
+project is not created in this function (its derived_status_id may hold another row)`.
+Also refused with the reason: a commit on an expiring session anywhere it can run between,
+including the end of a `for` or `while` body that runs before the next iteration's query
+and an `except` or `finally` block (`skipped: db.commit() in between expires it (the session
+factory expires on commit)`), leaving a `begin()` block, the session handed to a service
+in another module, a local function that commits, a key assigned twice or in a nested
+function, a rebound object, a `delete` in between, a result object used again,
+`# optimize: ignore`.
 """
 
 from __future__ import annotations
@@ -87,6 +139,12 @@ class Query:
 
 class InMemoryRequery(Codemod):
     ID = "in-memory-requery"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/sqlalchemy_pins/test_loading_behaviour.py::test_a_requery_returns_the_object_already_held",
+        "tests/sqlalchemy_pins/test_requery_in_a_loop.py",
+        "tests/test_fixture_app.py (one statement fewer on `POST /applications/{id}/projects`)",
+    )
     TITLE = "use the object already in memory instead of querying it again"
     CONDITIONS = "X.fk = obj.id is the only assignment; query guarded by X.fk; no expiring commit in between"
     DESCRIPTION = "Replace a re-query of an in-memory object by the object."

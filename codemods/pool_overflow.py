@@ -1,19 +1,35 @@
 """## What it does
-Raises `max_overflow` to a target (default 20) where it is a literal below the target:
-`create_engine(..., max_overflow=5)` / `create_async_engine(...)` keyword arguments, and
-settings fields such as `max_overflow: int = 5`, `DB_MAX_OVERFLOW: int = 5`,
-`db_max_overflow = 5` or `max_overflow: int = Field(default=5)` in pydantic settings,
-dataclasses and plain classes. An engine argument that reads a setting
-(`max_overflow=settings.database.max_overflow`) is followed, through the repository index,
-to the field that defines it; that field is rewritten in its own file. An engine call
-without `max_overflow` (SQLAlchemy's default is 10) gets `max_overflow=<target>` when its
-URL is a non-sqlite literal.
+Raises `max_overflow` to the target (default 20) where it is a literal below the target:
+- engine keyword arguments: `create_engine(..., max_overflow=5)`,
+  `create_async_engine(..., max_overflow=5)` (resolved through imports and aliases,
+  SQLModel's `from sqlmodel import create_engine` included, as for `pool-pre-ping`);
+- settings fields: `max_overflow: int = 5`, `DB_MAX_OVERFLOW: int = 5`,
+  `db_max_overflow = 5`, `max_overflow: int = Field(default=5)` in pydantic settings,
+  dataclasses and plain classes, and module-level constants such as `DB_MAX_OVERFLOW = 5`.
+
+An engine call without `max_overflow` (SQLAlchemy's default is 10) gets
+`max_overflow=<target>` in the call's own layout when its URL is a non-sqlite literal; with a
+URL known only at run time it is reported instead (an in-memory sqlite URL, common in test
+settings, rejects `max_overflow` with `TypeError`). An engine argument that reads a setting
+(`max_overflow=settings.database.max_overflow`) is followed through the repository index
+(`analyzers/settings_lookup.py`): `settings` is an import or module-level name bound to
+`Settings()` or to `get_settings()` (a function that builds exactly one settings class),
+`Settings.database` is annotated `DatabaseSettings`, and `DatabaseSettings.max_overflow`
+is the field. The engine module is left as it is and the field is rewritten in its own
+file. Values are never lowered.
+
+Options splatted from a literal dict are read as `pool-pre-ping` reads them (bound once at
+the top of the module or function, before the call, only ever read; see its page): a dict
+without `max_overflow` gets `max_overflow=<target>` added next to `**opts` when the URL is a
+non-sqlite literal; a dict value that reads a settings field is followed to the field, which
+is rewritten in its own file; a literal below the target in the dict is reported
+("max_overflow=5 in the dict engine_options (line 2) is below 20; raise it there"), not
+edited; a computed one is reported with its expression.
 
 ## Why is this bad?
-`max_overflow` is how many connections a pool may open beyond `pool_size` under a burst.
-With a small value, concurrent requests beyond `pool_size + max_overflow` wait for a
-connection (and fail after `pool_timeout`, 30 s by default) even though the database could
-serve them: latency spikes and timeouts under load, with an idle database.
+`max_overflow` is how many connections a pool may open beyond `pool_size` during a burst.
+Requests beyond `pool_size + max_overflow` wait for a connection, then fail after
+`pool_timeout` (30 s by default), while the database is idle.
 
 ## Example
 ```python
@@ -30,16 +46,50 @@ class DatabaseSettings(BaseSettings):
 ```
 
 ## Fix safety
-Unsafe: more connections per process can exceed the database's `max_connections` when many
-workers run. Each change's rationale states the resulting `pool_size + max_overflow` per
-process so a reviewer can multiply it by the number of workers. A value is never lowered;
-non-literal values are reported, not changed. SQLAlchemy raises `TypeError` when
-`max_overflow` reaches a pool without overflow (`NullPool`, `StaticPool`,
-`SingletonThreadPool`, `AssertionPool`, which in-memory sqlite URLs get): such engines, and
-every engine with a sqlite URL literal, are never given the argument. A limit that looks
-chosen is left alone with the reason: `max_overflow=0` (no overflow at all), a value under
-or beside a comment about connection limits (pgbouncer, `max_connections`, "do not
-raise"), and every engine in a script, a migration or a test, whose pool serves one job.
+Unsafe: more connections per process can exceed the database's `max_connections` when
+several workers or replicas run. Each change's rationale (in the commit body) states the
+resulting `pool_size + max_overflow` per process, e.g. "max_overflow 5 -> 20: up to 10 + 20
+= 30 connections per process; check the database's max_connections against workers x 30".
+`pool_size` is read from the call (a literal, or a settings field the index resolves), from
+the field next to a settings field, or SQLAlchemy's default of 5. A settings field is a
+default: a deployment that sets the value through the environment keeps its own value.
+
+## Preconditions
+- The value is an integer literal below the target (directly, or as `Field(default=...)` /
+  `Field(...)`), or absent from an engine call.
+- For engine calls: the call resolves to SQLAlchemy's `create_engine`/`create_async_engine`,
+  and the engine has an overflowing pool: not `poolclass=NullPool`, `StaticPool`,
+  `SingletonThreadPool` or `AssertionPool` (SQLAlchemy raises `TypeError` for
+  `max_overflow` there, as it does for an in-memory sqlite URL: pinned in
+  `tests/codemods/test_pool_overflow.py`), not a `sqlite` URL literal (a file sqlite URL
+  accepts the argument but has no server connections to overflow), no `**` options it
+  cannot read (a parameter, an attribute, a dict that is changed or bound more than once).
+- For fields: the name is `max_overflow`, optionally with a prefix (`DB_MAX_OVERFLOW`,
+  `db_max_overflow`), in a class body or at module level.
+- A field is raised even if a pool-less engine reads it: such an engine already raises
+  `TypeError` at creation whatever the value, so the rewrite cannot break a working one.
+- The limit does not look chosen: not `max_overflow=0` (no overflow connection at all: a
+  single connection, or a pooler in front), not under or beside a comment about connection
+  limits (`pgbouncer`, `max_connections`, "too many connections", "do not raise", "keep it
+  low"), and not an engine in a script, a migration (`migrations/`, `alembic/`) or a test
+  (`tests/`, `test_*.py`, `conftest.py`), whose pool serves that one job.
+
+## What it refuses
+```python
+engine = create_engine(url, max_overflow=config.pool.max_overflow)
+```
+`skipped: max_overflow=config.pool.max_overflow: cannot resolve the setting (config is not a
+module-level name or import)`. Also refused, with the reason: pool-less engines (the pool
+named, with SQLAlchemy's `TypeError`), sqlite URL literals, `**` options it cannot read (the
+reason says why), a literal below the target in a splatted dict, a setting chain that
+resolves to a computed field (`int(os.environ["X"])`), computed fields themselves, and
+`# optimize: ignore[pool-overflow]`. Left alone silently: values at or above the target.
+
+## Options
+```toml
+[tool.optimize.pool-overflow]
+target = 20   # the value to raise to: 11 to 10000 (10 or less would lower SQLAlchemy's default)
+```
 """
 
 from __future__ import annotations
@@ -86,6 +136,12 @@ def _int_literal(node: cst.BaseExpression) -> int | None:
 
 class PoolOverflow(Codemod):
     ID = "pool-overflow"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_pool_overflow.py",
+        "tests/codemods/test_engine_claims.py",
+        "tests/codemods/test_engine_options.py",
+    )
     TITLE = "raise max_overflow so bursts do not queue for a connection"
     SAFETY = UNSAFE
     CONDITIONS = "literal below the target, never lowered; engine keeps an overflowing pool (not Null/Static/SingletonThreadPool, not sqlite)"

@@ -1,33 +1,102 @@
 """## What it does
-Sets `pool_pre_ping=True` on every `create_engine` / `create_async_engine` call
-(SQLAlchemy's, and SQLModel's re-export): a `pool_pre_ping=False` is flipped, a missing
-argument is added in the call's own style, also next to `**opts` when `opts` is a literal
-dict that provably does not set it.
+Sets `pool_pre_ping=True` on every SQLAlchemy engine: `create_engine(...)` and
+`create_async_engine(...)`, however they are imported (`from sqlalchemy import
+create_engine as create_sync_engine`, `import sqlalchemy as sa; sa.create_engine(...)`,
+`from sqlalchemy.ext.asyncio import create_async_engine`), and SQLModel's
+`from sqlmodel import create_engine` (SQLAlchemy's own function, re-exported; before
+SQLModel 0.0.9, `sqlmodel.engine.create.create_engine` / `create_async_engine`, wrappers
+that pass every option through). A `pool_pre_ping=False` is flipped; a missing argument is
+added in the call's own layout (one line, or one argument per line with the trailing comma
+kept). A trailing comment on a flipped argument that described the old value
+(`# disabled to save a round trip`) is replaced by an accurate one.
+
+Options splatted from a dict are read (`analyzers/engine_options.py`):
+
+```python
+ENGINE_OPTIONS = {"pool_size": 10, "pool_recycle": 1800}
+engine = create_engine(DATABASE_URL, **ENGINE_OPTIONS)
+```
+
+becomes `create_engine(DATABASE_URL, **ENGINE_OPTIONS, pool_pre_ping=True)`. A keyword
+next to `**opts` raises `TypeError: got multiple values` only when the dict has it too, so
+it is added only when the dict provably lacks it: the dict is a literal (`{...}` with string
+keys, or `dict(k=v, ...)`) bound once at the top of the module or of the function that makes
+the call, before the call, and every other use only reads it (`**opts` into another call,
+`opts["k"]`, `opts.get(...)`, `"k" in opts`). A dict that sets `pool_pre_ping` is reported
+with the value it holds; its `poolclass` and `url` count as the call's own.
 
 ## Why is this bad?
-Without pre-ping, a pooled connection that the database (or a proxy, or a restart)
-closed is handed to the next request, which fails with "connection closed" or
-"server closed the connection unexpectedly". Pre-ping tests the connection on checkout
-and transparently replaces a dead one, so the first request after a database restart
-succeeds instead of returning a 500.
+A pool hands out connections it opened earlier. When the database restarts, fails over,
+or a proxy or firewall drops idle connections, the pool does not know: the next request
+that checks out such a connection fails ("server closed the connection unexpectedly",
+"connection is closed") and returns a 500. With pre-ping the pool tests the connection
+on checkout (a lightweight `SELECT 1` or driver ping) and transparently replaces a dead
+one. `tests/test_postgres.py` shows it against a real PostgreSQL server: after a
+server restart the first query fails without pre-ping and succeeds with it.
 
 ## Example
 ```python
-engine = create_async_engine(settings.database_url, pool_size=10)
+engine = create_async_engine(
+    settings.database_url,
+    pool_size=10,
+    pool_pre_ping=False,  # disabled to save a round trip
+)
 ```
 
 ## Use instead
 ```python
-engine = create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+engine = create_async_engine(
+    settings.database_url,
+    pool_size=10,
+    pool_pre_ping=True,  # validate connections on checkout
+)
 ```
 
 ## Fix safety
-Safe. The engine behaves the same except that a dead connection is replaced; the cost
-is one lightweight round trip per checkout. Engines with no pool to validate are left
-alone and reported: `poolclass=NullPool` or `StaticPool`, and `sqlite` URL literals.
-A `pool_pre_ping` whose value is not a literal is reported, not changed, with what it reads.
-Options splatted from anything but a literal dict bound once and never changed are
-reported: they may already set it, and a second `pool_pre_ping` would raise `TypeError`.
+Safe: the engine behaves the same, except that a dead connection is replaced instead of
+failing a request. The cost is one round trip per checkout.
+
+## Preconditions
+- The call resolves, through imports and aliases, to `sqlalchemy.create_engine` or
+  `sqlalchemy.ext.asyncio.create_async_engine`.
+- The engine keeps a pool to validate: not `poolclass=NullPool` or `StaticPool`, not a
+  `sqlite` URL literal.
+- Options splatted with `**` come from a dict it can read (above); a `**kwargs` parameter,
+  an attribute (`**settings.engine_options`), an imported dict, or a dict that is changed
+  (`opts["k"] = ...`, `del opts["k"]`, `opts.update(...)`, `opts |= ...`, `opts.setdefault`),
+  bound again, bound inside an `if`/loop/`try`, passed to another call or bound to another
+  name may already set `pool_pre_ping`. A module-level dict read by an engine call inside a
+  function must not be imported by another module of the repository (which could change it
+  before the function runs); changes made through the module object (`db.OPTS[...] = ...`
+  after `import app.db as db`) are not looked for.
+- `pool_pre_ping`, when present as the call's keyword, is the literal `False` (or already
+  `True`); in a dict, already `True`.
+
+## What it refuses
+```python
+engine = create_async_engine("sqlite+aiosqlite:///./app.db")
+```
+`skipped: sqlite URL: the engine keeps no server connection to validate or overflow`.
+Also refused with the reason: `poolclass=NullPool`/`StaticPool` (in the call or its dict),
+a `poolclass` it cannot resolve, a non-literal `pool_pre_ping=settings.x`, options passed
+through `**` that it cannot read (the reason says why: "kwargs is a parameter", "opts is
+changed or passed on at line 5", "opts is bound more than once", ...), a dict that sets
+`pool_pre_ping=False` ("set it to True there"), and a statement marked
+`# optimize: ignore[pool-pre-ping]`.
+
+A non-literal value is named, with where it is written, and when it reads a settings field
+whose literal default is `False` the reason says so:
+
+```python
+engine_options = {"pool_size": settings.POOL_SIZE, "pool_pre_ping": settings.DB_PRE_PING}
+engine = create_async_engine(settings.DATABASE_URL, **engine_options)
+```
+`skipped: pool_pre_ping=settings.DB_PRE_PING in the dict engine_options (line 4) is not a
+literal; it reads Settings.DB_PRE_PING, whose default False (app/core/config.py:5) leaves the
+engine without pre-ping unless the environment sets it`.
+
+## Options
+None.
 """
 
 from __future__ import annotations
@@ -45,6 +114,11 @@ _RATIONALE = "stale pooled connections are replaced on checkout"
 
 class PoolPrePing(Codemod):
     ID = "pool-pre-ping"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_engine_options.py",
+        "tests/test_postgres.py (a real PostgreSQL restarted under the pool: the first request after it succeeds)",
+    )
     TITLE = "enable pool_pre_ping on database engines"
     CONDITIONS = "engine keeps a pool (not NullPool/StaticPool, not a sqlite URL)"
     DESCRIPTION = "Set pool_pre_ping=True on create_engine/create_async_engine calls."

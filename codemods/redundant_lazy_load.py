@@ -1,48 +1,99 @@
 """## What it does
-Removes statements that exist only to trigger a relationship load (`_ = task.assignee`,
-or a bare `task.assignee`) when the relationship is provably loaded already: named in a
-preceding `refresh(task, attribute_names=[...])`, loaded eagerly by a preceding plain
-`refresh(task)` or `select(Task)` because of its `lazy=` strategy, or loaded by a
-`.options(selectinload(Task.assignee))` on the query that produced `task`.
+Removes statements that exist only to trigger a relationship load, `_ = task.assignee` or a
+bare `task.assignee`, when the relationship is provably loaded already. A comment block just
+above them that only described the load goes with them (only when every statement it
+describes goes); a block left empty gets `pass`. `_ = obj.col` of a plain column, or of an
+object whose model is not known, is no relationship load and is left alone silently.
 
 ## Why is this bad?
-The statement reads an attribute and throws it away. When the relationship is already
-loaded it does nothing but cost a line of code and a reader's attention; when a later
-change expires it, it becomes a hidden synchronous query (or a `MissingGreenlet` error in
-async code). The seed projects carried such lines after every `refresh`.
+When the relationship is loaded, the statement does nothing. When a later change makes it
+unloaded, it turns into a hidden query, or a `MissingGreenlet` error in async code.
 
 ## Example
 ```python
-await db.refresh(task, attribute_names=["assignee", "reporter"])
+await db.refresh(task, attribute_names=["task_status", "assignee", "reporter", "project"])
 
-# Load relationships for the broadcast
+# Load assignee/reporter relationships for WebSocket broadcast and response
 _ = task.assignee  # Trigger lazy load
-_ = task.reporter
+_ = task.reporter  # Trigger lazy load
+
+# Broadcast task creation to project room for real-time updates
 ```
 
 ## Use instead
 ```python
-await db.refresh(task, attribute_names=["assignee", "reporter"])
+await db.refresh(task, attribute_names=["task_status", "assignee", "reporter", "project"])
+
+# Broadcast task creation to project room for real-time updates
 ```
 
 ## Fix safety
-Safe where proven. The proof is the preceding operation and the relationship's loading
-strategy read from the model; `tests/sqlalchemy_pins/test_loading_behaviour.py` pins every
-case with real SQLAlchemy and counted statements. SQLAlchemy loads a `lazy="select"`
-relationship named in `refresh(attribute_names=...)` only from 2.0.4 on: where the
-project's requirements do not guarantee 2.0.4+, that case is an unsafe fix. The proof must
-hold on every path to the statement: the function's control-flow graph
-(`optimize.analyzers.flow`) gives the loads of the object that can be the last before it
-(a refresh in each branch counts; a refresh an exception can stop part-way does not), and
-what can run between each of them and the statement, round loops and through
-`except`/`finally` blocks included. None of that may reassign the object, expire it
-(`expire`, `expire_all`, `rollback`), commit on a session that expires on commit (a `with
-session.begin():` block commits on exit), or hand the session to another function or a
-local function that uses it (`optimize.analyzers.effects`). Only proven relationships
-count: `_ = task.title` of a column, or of an object whose model is not known, is left
-alone. What the object holds is asked of `optimize.analyzers.holds` (annotations, queries,
-helpers' return annotations, elements of lists); it must not be None at the statement (a
-read of None raises, and would no longer): a `first()` result needs a guard or a use before.
+A proof is required, in the same function, before the statement:
+
+| proof | loads | pinned by |
+| --- | --- | --- |
+| `refresh(obj, attribute_names=[..."rel"...])` (or the positional list) | `rel`, any strategy (a `lazy="select"` one from SQLAlchemy 2.0.4) | `test_refresh_naming_the_relationship_loads_it`, `test_async_refresh_naming_the_relationship_loads_it` |
+| plain `refresh(obj)` | relationships with `lazy="joined"`, `"selectin"`, `"subquery"`, `"immediate"`; not the default `"select"` | `test_plain_refresh_loads_eager_strategies_only`, `test_async_plain_refresh_loads_eager_strategies_only` |
+| `obj = (await s.execute(select(M)...)).scalar_one()` (and `scalar_one_or_none()`, `s.scalar(select(M))`, `s.scalars(select(M)).first()`, SQLModel `s.exec(select(M)).first()`, the legacy `s.query(M)....first()` / `.one()`), or `for obj in s.scalars(select(M))` / `for obj in s.query(M)...` | the same eager strategies, also on an object already held | `test_select_results_load_eager_strategies_only`, `test_async_select_results_load_eager_strategies_only`, `test_a_query_reloads_an_expired_relationship_of_an_object_already_held` |
+| `.options(selectinload(M.rel))` / `joinedload` / `subqueryload` / `immediateload` on that query | `rel` | `test_loader_options_load_a_lazy_select_relationship`, `test_async_loader_options_load_a_lazy_select_relationship` |
+
+The model of `obj` is what `optimize.analyzers.holds` says it holds there: `obj = M(...)`,
+an annotation (`obj: M`, `M | None`, `Optional["M"]`), any query form, `s.get(M, ...)`, a
+helper, service or classmethod in any module whose return annotation says so, an element
+of such a list; resolved through imports (a class of the same name that is not the model
+does not count), and the strategy from the model's `relationship(lazy=...)` in the
+repository index, including relationships declared on mixins and parent models. Both
+declarative styles (`Mapped[...] = relationship(...)` and `x = relationship(...)`, under any
+import alias) and SQLModel's `Relationship(sa_relationship_kwargs={"lazy": ...})` are read. Where the project's dependency files do not guarantee SQLAlchemy 2.0.4+,
+removing a `lazy="select"` relationship named in `refresh(attribute_names=...)` is an
+unsafe-tier change: made with `--unsafe-fixes`, refused (and reported) otherwise.
+
+## Preconditions
+The proof must hold on every path to the statement. The function's control-flow graph
+(`optimize.analyzers.flow`) gives the steps that can be the last to load or rebind the object
+before the statement (`FunctionFlow.last_before`): each must be a proof that loads the
+relationship (a refresh in each branch counts), and none may be a refresh that an exception
+can stop part-way on the way to the statement. Between each proof and the statement
+(`FunctionFlow.between`: both branches, the rest of a loop body and the loop's next
+iteration, `except` and `finally` blocks, `with` exits; for `obj = result.scalar_one()`,
+also between the `execute` and that line) nothing (`optimize.analyzers.effects`):
+- reassigns the object (`obj = ...`, a `for`/`with`/`except ... as` target, `del`),
+- calls `expire`, `expire_all`, `rollback`, `close` on anything (`test_expire_unloads`,
+  `test_rollback_expires`),
+- commits on a session whose factory may expire on commit (`test_commit_expires_loaded_relationships_unless_disabled`;
+  the session is tied to its factory through `Depends(get_db)` when it can be, otherwise every
+  factory in the repository must set `expire_on_commit=False`), including leaving a
+  `with session.begin():` block (`test_leaving_a_begin_block_commits_and_expires`),
+- passes the session to another function, a context manager or `run_sync` (it could commit,
+  roll back or expire), calls a local function or lambda that uses the session or a method
+  of an object that holds it (`self.audit()` while `self.db` is the session), or yields;
+  a session is a parameter typed as one or injected from a session dependency, anything the
+  function calls `refresh`/`commit`/`execute`/... on, or a name bound to one of those.
+
+A loop body that refreshes the object again in each iteration after the previous
+iteration's commit keeps its proof: the new refresh is the last load before the statement.
+
+The object cannot be `None` at the statement (`FunctionValues.not_none`): a query that finds
+no row (`scalar_one_or_none()`, `.first()`, `get`) gives `None`, and `_ = task.assignee` then
+raises `AttributeError`, which the function no longer would once the line is gone. Every
+path from the fetch must pass something that would have raised on `None` (`task.x`, a
+`refresh(task)`), an `if task is None: raise/return` guard, or enter `if task:`.
+
+## What it refuses
+```python
+def report(session, task: Task):
+    session.refresh(task)
+    _ = task.assignee  # load before the session closes
+```
+`skipped: relationship Task.assignee uses lazy='select' and is not named in the refresh`.
+Also: a proof lost to a commit, expire, reassignment, a `begin()` block or a call receiving
+the session (the reason names it), including a commit at the end of a `for`/`while` body
+that runs before the next iteration's trigger, one in an `except` handler of the loop body,
+one between `result = await db.execute(...)` and `result.scalar_one()`, and a local
+`async def save(): await db.commit()` called in between; a trigger in an `except` handler of
+the refresh itself or after a branch that held the proof; `assignee = task.assignee` ("the
+value is used"); `lazy="dynamic"`/`"write_only"` relationships;
+`# optimize: ignore[redundant-lazy-load]`.
 """
 
 from __future__ import annotations
@@ -85,6 +136,11 @@ class Load:
 
 class RedundantLazyLoad(Codemod):
     ID = "redundant-lazy-load"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_redundant_lazy_load.py",
+        "tests/sqlalchemy_pins/test_loading_behaviour.py",
+    )
     TITLE = "remove lazy-load triggers for relationships that are already loaded"
     CONDITIONS = "relationship provably loaded by a preceding refresh/query; nothing expires it in between"
     DESCRIPTION = "Remove `_ = obj.relationship` statements whose relationship is already loaded."

@@ -1,13 +1,12 @@
 """## What it does
-Turns an `async def` route handler that blocks the event loop (the `blocking-in-async`
-check's finding: a sync session, `requests`, `time.sleep`, directly or through the call
-graph) into a plain `def`, when its body awaits nothing. FastAPI then runs it in its thread
-pool.
+Fixes the provable cases of the [`blocking-in-async`](../checks/blocking-in-async.md)
+check: an `async def` route handler that blocks the event loop (a sync session, `requests`,
+`time.sleep`, directly or through the call graph, `depth` calls deep) and awaits nothing
+becomes a plain `def`, which FastAPI runs in its thread pool.
 
 ## Why is this bad?
-An `async def` handler runs on the event loop: while its sync database call or HTTP request
-waits, no other request of the process is served. A plain `def` handler waits in a worker
-thread instead, and the loop goes on serving.
+While an `async def` handler waits on a sync call, the event loop serves no other request
+of the process. A `def` handler waits in a worker thread instead.
 
 ## Example
 ```python
@@ -24,13 +23,20 @@ def list_tasks(db: Session = Depends(get_db)):
 ```
 
 ## Fix safety
-Unsafe: the handler now runs in a worker thread (FastAPI's pool holds 40 by default), so
-code that relies on running in the event loop's thread, or thread-local state, behaves
-differently. Rewritten only when the handler is decorated as a route and by nothing else,
-its body has no `await`, `async for`, `async with` or `yield`, defines no async function,
-names nothing from `asyncio`, and nothing in the repository calls it (awaiting a plain
-function would fail). A handler with no blocking call stays `async def`: the thread-pool hop
-would only slow it.
+Unsafe: the handler runs in a worker thread (40 by default), so code relying on the event
+loop's thread or on thread-local state behaves differently. Left alone, with the reason:
+a handler that also awaits (`await`, `async for`, `async with`: offload the blocking call
+instead), yields, defines an async function, names anything from `asyncio`, has a decorator
+besides the route's (it may expect a coroutine function), or is called from elsewhere in the
+repository (or may be: a callback, an unresolved call). A handler with no blocking call is
+never touched: a thread-pool hop would only slow it. It runs before `fire-and-forget-broadcast`
+and `dangling-task`, whose background tasks need the event loop's thread.
+
+## Options
+```toml
+[tool.optimize.sync-handler]
+depth = 4   # calls followed to find the blocking one (as blocking-in-async)
+```
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ _AWAITING = m.Await() | m.For(asynchronous=m.Asynchronous()) | m.With(asynchrono
 
 class SyncHandler(Codemod):
     ID = "sync-handler"
+    # Tests beyond the examples: the claims they prove (listed on the codemod's docs page).
+    TESTS = (
+        "tests/codemods/test_sync_handler_fastapi.py (real FastAPI: same responses, run in the thread pool)",
+    )
     TITLE = "run blocking async route handlers that await nothing as plain def handlers"
     SAFETY = UNSAFE
     CONDITIONS = "async route handler with a blocking call (blocking-in-async), nothing awaited, no other decorator, no caller"

@@ -127,6 +127,18 @@ def list_codemods() -> None:
 
 
 @app.command()
+def explain(rule: str = typer.Argument(..., metavar="ID", help="A codemod or check id (see `optimize list`).")) -> None:
+    """A codemod's or check's documentation: what it does, why, examples, fix safety."""
+    with _errors():
+        from optimize.rule_docs import explain as page
+
+        text = page(rule)
+        if text is None:
+            raise OptimizeError(f"unknown codemod or check id {rule!r} (see `optimize list`)")
+        sys.stdout.write(text)
+
+
+@app.command()
 def scan(
     paths: Optional[list[Path]] = typer.Argument(
         None, metavar="[PATH]...", show_default=False,
