@@ -1,16 +1,23 @@
-"""`[tool.optimize]` in the target repository's pyproject.toml.
+"""`[tool.optimize]` in the target repository's pyproject.toml (or the same keys, top level,
+in an `optimize.toml`).
 
 ```toml
 [tool.optimize]
 disable = ["pool-overflow"]        # or enable = [...] to run only those
-exclude = ["migrations/**"]        # globs, relative to the repository root
+exclude = ["migrations/", "tests"] # gitignore-style patterns, relative to this file's directory
+extend-exclude = ["scripts/*.py"]  # more of the same (as ruff's)
 max-file-size = 1_000_000          # bytes; larger files are skipped with a notice
 jobs = 4                           # processes that plan files (default: one per CPU)
 unsafe-in-tests = false            # unsafe-tier codemods skip test files unless true
 
+[tool.optimize.per-file-ignores]   # codemods and checks that do not run on matching files
+"legacy/**" = ["pool-pre-ping", "n-plus-one"]
+
 [tool.optimize.pool-overflow]      # per-codemod options
 target = 30
 ```
+The nearest `optimize.toml`, or `pyproject.toml` with a `[tool.optimize]` table, from the
+scanned directory up to the repository's top is used, as ruff finds its configuration.
 Values are data: nothing here is evaluated.
 """
 
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +34,10 @@ from optimize.errors import ConfigError
 if TYPE_CHECKING:
     from optimize.codemods.base import Codemod
 
-_TOP_KEYS = {"enable", "disable", "exclude", "jobs", "max-file-size", "unsafe-in-tests", "sql-dialect"}
+_TOP_KEYS = {
+    "enable", "disable", "exclude", "extend-exclude", "per-file-ignores", "jobs", "max-file-size",
+    "unsafe-in-tests", "sql-dialect",
+}
 # What `sql-dialect` may name: sqlglot's names of the databases SQLAlchemy talks to.
 SQL_DIALECTS = ("postgres", "sqlite", "mysql", "tsql", "oracle", "duckdb", "snowflake", "bigquery")
 # Each job is a process holding the whole repository index: far more than the machine has
@@ -46,6 +57,52 @@ class Config:
     uses_ruff: bool = False  # `[tool.ruff]` in pyproject.toml (`ruff.toml` is found by `optimize.linting`)
     unsafe_in_tests: bool = False  # unsafe-tier codemods rewrite test files too
     sql_dialect: str | None = None  # None: read from the engine URLs and drivers
+    # gitignore-style glob -> codemod and check ids that do not run on the files it matches
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    base: str = ""  # the scanned directory relative to the configuration's ("backend/")
+    source: str = ""  # the file the configuration came from, relative to the scanned directory
+
+    def excludes(self, path: str) -> bool:
+        """Whether ``path`` (relative to the scanned directory) matches an `exclude` or
+        `extend-exclude` pattern, with gitignore semantics (`pathspec`) as ruff's are."""
+        return bool(self.exclude) and _spec(tuple(self.exclude)).match_file(self.base + path)
+
+    def ignored(self, path: str) -> frozenset[str]:
+        """The codemod and check ids `per-file-ignores` turns off for ``path``."""
+        return frozenset(
+            cid for pattern, ids in self.per_file_ignores.items() if _spec((pattern,)).match_file(self.base + path)
+            for cid in ids
+        )
+
+
+@lru_cache(maxsize=64)
+def _spec(patterns: tuple[str, ...]):
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def _patterns(value: Any, key: str) -> list[str]:
+    patterns = _string_list(value, key)
+    try:
+        _spec(tuple(patterns))
+    except Exception as exc:  # noqa: BLE001 - pathspec raises several types for a bad pattern
+        raise ConfigError(f"[tool.optimize] {key}: {exc}") from None
+    return patterns
+
+
+def _per_file_ignores(value: Any, known: dict) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise ConfigError("[tool.optimize] per-file-ignores: expected a table of glob = [ids]")
+    found = {}
+    for pattern, ids in value.items():
+        ids = _string_list(ids, f"per-file-ignores.{pattern!r}")
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ConfigError(f"[tool.optimize] per-file-ignores: unknown codemod or check id {unknown[0]!r}")
+        _patterns([pattern], "per-file-ignores")
+        found[pattern] = ids
+    return found
 
 
 def _string_list(value: Any, key: str) -> list[str]:
@@ -93,29 +150,79 @@ def _codemod_options(key: str, value: Any, codemod: type[Codemod]) -> dict[str, 
     return dict(value)
 
 
-def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool = False) -> Config:
-    """The configuration in ``root``'s pyproject.toml; with ``from_commit``, the one in
-    the recorded commit (``committed``: its bytes, None when the commit has none)."""
+CONFIG_FILES = ("optimize.toml", "pyproject.toml")  # in one directory, the first wins
+
+
+def config_directories(root: Path) -> list[Path]:
+    """Where the configuration is looked for, nearest first, as ruff looks for its own:
+    ``root`` and its parents up to the top of the git working tree (``root`` alone
+    outside one)."""
+    chain = [root]
+    for here in [root, *root.parents]:
+        if (here / ".git").exists():
+            return chain
+        chain.append(here.parent)
+    return [root]
+
+
+def config_files(root: Path) -> list[tuple[int, str, bytes]]:
+    """(directories above ``root``, file name, bytes) of every candidate file, nearest first."""
+    found = []
+    for depth, directory in enumerate(config_directories(root)):
+        for name in CONFIG_FILES:
+            path = directory / name
+            try:
+                if path.is_file():
+                    found.append((depth, name, path.read_bytes()))
+            except OSError as exc:
+                raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    return found
+
+
+def load_config(root: Path, committed: list[tuple[int, str, bytes]] | None = None, *, from_commit: bool = False) -> Config:
+    """The configuration for ``root``: the nearest `optimize.toml`, or `pyproject.toml` with
+    a `[tool.optimize]` table, from ``root`` up to the repository's top; with
+    ``from_commit``, the candidate files of the recorded commit (``committed``, as
+    `config_files` lists them). `[tool.black]` / `[tool.ruff]` are read from the nearest
+    `pyproject.toml`, as those tools find theirs."""
+    files = (committed or []) if from_commit else config_files(root)
+    parsed = [(depth, name, _toml(depth, name, data)) for depth, name, data in files]
+    nearest_pyproject = next((data for _, name, data in parsed if name == "pyproject.toml"), {})
+    tool = nearest_pyproject.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError("pyproject.toml: tool: expected a table")
+    config = Config(uses_black=isinstance(tool.get("black"), dict), uses_ruff=isinstance(tool.get("ruff"), dict))
+    found = next(
+        (
+            (depth, name, data if name == "optimize.toml" else data["tool"]["optimize"])
+            for depth, name, data in parsed
+            if name == "optimize.toml" or isinstance(data.get("tool"), dict) and "optimize" in data["tool"]
+        ),
+        None,
+    )
+    if found is None:
+        return config
+    depth, name, section = found
+    where = "optimize.toml" if name == "optimize.toml" else "[tool.optimize]"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    # Globs are relative to the configuration's directory, paths to ``root``.
+    config.base = "/".join(root.resolve().parts[len(root.resolve().parts) - depth :]) + "/" if depth else ""
+    config.source = ("../" * depth) + name
+    return _read_section(config, section)
+
+
+def _toml(depth: int, name: str, data: bytes) -> dict:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{'../' * depth}{name}: cannot be read: {exc}") from None
+
+
+def _read_section(config: Config, section: dict) -> Config:
     from optimize.analyzers.checks.registry import by_id as checks_by_id
     from optimize.codemods.registry import by_id
 
-    pyproject = root / "pyproject.toml"
-    if not from_commit and not pyproject.is_file():
-        return Config()
-    if from_commit and committed is None:
-        return Config()
-    try:
-        text = committed.decode("utf-8") if from_commit else pyproject.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-        raise ConfigError(f"pyproject.toml: cannot be read: {exc}") from None
-    tool = data.get("tool", {})
-    if not isinstance(tool, dict):
-        raise ConfigError("pyproject.toml: tool: expected a table")
-    section = tool.get("optimize", {})
-    config = Config(uses_black=isinstance(tool.get("black"), dict), uses_ruff=isinstance(tool.get("ruff"), dict))
-    if not isinstance(section, dict):
-        raise ConfigError("[tool.optimize] must be a table")
     codemods = {**by_id(), **checks_by_id()}  # codemods and checks take options alike
     for key, value in section.items():
         if key in codemods:
@@ -124,8 +231,10 @@ def load_config(root: Path, committed: bytes | None = None, *, from_commit: bool
             config.enable = _string_list(value, key)
         elif key == "disable":
             config.disable = _string_list(value, key)
-        elif key == "exclude":
-            config.exclude = _string_list(value, key)
+        elif key in ("exclude", "extend-exclude"):
+            config.exclude = [*config.exclude, *_patterns(value, key)]
+        elif key == "per-file-ignores":
+            config.per_file_ignores = _per_file_ignores(value, codemods)
         elif key == "max-file-size":
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError("[tool.optimize] max-file-size: expected a positive integer")

@@ -212,9 +212,10 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
     wrapper: MetadataWrapper | None = None
     original = source  # positions are reported in its lines, whatever ran before
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
+    ignored = run.config.ignored(path)
     # The checks read the file as committed, before any codemod: their lines are its lines.
     checks = (
-        [c for c in run.checks if c.applies_to(path, source, index, run.config.options.get(c.ID))]
+        [c for c in run.checks if c.ID not in ignored and c.applies_to(path, source, index, run.config.options.get(c.ID))]
         if first == 0 and file_role(path) not in UNCHECKED_ROLES
         else []
     )
@@ -232,6 +233,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
     applying = [
         position for position in range(first, len(run.codemods))
         if not (in_tests and run.codemods[position].SAFETY != SAFE)  # `unsafe-in-tests` to include
+        and run.codemods[position].ID not in ignored  # `per-file-ignores`
         and run.codemods[position].applies_to(path, source, index, run.config.options.get(run.codemods[position].ID))
     ]
     # The tree holds only what the codemods may edit when they say where (`optimize.spans`).
@@ -507,6 +509,7 @@ def plan(
             found.extend(
                 f for f in check(index, current, config.options.get(check.ID, {})).run()
                 if (chosen is None or f.path in chosen) and file_role(f.path) not in UNCHECKED_ROLES
+                and check.ID not in config.ignored(f.path)
             )
     # A finding that weighs more (a column filtered in more places) comes first.
     result.findings = sorted(found, key=lambda f: (-f.weight, f.path, f.line, f.check))

@@ -11,7 +11,6 @@ repository, and writing through one would edit its target).
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import stat
 from dataclasses import dataclass
@@ -71,18 +70,10 @@ def _excluded_dir(path: str, root: Path, venvs: dict[str, bool] | None = None) -
     return False
 
 
-def _matches(path: str, patterns: list[str]) -> bool:
-    return any(
-        fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.rstrip("/") + "/*")
-        or path.startswith(p.rstrip("/") + "/")
-        for p in patterns
-    )
-
-
 def _candidate(path: str, config: Config, in_skipped_dir) -> Skip | bool:
     """Whether ``path`` is a Python file to read (True), not one at all (False), or one
     skipped for its name (the Skip)."""
-    if not path.endswith(".py") or in_skipped_dir(path) or _matches(path, config.exclude):
+    if not path.endswith(".py") or in_skipped_dir(path) or config.excludes(path):
         return False
     try:
         path.encode("utf-8")

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from optimize.cache import Cache
-from optimize.config import Config
+from optimize.config import Config, config_files
+from optimize.errors import ConfigError
 from optimize.files import discover, project_files
 from optimize.results import CodemodInfo, Plan, Skip
 
@@ -36,14 +37,14 @@ class Front:
 
 
 def front_key(cache: Cache, root: Path, only: Iterable[str], exclude: Iterable[str]) -> str | None:
-    """The key of a scan's `Front`: the directory, the bytes of its `pyproject.toml` (the
-    configuration's only source) and the selection; None when the file cannot be read."""
-    pyproject = root / "pyproject.toml"
+    """The key of a scan's `Front`: the directory, the configuration's candidate files
+    (`config.config_files`, its only sources) and the selection; None when one cannot be
+    read."""
     try:
-        config_bytes = pyproject.read_bytes() if pyproject.is_file() else None
-    except OSError:
+        files = config_files(root)
+    except ConfigError:
         return None
-    return cache.scan_key("front", str(root), config_bytes, tuple(only), tuple(exclude))
+    return cache.scan_key("front", str(root), tuple(files), tuple(only), tuple(exclude))
 
 
 def plan_key(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from optimize import git
 from optimize.cache import Cache
-from optimize.config import Config, load_config
+from optimize.config import CONFIG_FILES, Config, load_config
 from optimize.codemods.base import UNSAFE_REFUSAL
 from optimize.codemods.registry import REGISTRY
 from optimize.engine import Outcome, Plan, plan, select_checks, select_codemods
@@ -57,10 +57,24 @@ def begin_writing(target: Target, *, author: str | None = None) -> tuple[Target,
     snapshot = git.Snapshot.take(target.repo)
     git.check_ready(target.repo, author=author)
     committed = CommittedTree.read(snapshot, target.prefix)
-    has_pyproject = "pyproject.toml" in committed.entries and not committed.is_symlink("pyproject.toml")
-    pyproject = committed.blobs(["pyproject.toml"])["pyproject.toml"] if has_pyproject else None
-    config = load_config(target.root, pyproject, from_commit=True)
+    config = load_config(target.root, committed_config_files(snapshot, target.prefix), from_commit=True)
     return replace(target, config=config), committed
+
+
+def committed_config_files(snapshot: git.Snapshot, prefix: str) -> list[tuple[int, str, bytes]]:
+    """The configuration's candidate files in the recorded commit, as `config.config_files`
+    lists those of the working tree: from ``prefix`` up to the repository's top."""
+    whole = CommittedTree.read(snapshot, "")
+    parts = prefix.rstrip("/").split("/") if prefix else []
+    wanted = []
+    for depth in range(len(parts) + 1):
+        directory = "/".join(parts[: len(parts) - depth])
+        for name in CONFIG_FILES:
+            path = f"{directory}/{name}" if directory else name
+            if path in whole.entries and not whole.is_symlink(path) and whole.entries[path].mode.startswith("100"):
+                wanted.append((depth, name, path))
+    found = whole.blobs([path for _, _, path in wanted])
+    return [(depth, name, found[path]) for depth, name, path in wanted]
 
 
 def make_plan(
