@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 import typer
 from rich.console import Console
 
-from optimize import __version__
+from optimize import __version__, progress
 from optimize.errors import OptimizeError
 
 
@@ -172,7 +172,8 @@ def scan(
             plan, prefix = found
         else:
             target = runner.Target.open(path, need_repo=False)
-            plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)), use_cache=not no_cache)
+            with progress.shown(err):
+                plan = runner.scan_plan(target, runner.Selection(_ids(only), _ids(exclude)), use_cache=not no_cache)
             prefix = target.prefix
         if keep is not None:
             plan = plan.restricted(keep)
@@ -270,7 +271,8 @@ def apply(
             return
         if dry_run or diff:
             target = runner.Target.open(path, need_repo=False)
-            plan = runner.make_plan(target, selection, use_cache=not no_cache)
+            with progress.shown(err):
+                plan = runner.make_plan(target, selection, use_cache=not no_cache)
             if diff:
                 from optimize.review import plan_patch
 
@@ -286,10 +288,11 @@ def apply(
                 table.summary(out, plan)
             return
         target = runner.Target.open(path, need_repo=True)
-        result = runner.apply(
-            target, selection, no_verify=no_verify, author=author, verify=verify,
-            verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline, use_cache=not no_cache,
-        )
+        with progress.shown(err):
+            result = runner.apply(
+                target, selection, no_verify=no_verify, author=author, verify=verify,
+                verify_timeout=verify_timeout, allow_failing_baseline=allow_failing_baseline, use_cache=not no_cache,
+            )
         table.applied(out, result)
         if result.landed and target.repo.head.is_detached:
             out.print("HEAD is detached: the commits are on no branch; `git switch -c <name>` keeps them.")
@@ -360,12 +363,13 @@ def pr(
         from optimize.pr import create_pr
 
         target = runner.Target.open(path, need_repo=True)
-        result = create_pr(
-            target, runner.Selection(_ids(only), _ids(exclude), unsafe_fixes),
-            branch=branch, remote=remote, push=not no_push, open_pr=open_pr, body_file=body_file,
-            no_verify=no_verify, author=author, verify=verify, verify_timeout=verify_timeout,
-            allow_failing_baseline=allow_failing_baseline,
-        )
+        with progress.shown(err):
+            result = create_pr(
+                target, runner.Selection(_ids(only), _ids(exclude), unsafe_fixes),
+                branch=branch, remote=remote, push=not no_push, open_pr=open_pr, body_file=body_file,
+                no_verify=no_verify, author=author, verify=verify, verify_timeout=verify_timeout,
+                allow_failing_baseline=allow_failing_baseline,
+            )
         for landed in result.landed:
             out.print(f"{landed.sha[:10]} {landed.key}", markup=False)
         for dropped in result.dropped:

@@ -35,7 +35,7 @@ from optimize.files import CommittedTree, Skip, discover, project_files
 from optimize.formatting import black_reformat
 from optimize.lines import origin_position
 from optimize.linting import configures_ruff, ruff_tidy
-from optimize import reuse, spans
+from optimize import progress, reuse, spans
 from optimize.results import FileEdit, Outcome, Plan
 from optimize.transform import run_codemod
 from optimize.workers import map_in_workers
@@ -406,6 +406,7 @@ def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> 
     files first so that no worker is left with a long tail; the answers are the same."""
     jobs = _default_jobs() if jobs is None else jobs
     answers: list[_FilePlan | None] = [None] * len(items)
+    step = progress.phase("planning files", len(items))
     if jobs > 1 and len(items) > 1 and sum(len(source) for _, source in items) >= _PARALLEL_MIN_BYTES:
         try:
             shared = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
@@ -413,9 +414,15 @@ def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> 
             shared = None  # e.g. a codemod class defined inside a function: plan here
         if shared is not None:
             order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
-            for i, answer in zip(order, map_in_workers(shared, [items[i] for i in order], jobs)):
+            for i, answer in zip(order, map_in_workers(shared, [items[i] for i in order], jobs, on_done=step.advance)):
                 answers[i] = answer
-    return [a if a is not None else _plan_file(run, *items[i]) for i, a in enumerate(answers)]
+    planned = []
+    for i, answer in enumerate(answers):
+        if answer is None:
+            answer = _plan_file(run, *items[i])
+            step.advance()
+        planned.append(answer)
+    return planned
 
 
 # Below this much source without facts, reading it here beats starting processes (`ast`
@@ -433,7 +440,8 @@ def _facts_in_workers(files: dict[str, bytes], cache: dict, jobs: int | None) ->
         return
     missing.sort(key=lambda item: -len(item[1]))
     shared = pickle.dumps(None)
-    for (path, data), found in zip(missing, map_in_workers(shared, missing, jobs, task="facts")):
+    step = progress.phase("reading files", len(missing))
+    for (path, data), found in zip(missing, map_in_workers(shared, missing, jobs, task="facts", on_done=step.advance)):
         if isinstance(found, FileFacts):
             cache[RepoIndex.cache_key(path, data)] = found
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from optimize import git
+from optimize import git, progress
 from optimize.errors import OptimizeError
 
 TAIL_BYTES = 64 * 1024  # how much of a run's output is read back for the message
@@ -41,6 +41,7 @@ class Verification:
     def run(self, top: Path, label: str) -> tuple[bool, str]:
         """Run the command in ``top``/subdir; (passed, last lines of output)."""
         started = time.monotonic()
+        step = progress.phase(f"--verify {label}", 1)
         with self.log.open("ab") as log:
             log.write(f"=== {label}: {self.command}\n".encode())
             log.flush()  # before the command's own writes land after it
@@ -49,6 +50,7 @@ class Verification:
             output_to = log.seek(0, os.SEEK_END)
             tail = _tail(self.log, output_from, output_to)
             log.write(f"\n=== {label}: {status}, {time.monotonic() - started:.1f} s\n".encode())
+        step.advance()
         return passed, f"{status}: {tail}"
 
     def _execute(self, top: Path, log: BinaryIO) -> tuple[bool, str]:

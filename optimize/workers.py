@@ -43,11 +43,14 @@ def _read_frame(stream: BinaryIO) -> bytes:
     return data
 
 
-def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int, task: str = "plan") -> list[Any | None]:
+def map_in_workers(
+    shared: bytes, items: Sequence[Any], jobs: int, task: str = "plan", on_done: Callable[[], None] | None = None
+) -> list[Any | None]:
     """Each item's answer from `_serve` (None where no worker could give one: the caller
     does those itself). Items are handed out in the order given, one at a time. ``task``
     is what the workers do: "plan" files (`engine.plan_one_file`) or read their "facts"
-    (`analyzers.index.facts_of_file`, which imports no LibCST)."""
+    (`analyzers.index.facts_of_file`, which imports no LibCST). ``on_done`` is called
+    after each answer (from the threads that drive the workers)."""
     results: list[Any | None] = [None] * len(items)
     queue = deque(range(len(items)))
     lock = threading.Lock()
@@ -74,6 +77,8 @@ def map_in_workers(shared: bytes, items: Sequence[Any], jobs: int, task: str = "
                     i = queue.popleft()
                 _write_frame(process.stdin, pickle.dumps(items[i], protocol=pickle.HIGHEST_PROTOCOL))
                 results[i] = pickle.loads(_read_frame(process.stdout))
+                if on_done is not None:
+                    on_done()
         except Exception:  # noqa: BLE001 - any failure here means the worker is gone
             pass  # whatever it held is planned by the caller
         finally:
