@@ -55,6 +55,7 @@ class Config:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     uses_black: bool = False
     uses_ruff: bool = False  # `[tool.ruff]` in pyproject.toml (`ruff.toml` is found by `optimize.linting`)
+    uses_ruff_format: bool = False  # `[tool.ruff.format]` (a `ruff-format` hook is found by `optimize.linting`)
     unsafe_in_tests: bool = False  # unsafe-tier codemods rewrite test files too
     sql_dialect: str | None = None  # None: read from the engine URLs and drivers
     # gitignore-style glob -> codemod and check ids that do not run on the files it matches
@@ -191,7 +192,12 @@ def load_config(root: Path, committed: list[tuple[int, str, bytes]] | None = Non
     tool = nearest_pyproject.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError("pyproject.toml: tool: expected a table")
-    config = Config(uses_black=isinstance(tool.get("black"), dict), uses_ruff=isinstance(tool.get("ruff"), dict))
+    ruff = tool.get("ruff")
+    config = Config(
+        uses_black=isinstance(tool.get("black"), dict),
+        uses_ruff=isinstance(ruff, dict),
+        uses_ruff_format=isinstance(ruff, dict) and isinstance(ruff.get("format"), dict),
+    )
     found = next(
         (
             (depth, name, data if name == "optimize.toml" else data["tool"]["optimize"])

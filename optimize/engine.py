@@ -34,7 +34,7 @@ from optimize.errors import OptimizeError
 from optimize.files import CommittedTree, Skip, discover, project_files
 from optimize.formatting import black_reformat
 from optimize.lines import origin_position
-from optimize.linting import configures_ruff, ruff_tidy
+from optimize.linting import configures_ruff, formats_with_ruff, ruff_reformat, ruff_tidy
 from optimize import progress, reuse, spans
 from optimize.results import FileEdit, Outcome, Plan
 from optimize.transform import run_codemod
@@ -313,6 +313,8 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
             continue
         if run.config.uses_black:
             new_source = black_reformat(run.root, source, new_source)
+        elif run.config.uses_ruff_format or formats_with_ruff(run.root):
+            new_source = ruff_reformat(run.root, path, source, new_source)
         if configures_ruff(run.root, run.config.uses_ruff):
             new_source = ruff_tidy(run.root, path, source, new_source)
         if spliced is not None and new_source == spliced[0]:

@@ -2,7 +2,9 @@
 
 Only files that were black-clean before are reformatted, with the repository's own
 `[tool.black]` settings, so the commit passes the repository's checks without
-reformatting code the team chose to leave alone.
+reformatting code the team chose to leave alone. black is imported only by a run that
+formats (its import costs more than most scans). A repository formatted with `ruff
+format` is kept clean the same way by `optimize.linting.ruff_reformat`.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ import io
 import tokenize
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import black
+if TYPE_CHECKING:
+    import black
+
 
 
 @lru_cache(maxsize=8)
-def _mode(root: Path) -> black.Mode:
+def _mode(root: Path) -> "black.Mode":
+    import black
+
     pyproject = root / "pyproject.toml"
     config = black.parse_pyproject_toml(str(pyproject)) if pyproject.is_file() else {}
     return black.Mode(
@@ -27,12 +34,14 @@ def _mode(root: Path) -> black.Mode:
     )
 
 
-def _format(data: bytes, mode: black.Mode) -> bytes:
+def _format(data: bytes, mode: "black.Mode") -> bytes:
     """``data`` formatted by black, with its encoding (BOM included) and line endings kept."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     first_line_end = data.find(b"\n")
     newline = "\r\n" if first_line_end > 0 and data[first_line_end - 1 : first_line_end] == b"\r" else "\n"
     text = data.decode(encoding).replace("\r\n", "\n")
+    import black
+
     formatted = black.format_str(text, mode=mode)
     return formatted.replace("\n", newline).encode(encoding)
 

@@ -124,7 +124,7 @@ def _scan_in_process_of_its_own(repo: Path) -> tuple[str, str]:
 def test_a_warm_scan_imports_neither_libcst_black_nor_gitpython(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "app", FILES)
     cold, cold_modules = _scan_in_process_of_its_own(repo)
-    assert cold_modules == "['black', 'git', 'libcst']"  # planning needs them
+    assert cold_modules == "['git', 'libcst']"  # planning needs them; black only a run that formats
     warm, warm_modules = _scan_in_process_of_its_own(repo)
     assert warm == cold and warm_modules == "[]"
 

@@ -80,3 +80,24 @@ def test_only_what_the_file_passed_before_is_fixed(tmp_path: Path) -> None:
     # An import added after the block is moved into it, in isort order.
     added = b"import sys\nimport os\n\nprint(os.sep, sys.argv)\n"
     assert ruff_tidy(tmp_path, "m.py", clean, added) == clean
+
+
+def test_a_ruff_formatted_repository_stays_ruff_formatted(tmp_path: Path) -> None:
+    if ruff_binary() is None:
+        pytest.skip("ruff is not installed")
+    from tests.gitrepo import make_repo
+
+    clean = 'from sqlalchemy import create_engine\n\nengine = create_engine(\n    "postgresql://db/app", pool_size=10, max_overflow=5, echo=False, future=True\n)\n'
+    messy = "from sqlalchemy import create_engine\nother=create_engine( URL )\n"
+    repo = make_repo(tmp_path / "r", {
+        "pyproject.toml": "[tool.ruff]\nline-length = 88\n\n[tool.ruff.format]\nquote-style = 'double'\n",
+        "clean.py": clean,
+        "messy.py": messy,
+    })
+    assert subprocess.run([ruff_binary(), "format", "--check", "clean.py"], cwd=repo).returncode == 0
+    assert run_cli("apply", str(repo)).exit_code == 0
+    after = (repo / "clean.py").read_text()
+    assert "pool_pre_ping=True" in after
+    assert subprocess.run([ruff_binary(), "format", "--check", "clean.py"], cwd=repo).returncode == 0
+    # A file that was not ruff-formatted is not reformatted: only the rewrite changes it.
+    assert (repo / "messy.py").read_text() == "from sqlalchemy import create_engine\nother=create_engine( URL, pool_pre_ping=True )\n"
