@@ -6,11 +6,14 @@ configures ruff (`[tool.ruff]`, `ruff.toml`), the rules ruff can fix that the fi
 before the rewrite and fails after it are fixed with ruff itself, with the repository's
 own settings (isort sections, first-party packages, line length): the commit passes the
 repository's ruff hook. A rule the file already failed before is left to the team, as
-black is only run on files that were black-clean (`optimize.formatting`).
+black is only run on files that were black-clean (`optimize.formatting`). A rewritten line
+too long for the repository (E501, which ruff cannot fix) has its statement formatted with
+`ruff format --range`: that statement alone, with the repository's line length.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 import subprocess
@@ -67,22 +70,68 @@ def violations(root: Path, path: str, source: bytes) -> set[str] | None:
 
 
 def ruff_tidy(root: Path, path: str, before: bytes, after: bytes) -> bytes:
-    """``after`` with the `FIXED` rules that ``before`` passed and it fails fixed by ruff."""
+    """``after`` with the `FIXED` rules that ``before`` passed and it fails fixed by ruff,
+    and, when a rewritten line is now too long for the repository (E501), the rewritten
+    statements alone formatted by `ruff format --range` to fit."""
     was = violations(root, path, before)
     now = violations(root, path, after) if was is not None else None
     if was is None or now is None:
         return after
+    tidy = after
     new = sorted(code for code in now - was if code in FIXED)
-    if not new:
-        return after
-    done = _run(root, path, after, "--fix-only", "--exit-zero", "--select", ",".join(new))
-    if done is None or done.returncode != 0 or not done.stdout:
-        return after
+    if new:
+        done = _run(root, path, after, "--fix-only", "--exit-zero", "--select", ",".join(new))
+        if done is not None and done.returncode == 0 and done.stdout and _compiles(done.stdout, path):
+            tidy = done.stdout
+    if "E501" in now:
+        tidy = _fit_long_lines(root, path, before, tidy)
+    return tidy
+
+
+def _compiles(source: bytes, path: str) -> bool:
     try:
-        compile(done.stdout, path, "exec")
+        compile(source, path, "exec")
     except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _long_lines(root: Path, path: str, source: bytes) -> set[int] | None:
+    done = _run(root, path, source, "--output-format", "json", "--exit-zero", "--select", "E501")
+    if done is None or done.returncode != 0:
+        return None
+    try:
+        return {item["location"]["row"] for item in json.loads(done.stdout or b"[]")}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _fit_long_lines(root: Path, path: str, before: bytes, after: bytes) -> bytes:
+    """The hunks of ``after`` (against ``before``) that hold a line too long, each formatted
+    by `ruff format --range` (bottom up, so that the lines above keep their numbers)."""
+    long = _long_lines(root, path, after)
+    ruff = ruff_binary()
+    if not long or ruff is None:
         return after
-    return done.stdout
+    old, new = before.split(b"\n"), after.split(b"\n")
+    hunks = [
+        (j1 + 1, j2)
+        for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        if tag in ("replace", "insert") and any(j1 < line <= j2 for line in long)
+    ]
+    result = after
+    for start, end in reversed(hunks):
+        try:
+            done = subprocess.run(
+                [ruff, "format", "--no-cache", "--range", f"{start}-{end + 1}", "--stdin-filename", path, "-"],
+                cwd=root, input=result, capture_output=True, timeout=_TIMEOUT,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return after
+        if done.returncode != 0 or not done.stdout or not _compiles(done.stdout, path):
+            return after
+        result = done.stdout
+    return result
 
 
 @lru_cache(maxsize=8)

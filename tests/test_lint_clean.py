@@ -15,7 +15,7 @@ from optimize.linting import ruff_binary, ruff_tidy
 from tests.fixture_app import copy_fixture
 from tests.gitrepo import git, run_cli
 
-RUFF_CONFIG = '\n[tool.ruff]\nline-length = 200\n\n[tool.ruff.lint]\nselect = ["F", "E", "W", "I"]\n'
+RUFF_CONFIG = '\n[tool.ruff]\nline-length = 120\n\n[tool.ruff.lint]\nselect = ["F", "E", "W", "I"]\n'
 
 
 def _ruff(repo: Path, *args: str) -> subprocess.CompletedProcess:
@@ -101,3 +101,16 @@ def test_a_ruff_formatted_repository_stays_ruff_formatted(tmp_path: Path) -> Non
     assert subprocess.run([ruff_binary(), "format", "--check", "clean.py"], cwd=repo).returncode == 0
     # A file that was not ruff-formatted is not reformatted: only the rewrite changes it.
     assert (repo / "messy.py").read_text() == "from sqlalchemy import create_engine\nother=create_engine( URL, pool_pre_ping=True )\n"
+
+
+def test_a_rewritten_line_too_long_is_formatted_alone_to_fit(tmp_path: Path) -> None:
+    if ruff_binary() is None:
+        pytest.skip("ruff is not installed")
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 60\n\n[tool.ruff.lint]\nselect = [\"E\"]\n")
+    untouched = "x = {'a':1}  # not formatted: not the rewrite's line\n"
+    before = (untouched + "engine = create_engine(URL)\n").encode()
+    after = (untouched + "engine = create_engine(URL, pool_size=10, max_overflow=20, pool_pre_ping=True)\n").encode()
+    fitted = ruff_tidy(tmp_path, "m.py", before, after).decode()
+    assert fitted.startswith(untouched)  # only the rewritten statement is formatted
+    assert max(len(line) for line in fitted.splitlines()[1:]) <= 60 and "pool_pre_ping=True" in fitted
+    compile(fitted, "m.py", "exec")

@@ -39,6 +39,20 @@ def test_a_later_codemod_reports_the_line_on_disk(tmp_path: Path) -> None:
     # reports the line the `create_task` is on in the file as committed.
     assert SOURCE.splitlines()[11].strip() == "asyncio.create_task(work())"
     assert lines == {"pool-pre-ping": [5], "dangling-task": [12]}
+    # Columns too: on a line no earlier codemod changed, they point into the file on disk.
+    (task,) = next(o.changes for o in result.outcomes if o.codemod.ID == "dangling-task")
+    assert SOURCE.splitlines()[task.line - 1][task.column - 1 :].startswith("asyncio.create_task(")
+
+
+def test_a_column_on_a_line_an_earlier_codemod_changed_is_unknown(tmp_path: Path) -> None:
+    source = "from sqlalchemy import create_engine\n\nengine = create_engine(URL)\n"
+    (tmp_path / "app.py").write_text(source)
+    codemods = [by_id()["pool-pre-ping"], by_id()["pool-overflow"]]
+    result = engine.plan(tmp_path, codemods, Config(), unsafe_allowed=True, jobs=1)
+    first = next(o.changes for o in result.outcomes if o.codemod.ID == "pool-pre-ping")[0]
+    assert (first.line, first.column) == (3, 10)  # `create_engine(` on disk
+    later = [r for o in result.outcomes if o.codemod.ID == "pool-overflow" for r in [*o.changes, *o.refusals]]
+    assert later and all(item.line == 3 and item.column == 0 for item in later)
 
 
 def test_lines_written_by_an_earlier_codemod_map_to_where_they_were_written() -> None:
