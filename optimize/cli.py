@@ -44,7 +44,7 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-PathArg = typer.Argument(Path("."), metavar="[PATH]", help="Directory to work on (default: current directory).", show_default=False)
+PathArg = typer.Argument(Path("."), metavar="PATH", help="Directory to work on (default: current directory).", show_default=False)
 OnlyOpt = typer.Option(None, "--only", metavar="IDS", help="Run only these codemod ids (comma-separated or repeated).")
 ExcludeOpt = typer.Option(None, "--exclude", metavar="IDS", help="Skip these codemod ids.")
 
@@ -141,7 +141,7 @@ def explain(rule: str = typer.Argument(..., metavar="ID", help="A codemod or che
 @app.command()
 def scan(
     paths: Optional[list[Path]] = typer.Argument(
-        None, metavar="[PATH]...", show_default=False,
+        None, metavar="PATH", show_default=False,
         help="Directory to scan (default: current directory); or files and directories of one repository, as pre-commit passes them: the whole repository is read, and only what is in them is reported.",
     ),
     only: Optional[list[str]] = OnlyOpt,
@@ -253,9 +253,9 @@ def apply(
     diff: bool = typer.Option(False, "--diff", help="Print a unified patch (for git apply); change nothing; exit 1 if it is not empty."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="With --diff: exit 0 even when there are changes."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
-    author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
-    verify: Optional[str] = typer.Option(None, "--verify", help="Command that must pass after each commit (e.g. 'pytest -q')."),
-    verify_timeout: float = typer.Option(600, "--verify-timeout", help="Seconds each --verify run may take."),
+    author: Optional[str] = typer.Option(None, "--author", metavar="'NAME <EMAIL>'", help="Commit author, 'Name <email>'."),
+    verify: Optional[str] = typer.Option(None, "--verify", metavar="COMMAND", help="Command that must pass after each commit (e.g. 'pytest -q')."),
+    verify_timeout: float = typer.Option(600, "--verify-timeout", metavar="SECONDS", help="Seconds each --verify run may take."),
     allow_failing_baseline: bool = typer.Option(False, "--allow-failing-baseline", help="Go on when --verify fails before any change."),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Accept or skip each change (answers on stdin)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache in .git/optimize-cache/."),
@@ -347,15 +347,15 @@ def pr(
     only: Optional[list[str]] = OnlyOpt,
     exclude: Optional[list[str]] = ExcludeOpt,
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also run codemods whose fixes need review."),
-    branch: Optional[str] = typer.Option(None, "--branch", help="Branch name (default optimize/<date>-<sha>)."),
-    remote: str = typer.Option("origin", "--remote", help="Remote to push to."),
+    branch: Optional[str] = typer.Option(None, "--branch", metavar="NAME", help="Branch name (default optimize/<date>-<sha>)."),
+    remote: str = typer.Option("origin", "--remote", metavar="NAME", help="Remote to push to."),
     no_push: bool = typer.Option(False, "--no-push", help="Keep the branch local."),
     open_pr: bool = typer.Option(False, "--open", help="Create or update the pull request with gh."),
-    body_file: Optional[Path] = typer.Option(None, "--body-file", help="Where to write the pull-request body."),
+    body_file: Optional[Path] = typer.Option(None, "--body-file", metavar="FILE", help="Where to write the pull-request body."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
-    author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
-    verify: Optional[str] = typer.Option(None, "--verify", help="Command that must pass after each commit."),
-    verify_timeout: float = typer.Option(600, "--verify-timeout", help="Seconds each --verify run may take."),
+    author: Optional[str] = typer.Option(None, "--author", metavar="'NAME <EMAIL>'", help="Commit author, 'Name <email>'."),
+    verify: Optional[str] = typer.Option(None, "--verify", metavar="COMMAND", help="Command that must pass after each commit."),
+    verify_timeout: float = typer.Option(600, "--verify-timeout", metavar="SECONDS", help="Seconds each --verify run may take."),
     allow_failing_baseline: bool = typer.Option(False, "--allow-failing-baseline", help="Go on when --verify fails before any change."),
 ) -> None:
     """Put the optimisation commits on a new branch, push it, and write the pull-request body."""
@@ -393,7 +393,7 @@ def revert(
     args: Optional[list[str]] = typer.Argument(None, metavar="[PATH] [ID]...", help="Repository directory (optional), then the codemod ids whose commits to revert."),
     all_: bool = typer.Option(False, "--all", help="Revert every optimisation commit."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the repository's commit hooks."),
-    author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>'."),
+    author: Optional[str] = typer.Option(None, "--author", metavar="'NAME <EMAIL>'", help="Commit author, 'Name <email>'."),
 ) -> None:
     """Undo optimisation commits with `git revert`, newest first."""
     with _errors():
@@ -413,7 +413,7 @@ def revert(
 
 @app.command()
 def demo(
-    directory: Optional[Path] = typer.Option(None, "--dir", help="Where to create the demo repository."),
+    directory: Optional[Path] = typer.Option(None, "--dir", metavar="DIR", help="Where to create the demo repository."),
 ) -> None:
     """Copy the bundled example app into a new git repository and optimize it."""
     with _errors():
