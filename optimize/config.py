@@ -23,6 +23,7 @@ Values are data: nothing here is evaluated.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -56,6 +57,7 @@ class Config:
     uses_black: bool = False
     uses_ruff: bool = False  # `[tool.ruff]` in pyproject.toml (`ruff.toml` is found by `optimize.linting`)
     uses_ruff_format: bool = False  # `[tool.ruff.format]` (a `ruff-format` hook is found by `optimize.linting`)
+    lint_files: str = ""  # digest of `LINT_FILES`: in the config's repr, so in every cache key
     unsafe_in_tests: bool = False  # unsafe-tier codemods rewrite test files too
     sql_dialect: str | None = None  # None: read from the engine URLs and drivers
     # gitignore-style glob -> codemod and check ids that do not run on the files it matches
@@ -180,6 +182,22 @@ def config_files(root: Path) -> list[tuple[int, str, bytes]]:
     return found
 
 
+# Files beside the configuration that change what a rewrite becomes (`optimize.linting`
+# reads ruff's settings and the pre-commit hooks): part of every cache key, by digest.
+LINT_FILES = ("ruff.toml", ".ruff.toml", ".pre-commit-config.yaml")
+
+
+def lint_files_digest(root: Path) -> str:
+    found = hashlib.sha1()
+    for name in LINT_FILES:
+        try:
+            data = (root / name).read_bytes()
+        except OSError:
+            continue
+        found.update(name.encode() + b"\0" + data + b"\0")
+    return found.hexdigest()
+
+
 def load_config(root: Path, committed: list[tuple[int, str, bytes]] | None = None, *, from_commit: bool = False) -> Config:
     """The configuration for ``root``: the nearest `optimize.toml`, or `pyproject.toml` with
     a `[tool.optimize]` table, from ``root`` up to the repository's top; with
@@ -194,6 +212,7 @@ def load_config(root: Path, committed: list[tuple[int, str, bytes]] | None = Non
         raise ConfigError("pyproject.toml: tool: expected a table")
     ruff = tool.get("ruff")
     config = Config(
+        lint_files=lint_files_digest(root),
         uses_black=isinstance(tool.get("black"), dict),
         uses_ruff=isinstance(ruff, dict),
         uses_ruff_format=isinstance(ruff, dict) and isinstance(ruff.get("format"), dict),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from optimize.cache import Cache
-from optimize.config import Config, config_files
+from optimize.config import Config, config_files, lint_files_digest
 from optimize.errors import ConfigError
 from optimize.files import discover, project_files
 from optimize.results import CodemodInfo, Plan, Skip
@@ -44,7 +44,7 @@ def front_key(cache: Cache, root: Path, only: Iterable[str], exclude: Iterable[s
         files = config_files(root)
     except ConfigError:
         return None
-    return cache.scan_key("front", str(root), tuple(files), tuple(only), tuple(exclude))
+    return cache.scan_key("front", str(root), tuple(files), lint_files_digest(root), tuple(only), tuple(exclude))
 
 
 def plan_key(

@@ -114,3 +114,23 @@ def test_a_rewritten_line_too_long_is_formatted_alone_to_fit(tmp_path: Path) -> 
     assert fitted.startswith(untouched)  # only the rewritten statement is formatted
     assert max(len(line) for line in fitted.splitlines()[1:]) <= 60 and "pool_pre_ping=True" in fitted
     compile(fitted, "m.py", "exec")
+
+
+def test_a_changed_ruff_toml_is_planned_again(tmp_path: Path) -> None:
+    if ruff_binary() is None:
+        pytest.skip("ruff is not installed")
+    import json
+
+    from tests.gitrepo import make_repo
+
+    source = "import sys\nfrom sqlalchemy import create_engine\n\nengine = create_engine(URL)\nprint(sys.argv)\n"
+    repo = make_repo(tmp_path / "r", {"app/db.py": source, "ruff.toml": 'line-length = 120\n[lint]\nselect = ["E501"]\n'})
+
+    def edits() -> str:
+        data = json.loads(run_cli("scan", str(repo), "--output-format", "json", "--only", "pool-pre-ping").stdout)
+        return "".join(e["content"] for c in data["changes"] for e in c["edit"]["edits"])
+
+    assert "pool_pre_ping=True" in edits()
+    (repo / "ruff.toml").write_text('line-length = 30\n[lint]\nselect = ["E501"]\n')  # now it must be wrapped
+    wrapped = edits()
+    assert "\n" in wrapped.strip() and all(len(line) <= 30 for line in wrapped.splitlines())
