@@ -47,8 +47,8 @@ def test_workers_give_the_same_plan(app: Path, monkeypatch) -> None:
     monkeypatch.setattr(engine, "_PARALLEL_MIN_BYTES", 0)
     answered: list = []
 
-    def recorded(*args):
-        answers = map_in_workers(*args)
+    def recorded(*args, **kwargs):
+        answers = map_in_workers(*args, **kwargs)
         answered.extend(answers)
         return answers
 
