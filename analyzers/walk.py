@@ -15,8 +15,14 @@ from collections import deque
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # Fields that only ever hold an expression context (`Load`, `Store`) or an operator (`Add`,
 # `Eq`): a third of a module's nodes, which no collector reads but through the node that
-# holds them (`node.op`, `node.ops`). Neither walk nor visitor descends into them.
-_SKIPPED = frozenset({"ctx", "op", "ops"})
+# holds them (`node.op`, `node.ops`). Neither walk nor visitor descends into them, nor
+# looks into the fields that never hold a node (identifiers, flags, a constant's value):
+# a `Name` or a `Constant` then has no field to read at all.
+_SKIPPED = frozenset({
+    "ctx", "op", "ops",
+    "id", "attr", "arg", "name", "asname", "module", "level", "kind", "conversion", "is_async", "type_comment",
+})
+_VALUE_IS_DATA = (ast.Constant, ast.MatchSingleton)  # `value` is a Python value, not a node
 _CHILDREN: dict[type, tuple[str, ...]] = {}
 
 
@@ -25,7 +31,8 @@ def children_fields(kind: type) -> tuple[str, ...]:
     try:
         return _CHILDREN[kind]
     except KeyError:
-        found = _CHILDREN[kind] = tuple(f for f in kind._fields if f not in _SKIPPED)
+        skipped = _SKIPPED | ({"value"} if issubclass(kind, _VALUE_IS_DATA) else set())
+        found = _CHILDREN[kind] = tuple(f for f in kind._fields if f not in skipped)
         return found
 
 
@@ -35,21 +42,26 @@ def walk(tree: ast.AST) -> list[tuple[ast.AST, int]]:
     the scope it is defined in."""
     found: list[tuple[ast.AST, int]] = []
     todo: deque[tuple[ast.AST, int]] = deque([(tree, 0)])
-    pop, extend, append = todo.popleft, todo.extend, found.append
+    pop, push, append, node_type = todo.popleft, todo.append, found.append, ast.AST
+    children = _CHILDREN
     while todo:
         node, scope = pop()
         append((node, scope))
-        inner = node.lineno if isinstance(node, _FUNCTIONS) else scope
-        children = []
         kind = type(node)
-        fields = _CHILDREN.get(kind) or children_fields(kind)
+        fields = children.get(kind)
+        if fields is None:
+            fields = children_fields(kind)
+        if not fields:
+            continue  # a Name, a Constant: nothing below
+        inner = node.lineno if isinstance(node, _FUNCTIONS) else scope
         for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                children.append((value, inner))
-            elif isinstance(value, list):
-                children.extend((item, inner) for item in value if isinstance(item, ast.AST))
-        extend(children)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        push((item, inner))
+            elif isinstance(value, node_type):
+                push((value, inner))
     return found
 
 
@@ -78,7 +90,10 @@ class Visitor(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         kind = type(node)
-        for name in _CHILDREN.get(kind) or children_fields(kind):
+        fields = _CHILDREN.get(kind)
+        if fields is None:
+            fields = children_fields(kind)
+        for name in fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
