@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from optimize.analyzers.checks.base import Clean, IndexCheck, Report
+from optimize.analyzers.checks.base import IndexCheck, Report
 from optimize.analyzers.checks.registry import CHECKS
 from optimize.codemods.base import Keep, Rewrite
 from optimize.codemods.registry import REGISTRY
