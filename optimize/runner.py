@@ -9,7 +9,6 @@ from optimize import git
 from optimize.cache import Cache
 from optimize.config import CONFIG_FILES, Config, load_config
 from optimize.codemods.base import UNSAFE_REFUSAL
-from optimize.codemods.registry import REGISTRY
 from optimize.engine import Outcome, Plan, plan, select_checks, select_codemods
 from optimize import reuse
 from optimize.errors import OptimizeError
@@ -85,21 +84,26 @@ def make_plan(
         target.config, selection.only, selection.exclude, selection.unsafe_fixes
     )
     unsafe_allowed = selection.unsafe_fixes or bool(selection.only)
-    # Without --unsafe-fixes the unsafe codemods run too, allowed nothing: each change they
-    # would make is a refusal, counted for the hint and then dropped with their outcomes.
-    hidden = [] if unsafe_allowed else [
-        c for c in select_codemods(target.config, None, selection.exclude, True) if c not in codemods
-    ]
     result = plan(
-        target.root, [c for c in REGISTRY if c in codemods or c in hidden], target.config, tracked_only=tracked_only,
-        unsafe_allowed=unsafe_allowed, committed=committed, index_cache=index_cache,
-        cache=Cache.open(target.root, enabled=use_cache),
+        target.root, codemods, target.config, tracked_only=tracked_only, unsafe_allowed=unsafe_allowed,
+        committed=committed, index_cache=index_cache, cache=Cache.open(target.root, enabled=use_cache),
     )
     if not unsafe_allowed:
-        result.hidden_unsafe = sum(1 for r in result.refusals if r.reason.startswith(UNSAFE_REFUSAL))
-        dropped = {c.ID for c in hidden}
-        result.outcomes = [o for o in result.outcomes if o.codemod.ID not in dropped]
+        result.hidden_unsafe = _hidden_unsafe(target, selection, codemods, result, use_cache)
     return result
+
+
+def _hidden_unsafe(target: Target, selection: Selection, codemods: list, result: Plan, use_cache: bool) -> int:
+    """How many more changes `--unsafe-fixes` would make (ruff's "hidden fixes"): the safe
+    codemods' changes refused for their tier, and the unsafe codemods' changes in the last
+    scan's result when nothing it was made from has changed since (planning them here only
+    to count them would double the run). Without such a scan they are not counted."""
+    hidden = sum(1 for r in result.refusals if r.reason.startswith(UNSAFE_REFUSAL))
+    kept = reuse.reused_scan(target.root, list(selection.only), list(selection.exclude)) if use_cache else None
+    if kept is not None:
+        ran = {c.ID for c in codemods}
+        hidden += sum(1 for o in kept[0].outcomes if o.codemod.ID not in ran for _ in o.changes)
+    return hidden
 
 
 def scan_plan(target: Target, selection: Selection, *, use_cache: bool = True) -> Plan:

@@ -242,8 +242,15 @@ def test_scan_summarises_what_it_left_alone_in_test_files(tmp_path: Path) -> Non
 
 def test_apply_without_unsafe_fixes_says_how_many_more_changes_they_would_make(tmp_path: Path) -> None:
     # pool-overflow is unsafe: `apply` lands pool-pre-ping alone and counts what it left.
+    # Without a scan of the same tree there is nothing to count from: no hint, no cost.
+    bare = make_repo(tmp_path / "bare", {"app/db.py": "from sqlalchemy import create_engine\n\nengine = create_engine(\"postgresql://db/app\", max_overflow=2)\n"})
+    assert "more change" not in run_cli("apply", str(bare), "--dry-run").stdout
     source = "from sqlalchemy import create_engine\n\nengine = create_engine(\"postgresql://db/app\", max_overflow=2)\n"
     repo = make_repo(tmp_path / "r", {"app/db.py": source})
+    # The unsafe codemods' changes are counted from the last scan of the same tree.
+    assert run_cli("scan", str(repo)).exit_code == 0
+    dry = run_cli("apply", str(repo), "--dry-run")
+    assert "1 more change can be made with the `--unsafe-fixes` option" in " ".join(dry.stdout.split())
     result = run_cli("apply", str(repo))
     assert result.exit_code == 0, result.output
     assert "1 more change can be made with the `--unsafe-fixes` option" in " ".join(result.stdout.split())
