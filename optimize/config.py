@@ -63,7 +63,6 @@ class Config:
     # gitignore-style glob -> codemod and check ids that do not run on the files it matches
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     base: str = ""  # the scanned directory relative to the configuration's ("backend/")
-    source: str = ""  # the file the configuration came from, relative to the scanned directory
 
     def excludes(self, path: str) -> bool:
         """Whether ``path`` (relative to the scanned directory) matches an `exclude` or
@@ -205,11 +204,25 @@ def load_config(root: Path, committed: list[tuple[int, str, bytes]] | None = Non
     `config_files` lists them). `[tool.black]` / `[tool.ruff]` are read from the nearest
     `pyproject.toml`, as those tools find theirs."""
     files = (committed or []) if from_commit else config_files(root)
-    parsed = [(depth, name, _toml(depth, name, data)) for depth, name, data in files]
-    nearest_pyproject = next((data for _, name, data in parsed if name == "pyproject.toml"), {})
-    tool = nearest_pyproject.get("tool", {})
-    if not isinstance(tool, dict):
-        raise ConfigError("pyproject.toml: tool: expected a table")
+    # Nearest first, read only as far as needed: a broken file further up that neither
+    # answer needs does not stop the run.
+    nearest_pyproject: dict | None = None
+    found: tuple[int, str, dict] | None = None
+    for depth, name, data in files:
+        if found is not None and nearest_pyproject is not None:
+            break
+        if name == "optimize.toml" and found is not None:
+            continue
+        parsed = _toml(depth, name, data)
+        label = "../" * depth + name
+        tool = parsed.get("tool", {}) if name == "pyproject.toml" else {}
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{label}: tool: expected a table")
+        if name == "pyproject.toml" and nearest_pyproject is None:
+            nearest_pyproject = tool
+        if found is None and (name == "optimize.toml" or "optimize" in tool):
+            found = (depth, label, parsed if name == "optimize.toml" else tool["optimize"])
+    tool = nearest_pyproject or {}
     ruff = tool.get("ruff")
     config = Config(
         lint_files=lint_files_digest(root),
@@ -217,23 +230,13 @@ def load_config(root: Path, committed: list[tuple[int, str, bytes]] | None = Non
         uses_ruff=isinstance(ruff, dict),
         uses_ruff_format=isinstance(ruff, dict) and isinstance(ruff.get("format"), dict),
     )
-    found = next(
-        (
-            (depth, name, data if name == "optimize.toml" else data["tool"]["optimize"])
-            for depth, name, data in parsed
-            if name == "optimize.toml" or isinstance(data.get("tool"), dict) and "optimize" in data["tool"]
-        ),
-        None,
-    )
     if found is None:
         return config
-    depth, name, section = found
-    where = "optimize.toml" if name == "optimize.toml" else "[tool.optimize]"
+    depth, label, section = found
     if not isinstance(section, dict):
-        raise ConfigError(f"{where} must be a table")
+        raise ConfigError(f"{label}: [tool.optimize] must be a table")
     # Globs are relative to the configuration's directory, paths to ``root``.
     config.base = "/".join(root.resolve().parts[len(root.resolve().parts) - depth :]) + "/" if depth else ""
-    config.source = ("../" * depth) + name
     return _read_section(config, section)
 
 

@@ -71,3 +71,17 @@ def test_apply_reads_the_configuration_above_from_the_commit(tmp_path: Path) -> 
     subjects = git(repo, "log", "--format=%s").splitlines()
     assert any(s.startswith("perf(pool-overflow)") for s in subjects)
     assert not any(s.startswith("perf(pool-pre-ping)") for s in subjects)  # disabled two levels up
+
+
+def test_a_broken_file_further_up_that_is_not_needed_is_not_read(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {
+        "pyproject.toml": "[tool.optimize\n",  # broken, but the nearer files answer everything
+        "backend/pyproject.toml": "[tool.optimize]\ndisable = []\n",
+        "backend/app/db.py": ENGINE,
+    })
+    assert _changed(repo, str(repo / "backend")) == {"backend/app/db.py"}
+    broken = run_cli("scan", str(repo))
+    assert broken.exit_code == 2 and broken.stderr.startswith("error: pyproject.toml: cannot be read")
+    (repo / "backend/pyproject.toml").write_text("tool = 3\n")
+    bad = run_cli("scan", str(repo / "backend"))
+    assert bad.exit_code == 2 and "pyproject.toml: tool: expected a table" in bad.stderr
