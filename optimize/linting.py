@@ -50,7 +50,9 @@ def _run(root: Path, path: str, source: bytes, *args: str) -> subprocess.Complet
         return None
     try:
         return subprocess.run(
-            [ruff, "check", "--no-cache", "--stdin-filename", path, *args, "-"],
+            # --force-exclude: a file the repository's ruff excludes (migrations, vendored
+            # code) is not its business, here either.
+            [ruff, "check", "--no-cache", "--force-exclude", "--stdin-filename", path, *args, "-"],
             cwd=root, input=source, capture_output=True, timeout=_TIMEOUT,
         )
     except (OSError, subprocess.TimeoutExpired):
@@ -123,7 +125,7 @@ def _fit_long_lines(root: Path, path: str, before: bytes, after: bytes) -> bytes
     for start, end in reversed(hunks):
         try:
             done = subprocess.run(
-                [ruff, "format", "--no-cache", "--range", f"{start}-{end + 1}", "--stdin-filename", path, "-"],
+                [ruff, "format", "--no-cache", "--force-exclude", "--range", f"{start}-{end + 1}", "--stdin-filename", path, "-"],
                 cwd=root, input=result, capture_output=True, timeout=_TIMEOUT,
             )
         except (OSError, subprocess.TimeoutExpired):
@@ -152,13 +154,13 @@ def ruff_reformat(root: Path, path: str, before: bytes, after: bytes) -> bytes:
         return after
     try:
         check = subprocess.run(
-            [ruff, "format", "--no-cache", "--check", "--stdin-filename", path, "-"],
+            [ruff, "format", "--no-cache", "--force-exclude", "--check", "--stdin-filename", path, "-"],
             cwd=root, input=before, capture_output=True, timeout=_TIMEOUT,
         )
         if check.returncode != 0:
             return after  # not ruff-formatted before (or ruff refused it): left as the team has it
         done = subprocess.run(
-            [ruff, "format", "--no-cache", "--stdin-filename", path, "-"],
+            [ruff, "format", "--no-cache", "--force-exclude", "--stdin-filename", path, "-"],
             cwd=root, input=after, capture_output=True, timeout=_TIMEOUT,
         )
     except (OSError, subprocess.TimeoutExpired):

@@ -80,6 +80,9 @@ def test_only_what_the_file_passed_before_is_fixed(tmp_path: Path) -> None:
     # An import added after the block is moved into it, in isort order.
     added = b"import sys\nimport os\n\nprint(os.sep, sys.argv)\n"
     assert ruff_tidy(tmp_path, "m.py", clean, added) == clean
+    # A file the repository's ruff excludes is left as the rewrite made it.
+    (tmp_path / "pyproject.toml").write_text(RUFF_CONFIG.replace("[tool.ruff]\n", "[tool.ruff]\nextend-exclude = [\"legacy\"]\n"))
+    assert ruff_tidy(tmp_path, "legacy/m.py", clean, after) == after
 
 
 def test_a_ruff_formatted_repository_stays_ruff_formatted(tmp_path: Path) -> None:
