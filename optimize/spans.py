@@ -12,7 +12,9 @@ body is gone), so names in the kept statements resolve as before.
 One flow crosses function bodies: a dict splatted into an engine call (`**ENGINE_OPTIONS`)
 is followed to every use of its name in the module, any of which may change it
 (`analyzers.engine_options`). A definition that mentions a name the candidate calls splat
-is kept whole.
+is kept whole, unless the name is a local of the function making the call (a parameter,
+`def make(url, **kw)`, or a name it assigns and declares neither `global` nor `nonlocal`):
+that function is kept whole, and a `kw` anywhere else is another variable.
 
 The rewrite is put back into the real file by `splice`: each run of lines that differs
 between the reduced input and output (a hunk) is copied into the file in place of the
@@ -50,18 +52,64 @@ def reduce(source: bytes, keep: frozenset[int]) -> Reduction | None:
         return None
     lines = source.split(b"\n")
     emptied: set[int] = set()
-    splatted = {
-        k.value.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and node.lineno in keep
-        for k in node.keywords
-        if k.arg is None and isinstance(k.value, ast.Name)
-    }
+    splatted = _splatted_outside(tree, keep)
     if not _reduce_body(tree.body, keep, lines, emptied, splatted):
         return None
     if not emptied:
         return None
     return Reduction(b"\n".join(lines), frozenset(emptied))
+
+
+def _splatted_outside(tree: ast.Module, keep: frozenset[int]) -> set[str]:
+    """The names splatted (`**name`) into a call on a ``keep`` line that are not locals
+    of the function the call is in."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST, function: ast.AST | None) -> None:
+        if isinstance(node, ast.Call) and node.lineno in keep:
+            found.update(
+                k.value.id for k in node.keywords
+                if k.arg is None and isinstance(k.value, ast.Name) and not _local_to(k.value.id, function)
+            )
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else function
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(tree, None)
+    return found
+
+
+def _local_to(name: str, function: ast.AST | None) -> bool:
+    """Whether ``name`` is a local variable of ``function`` (not of a scope nested in it)."""
+    if function is None:
+        return False
+    arguments = function.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    if any(a is not None and a.arg == name for a in every):
+        return True
+    if isinstance(function, ast.Lambda):
+        return False
+    bound = False
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound = True
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound = bound or node.name == name
+            # Decorators and defaults run here; the body is another scope.
+            todo.extend([*node.decorator_list, *getattr(node, "bases", ()), *getattr(node, "keywords", ())])
+            if not isinstance(node, ast.ClassDef):
+                todo.extend(d for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None)
+            continue
+        elif isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # scopes of their own (a comprehension's first iterable aside, which binds nothing)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound = bound or any((a.asname or a.name.split(".", 1)[0]) == name for a in node.names)
+        todo.extend(ast.iter_child_nodes(node))
+    return bound
 
 
 def _reduce_body(

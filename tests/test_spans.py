@@ -69,6 +69,27 @@ def test_a_definition_mentioning_a_splatted_name_is_kept() -> None:
     assert reduced is not None and reduced.emptied == frozenset({13})
 
 
+@pytest.mark.parametrize(
+    ("binding", "empties_other"),
+    [
+        ("def make(u, **kw):\n", True),  # a parameter: `kw` in `other` is another variable
+        ("def make(u):\n    kw = {}\n", True),  # assigned in the function making the call
+        ("def make(u):\n    from opts import kw\n", True),
+        ("def make(u):\n    global kw\n    kw = {}\n", False),  # the module's `kw`
+        ("def make(u):\n    def inner():\n        kw = {}\n", False),  # a local of `inner` only
+        ("def make(u):\n    [kw for kw in u]\n", False),  # a comprehension's own variable
+        ("async def make(u, *, kw):\n", True),
+    ],
+    ids=["parameter", "assigned", "imported", "global", "nested-scope", "comprehension", "async-keyword-only"],
+)
+def test_a_local_splatted_name_does_not_keep_other_definitions(binding: str, empties_other: bool) -> None:
+    other = "def other(kw):\n    kw['pool_pre_ping'] = False\n    return kw\n\n\n"
+    source = (other + binding + "    return create_engine(u, **kw)\n").encode()
+    call = source.split(b"\n").index(b"    return create_engine(u, **kw)") + 1
+    reduced = spans.reduce(source, frozenset({call}))
+    assert (reduced.emptied if reduced is not None else set()) == ({2, 3} if empties_other else set())
+
+
 def test_splice_copies_one_hunk_and_refuses_one_that_reaches_an_emptied_line() -> None:
     reduced = spans.reduce(SOURCE, frozenset({15}))
     out = reduced.source.replace(b"make(1)", b"make(1,\n            2)")
@@ -166,6 +187,36 @@ def test_a_dict_changed_in_another_function_is_still_seen(monkeypatch) -> None:
     whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
     assert part.steps == whole.steps
     assert "changed or passed on" in whole.steps[0].refusals[0].reason
+
+
+def test_a_local_options_dict_gives_the_same_plan_with_other_functions_emptied(monkeypatch) -> None:
+    source = dedent('''
+        from sqlalchemy import create_engine
+
+
+        def tweak(kw):
+            kw["pool_pre_ping"] = False
+            return kw
+
+
+        def make(url, **kw):
+            kw.setdefault("pool_size", 5)
+            return create_engine(url, **kw)
+
+
+        def build(url):
+            kw = {"pool_size": 5}
+            return create_engine(url, **kw)
+    ''')
+    from optimize.codemods.base import Keep
+
+    case = Case(next(c for c in REGISTRY if c.ID == "pool-pre-ping"), Keep(source))
+    reduced: list = []
+    real = spans.reduce
+    monkeypatch.setattr(spans, "reduce", lambda s, k: reduced.append(real(s, k)) or reduced[-1])
+    whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
+    assert part.steps == whole.steps
+    assert any(r is not None and r.emptied for r in reduced)  # `tweak` was not read
 
 
 def test_a_rewrite_spliced_nowhere_falls_back_to_the_whole_module_and_its_errors(monkeypatch) -> None:
