@@ -64,18 +64,16 @@ def _splatted_outside(tree: ast.Module, keep: frozenset[int]) -> set[str]:
     """The names splatted (`**name`) into a call on a ``keep`` line that are not locals
     of the function the call is in."""
     found: set[str] = set()
-
-    def visit(node: ast.AST, function: ast.AST | None) -> None:
+    todo: list[tuple[ast.AST, ast.AST | None]] = [(tree, None)]  # a stack: trees nest deeper than recursion goes
+    while todo:
+        node, function = todo.pop()
         if isinstance(node, ast.Call) and node.lineno in keep:
             found.update(
                 k.value.id for k in node.keywords
                 if k.arg is None and isinstance(k.value, ast.Name) and not _local_to(k.value.id, function)
             )
         inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else function
-        for child in ast.iter_child_nodes(node):
-            visit(child, inner)
-
-    visit(tree, None)
+        todo.extend((child, inner) for child in ast.iter_child_nodes(node))
     return found
 
 
