@@ -153,7 +153,7 @@ class RepoIndex:
             for path, source in files.items():
                 key = cls.cache_key(path, source)
                 if key not in cache:
-                    found = _analyse(path, source)
+                    found = analyse_file(path, source)
                     if isinstance(found, str):
                         unparsable[path] = found
                         continue
@@ -629,10 +629,10 @@ def facts_of_file(_shared: object, item: tuple[str, bytes]) -> FileFacts | str:
     """A worker's unit of work (`optimize.workers`): one file's facts. The trees are
     dropped at once, so the cyclic collector stays off (see `RepoIndex.build`)."""
     gc.disable()
-    return _analyse(*item)
+    return analyse_file(*item)
 
 
-def _analyse(path: str, source: bytes) -> FileFacts | str:
+def analyse_file(path: str, source: bytes) -> FileFacts | str:
     """One file's facts, or why it has none. Syntax newer than the running interpreter is
     read too (see `optimize.analyzers.syntax`)."""
     tree = parse_for_facts(path, source)

@@ -22,7 +22,7 @@ from optimize.analyzers.checks.base import Check, Finding, IndexCheck
 from optimize.analyzers.checks.registry import CHECKS
 from optimize.analyzers.checks.registry import by_id as checks_by_id
 from optimize.analyzers.facts import FileFacts
-from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.index import RepoIndex, analyse_file
 from optimize.analyzers.recording import Answers, RecordingIndex
 from optimize.analyzers.roles import file_role
 from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
@@ -432,6 +432,14 @@ def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> 
 _FACTS_PARALLEL_MIN_BYTES = 1_000_000
 
 
+# About a tenth of a second of reading per frame sent to a worker.
+_FACTS_BATCH_BYTES = 200_000
+
+
+def _facts_here(item: tuple[str, bytes]) -> FileFacts | str:
+    return analyse_file(*item)
+
+
 def _facts_in_workers(files: dict[str, bytes], cache: dict, jobs: int | None) -> None:
     """Read the facts of the files ``cache`` lacks in worker processes when there are
     enough of them, the biggest first; `RepoIndex.build` reads the rest (and any file
@@ -443,7 +451,10 @@ def _facts_in_workers(files: dict[str, bytes], cache: dict, jobs: int | None) ->
     missing.sort(key=lambda item: -len(item[1]))
     shared = pickle.dumps(None)
     step = progress.phase("reading files", len(missing))
-    for (path, data), found in zip(missing, map_in_workers(shared, missing, jobs, task="facts", on_done=step.advance)):
+    found_all = map_in_workers(
+        shared, missing, jobs, task="facts", on_done=step.advance, here=_facts_here, batch_bytes=_FACTS_BATCH_BYTES
+    )
+    for (path, data), found in zip(missing, found_all):
         if isinstance(found, FileFacts):
             cache[RepoIndex.cache_key(path, data)] = found
 

@@ -6,8 +6,9 @@ pays for copying every page its allocator touches (measured: more than the work 
 when the caller is a test runner); started with "spawn" or "forkserver", it re-runs the
 caller's main script. A worker here imports `optimize` and nothing else.
 
-The protocol: one frame with the pickled run, then one frame per file and one answer
-frame per file. A frame is an 8-byte little-endian length and that many bytes.
+The protocol: one frame with the pickled run, then frames of pickled lists of items, each
+answered by a frame with the list of their answers. A frame is an 8-byte little-endian
+length and that many bytes.
 """
 
 from __future__ import annotations
@@ -44,19 +45,37 @@ def _read_frame(stream: BinaryIO) -> bytes:
 
 
 def map_in_workers(
-    shared: bytes, items: Sequence[Any], jobs: int, task: str = "plan", on_done: Callable[[], None] | None = None
+    shared: bytes,
+    items: Sequence[Any],
+    jobs: int,
+    task: str = "plan",
+    on_done: Callable[[], None] | None = None,
+    here: Callable[[Any], Any] | None = None,
+    batch_bytes: int = 0,
 ) -> list[Any | None]:
     """Each item's answer from `_serve` (None where no worker could give one: the caller
-    does those itself). Items are handed out in the order given, one at a time. ``task``
-    is what the workers do: "plan" files (`engine.plan_one_file`) or read their "facts"
+    does those itself). Items are handed out in the order given. ``task`` is what the
+    workers do: "plan" files (`engine.plan_one_file`) or read their "facts"
     (`analyzers.index.facts_of_file`, which imports no LibCST). ``on_done`` is called
-    after each answer (from the threads that drive the workers)."""
+    after each answer (from the threads that drive the workers).
+
+    With ``here`` (the same work done in this process), this process is one of the
+    ``jobs``: it takes items from the same queue instead of waiting, and one worker fewer
+    is started (on two cores, two workers and a waiting caller are three processes).
+    ``batch_bytes`` groups consecutive ``(path, bytes)`` items into one frame of about
+    that much source: a file's facts take milliseconds, and a worker waiting for this
+    process to hand it the next file (which needs the interpreter lock that the work
+    done here holds) would sit idle between files."""
     results: list[Any | None] = [None] * len(items)
-    queue = deque(range(len(items)))
+    queue = deque(_batches(items, batch_bytes))
     lock = threading.Lock()
     processes: list[subprocess.Popen] = []
     stopping = threading.Event()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+    def take() -> list[int] | None:
+        with lock:
+            return queue.popleft() if queue and not stopping.is_set() else None
 
     def drive() -> None:
         try:
@@ -70,21 +89,20 @@ def map_in_workers(
             processes.append(process)
         try:
             _write_frame(process.stdin, shared)
-            while not stopping.is_set():
-                with lock:
-                    if not queue:
-                        break
-                    i = queue.popleft()
-                _write_frame(process.stdin, pickle.dumps(items[i], protocol=pickle.HIGHEST_PROTOCOL))
-                results[i] = pickle.loads(_read_frame(process.stdout))
-                if on_done is not None:
-                    on_done()
+            while (batch := take()) is not None:
+                _write_frame(process.stdin, pickle.dumps([items[i] for i in batch], protocol=pickle.HIGHEST_PROTOCOL))
+                answers = pickle.loads(_read_frame(process.stdout))
+                for i, answer in zip(batch, answers):
+                    results[i] = answer
+                    if on_done is not None:
+                        on_done()
         except Exception:  # noqa: BLE001 - any failure here means the worker is gone
             pass  # whatever it held is planned by the caller
         finally:
             _close(process)
 
-    threads = [threading.Thread(target=drive, daemon=True) for _ in range(min(jobs, len(items)))]
+    started = min(jobs - 1 if here is not None else jobs, len(queue))
+    threads = [threading.Thread(target=drive, daemon=True) for _ in range(started)]
     # Unpickling the answers builds many objects and no garbage: the cyclic collector,
     # which would run over and over while they arrive, only costs time here.
     collecting = gc.isenabled()
@@ -92,6 +110,11 @@ def map_in_workers(
     for thread in threads:
         thread.start()
     try:
+        while here is not None and (batch := take()) is not None:
+            for i in batch:
+                results[i] = here(items[i])
+                if on_done is not None:
+                    on_done()
         for thread in threads:
             thread.join()
     except BaseException:  # Ctrl-C: stop the workers before giving up
@@ -104,6 +127,21 @@ def map_in_workers(
         if collecting:
             gc.enable()
     return results
+
+
+def _batches(items: Sequence[Any], batch_bytes: int) -> list[list[int]]:
+    """The positions of ``items`` in runs of about ``batch_bytes`` of source each (one
+    item per run when 0)."""
+    batches: list[list[int]] = []
+    size = batch_bytes
+    for i, item in enumerate(items):
+        weight = len(item[1]) if batch_bytes and isinstance(item, tuple) and len(item) > 1 else 0
+        if not batches or size + weight > batch_bytes or not batch_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].append(i)
+        size += weight
+    return batches
 
 
 def _close(process: subprocess.Popen) -> None:
@@ -128,21 +166,36 @@ def _serve(plan_one: Callable[[Any, Any], Any]) -> None:
     gc.enable()
     while True:
         try:
-            item = pickle.loads(_read_frame(requests))
+            batch = pickle.loads(_read_frame(requests))
         except EOFError:
             return
-        _write_frame(answers, _answer(plan_one, shared, item))
+        _write_frame(answers, _pickled([_answer(plan_one, shared, item) for item in batch]))
 
 
-def _answer(plan_one: Callable[[Any, Any], Any], shared: Any, item: Any) -> bytes:
-    """The pickled answer for one item; None when planning or pickling it fails (e.g. a
+def _answer(plan_one: Callable[[Any, Any], Any], shared: Any, item: Any) -> Any:
+    """The answer for one item; None when planning or pickling it fails (e.g. a
     RecursionError on a deeply nested file): the caller plans that item itself and reports
     what went wrong, and this worker stays for the next item instead of dying with the
     items queued behind it."""
     try:
-        return pickle.dumps(plan_one(shared, item), protocol=pickle.HIGHEST_PROTOCOL)
+        return plan_one(shared, item)
     except Exception:  # noqa: BLE001 - whatever it is, the caller sees it again
-        return pickle.dumps(None, protocol=pickle.HIGHEST_PROTOCOL)
+        return None
+
+
+def _pickled(answers: list[Any]) -> bytes:
+    """``answers`` pickled, each one that cannot be pickled as None (its caller redoes it)."""
+    try:
+        return pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - e.g. a RecursionError on a deep answer
+        kept = []
+        for answer in answers:
+            try:
+                pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+                kept.append(answer)
+            except Exception:  # noqa: BLE001
+                kept.append(None)
+        return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 if __name__ == "__main__":

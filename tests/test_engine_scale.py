@@ -180,9 +180,10 @@ def test_ctrl_c_during_planning_stops_the_workers(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 60
-    while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:  # the run and its workers
+    # The run and a worker (on two cores the run reads files too: one worker beside it).
+    while len(_processes_with(marker)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(_processes_with(marker)) >= 3, "no workers started"
+    assert len(_processes_with(marker)) >= 2, "no workers started"
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

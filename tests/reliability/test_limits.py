@@ -211,13 +211,15 @@ def test_a_worker_answers_none_for_an_item_it_cannot_plan_and_carries_on(monkeyp
         return (shared, item)
 
     dump = lambda value: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    requests, answers = _frames(dump("run"), dump("deep"), dump("flat")), BytesIO()
+    requests, answers = _frames(dump("run"), dump(["deep"]), dump(["flat", "deep", "flat"])), BytesIO()
     monkeypatch.setattr(workers.signal, "signal", lambda *args: None)
     monkeypatch.setattr(sys, "stdin", type("In", (), {"buffer": requests})())
     monkeypatch.setattr(sys, "stdout", type("Out", (), {"buffer": answers})())
     workers._serve(plan_one)
     answers.seek(0)
-    assert [pickle.loads(workers._read_frame(answers)) for _ in range(2)] == [None, ("run", "flat")]
+    assert [pickle.loads(workers._read_frame(answers)) for _ in range(2)] == [
+        [None], [("run", "flat"), None, ("run", "flat")]
+    ]
 
 
 # --- configuration values out of range ---------------------------------------------------
