@@ -30,10 +30,10 @@ from libcst.metadata import (
     ExpressionContext,
     ExpressionContextProvider,
     GlobalScope,
-    ParentNodeProvider,
     Scope,
     ScopeProvider,
 )
+from optimize.codemods.parents import ParentNodeProvider
 
 from typing import Any, Protocol
 

@@ -32,10 +32,10 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import (
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
     QualifiedNameProvider,
 )
+from optimize.codemods.parents import ParentNodeProvider
 
 from optimize.results import SAFE, UNSAFE, Change, Refusal  # noqa: F401 - the codemods' vocabulary
 

@@ -115,9 +115,9 @@ from libcst.metadata import (
     ExpressionContext,
     ExpressionContextProvider,
     GlobalScope,
-    ParentNodeProvider,
     ScopeProvider,
 )
+from optimize.codemods.parents import ParentNodeProvider
 
 from optimize.analyzers.settings_lookup import SettingsFlag, resolve_setting, settings_flags
 from optimize.analyzers.values import from_package
