@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -150,15 +149,21 @@ class _SiteScanner(Visitor):
 def name_uses(nodes: list[tuple[ast.AST, int]]) -> dict[str, int]:
     """How often each identifier is read in the module (``nodes``: its `analyzers.walk`):
     names and attribute names (an import or a definition does not count, a call does)."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
+    get = counts.get
+    name, attribute, constant = ast.Name, ast.Attribute, ast.Constant
     for node, _ in nodes:
-        if isinstance(node, ast.Name):
-            counts[node.id] += 1
-        elif isinstance(node, ast.Attribute):
-            counts[node.attr] += 1
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
-            counts[node.value] += 1  # getattr(module, "name"), string references
-    return dict(counts)
+        kind = type(node)
+        if kind is name:
+            read = node.id
+        elif kind is attribute:
+            read = node.attr
+        elif kind is constant and type(node.value) is str and node.value.isidentifier():
+            read = node.value  # getattr(module, "name"), string references
+        else:
+            continue
+        counts[read] = get(read, 0) + 1
+    return counts
 
 
 class CallGraph:

@@ -217,6 +217,8 @@ def _imports(nodes: list[tuple[ast.AST, int]], path: str) -> dict[str, str]:
     climbs above the repository root keeps its dots (it names nothing in the repository)."""
     found: dict[str, str] = {}
     for node, _ in nodes:
+        if type(node) is not ast.Import and type(node) is not ast.ImportFrom:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
