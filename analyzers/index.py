@@ -38,6 +38,7 @@ from optimize.analyzers.versions import sqlalchemy_minimum
 
 DEFAULT_BROADCAST_PATTERNS = ("broadcast*", "emit_*", "*_broadcast")
 _MAX_BASES = 10  # inheritance depth followed
+_FEW_MODELS = 32  # up to this many model names, `may_name_model` looks for each first
 
 
 @dataclass
@@ -58,6 +59,13 @@ class RepoIndex:
     _modules: ModuleMap | None = field(default=None, repr=False, compare=False)
     _answers: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
     _calls: "CallGraph | None" = field(default=None, repr=False, compare=False)
+    # `may_name_model`'s answers, by the bytes asked of (kept here, never pickled).
+    _model_mentions: dict[int, tuple[bytes, bool]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_model_mentions"] = {}
+        return state
 
     @classmethod
     def empty(cls) -> "RepoIndex":
@@ -222,11 +230,27 @@ class RepoIndex:
             return False
         if pattern is True:
             return True
+        # Several codemods ask of the same file: the answer is kept with the bytes asked of.
+        asked = self._model_mentions.get(id(source))
+        if asked is not None and asked[0] is source:
+            return asked[1]
         if not source.isascii():
             # Python reads identifiers NFKC-normalised: `Ｔask` is `Task`.
             text = unicodedata.normalize("NFKC", source.decode("utf-8", errors="replace"))
-            return pattern.search(text.encode("utf-8", errors="replace")) is not None
-        return pattern.search(source) is not None
+            found = pattern.search(text.encode("utf-8", errors="replace")) is not None
+        else:
+            # A plain substring search is many times faster than the pattern (which tries
+            # every position): with few models, it rules most files out first.
+            names = self._memo_model_words()
+            found = (len(names) > _FEW_MODELS or any(n in source for n in names)) and pattern.search(source) is not None
+        self._model_mentions[id(source)] = (source, found)
+        return found
+
+    def _memo_model_words(self) -> tuple[bytes, ...]:
+        key = ("model-words",)
+        if key not in self._answers:
+            self._answers[key] = tuple(n.encode() for n in sorted(self.models))
+        return self._answers[key]  # type: ignore[return-value]
 
     def _memo_model_pattern(self) -> "re.Pattern[bytes] | bool | None":
         """None: no models; True: a model name is not ASCII (every file may name it)."""

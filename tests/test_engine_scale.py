@@ -125,6 +125,21 @@ def test_model_name_gate(source: bytes, expected: bool) -> None:
     assert _index(MODELS).may_name_model(source) is expected
 
 
+@pytest.mark.parametrize("count", [1, 40])  # few models are looked for one by one first
+def test_a_file_names_a_model_whatever_the_number_of_models(count: int) -> None:
+    names = [f"Model{i}" for i in range(count)]
+    models = "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n" + "".join(
+        f"\nclass {name}(Base):\n    __tablename__ = {name.lower()!r}\n" for name in names
+    )
+    index = _index(models)
+    assert sorted(index.models) == sorted(names)
+    last = f"x = db.get({names[-1]}, 1)\n".encode()
+    for _ in range(2):  # asked again of the same bytes: the same answer
+        assert index.may_name_model(last) is True
+        assert index.may_name_model(b"x = db.get(Model, 1)\n") is False
+        assert index.may_name_model(f"x = my{names[-1]}\n".encode()) is False
+
+
 def test_no_models_no_orm_codemod_parses() -> None:
     index = _index("x = 1\n")
     source = b"async def f(db, t):\n    q = await db.get(Task, t.task_id)\n    _ = q.owner\n"
