@@ -4,7 +4,8 @@ LibCST's metadata (scopes, qualified names, positions) costs in proportion to th
 while an engine codemod edits one call. For a codemod whose edit stays inside the
 statement that holds its candidate (`Codemod.candidate_lines`), the engine parses a
 *reduced* module instead: every function and class that holds no candidate line keeps its
-header and gets `...` for a body, its other lines left empty. Nothing moves: every kept
+header and gets `...` for a body, its other lines left empty (in a class that holds one, a
+method that the class body does not name goes whole). Nothing moves: every kept
 line is at its own line number, so positions, refusals and the rewrite are the same; the
 module still binds every name it binds (a function or class is still defined, only its
 body is gone), so names in the kept statements resolve as before.
@@ -111,17 +112,29 @@ def _local_to(name: str, function: ast.AST | None) -> bool:
 
 
 def _reduce_body(
-    body: list[ast.stmt], keep: frozenset[int], lines: list[bytes], emptied: set[int], splatted: set[str]
+    body: list[ast.stmt],
+    keep: frozenset[int],
+    lines: list[bytes],
+    emptied: set[int],
+    splatted: set[str],
+    class_names: set[str] | None = None,
 ) -> bool:
     """Empty the definitions of ``body`` that hold no kept line and mention no
-    ``splatted`` name (in place); False when a body to empty could bind a module name."""
+    ``splatted`` name (in place); False when a body to empty could bind a module name.
+
+    In the body of a class that holds a kept line (``class_names``: the names its own
+    statements read), a method holding none goes whole, header and decorators too, when
+    nothing there reads its name: a method's body never sees the names of its class, so
+    no kept statement can tell it was there (a class of 300 properties is 300 headers)."""
     for node in body:
         if not isinstance(node, _DEFINITIONS):
             continue
         start = min([d.lineno for d in node.decorator_list] + [node.lineno])
         end = node.end_lineno or node.lineno
         if any(start <= line <= end for line in keep):
-            if isinstance(node, ast.ClassDef) and not _reduce_body(node.body, keep, lines, emptied, splatted):
+            if isinstance(node, ast.ClassDef) and not _reduce_body(
+                node.body, keep, lines, emptied, splatted, _class_scope_names(node)
+            ):
                 return False
             continue  # a function holding a candidate is kept whole
         first = node.body[0]
@@ -133,11 +146,47 @@ def _reduce_body(
             return False
         if splatted and any(isinstance(inner, ast.Name) and inner.id in splatted for inner in inside):
             continue
+        if (
+            class_names is not None
+            and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.name not in class_names
+            and not lines[start - 1][: _indent(lines[start - 1])].strip()
+        ):
+            for line in range(start, end + 1):
+                lines[line - 1] = b""
+            emptied.update(range(start, end + 1))
+            continue
         lines[first.lineno - 1] = before + b"..."
         for line in range(first.lineno + 1, end + 1):
             lines[line - 1] = b""
         emptied.update(range(first.lineno, end + 1))
     return True
+
+
+def _indent(line: bytes) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _class_scope_names(node: ast.ClassDef) -> set[str]:
+    """The names the statements of a class body read in its scope: everything but its
+    functions' and nested classes' bodies (decorators, defaults, annotations, bases and
+    class-level statements are read there)."""
+    found: set[str] = set()
+    for statement in node.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = statement.args
+            parts: list[ast.AST | None] = [
+                *statement.decorator_list, *arguments.defaults, *arguments.kw_defaults, statement.returns,
+                *(a.annotation for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                         arguments.vararg, arguments.kwarg] if a is not None),
+                *getattr(statement, "type_params", ()),
+            ]
+        elif isinstance(statement, ast.ClassDef):
+            parts = [*statement.decorator_list, *statement.bases, *statement.keywords, *getattr(statement, "type_params", ())]
+        else:
+            parts = [statement]
+        found.update(n.id for part in parts if part is not None for n in ast.walk(part) if isinstance(n, ast.Name))
+    return found
 
 
 def _opcodes(old: list[bytes], new: list[bytes]) -> list[tuple[str, int, int, int, int]]:

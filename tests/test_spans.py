@@ -44,10 +44,10 @@ def test_definitions_without_a_kept_line_keep_their_header_and_lose_their_body()
     assert lines[3:7] == [b"@decorated(os.sep)", b"def first(a,", b"          b):", b"    ..."]
     assert lines[7] == b"" and lines[11] == b"    size = 5"
     assert lines[14] == b"        return make(1)"  # the method holding the line is kept
-    assert lines[17] == b"        ..."
+    assert lines[16:18] == [b"", b""]  # a method the class body does not name goes whole
     assert lines[20] == b"def single(): return 3"  # a body on the header's line stays
     compile(reduced.source, "reduced.py", "exec")
-    assert reduced.emptied == frozenset({7, 8, 18})
+    assert reduced.emptied == frozenset({7, 8, 17, 18})
 
 
 @pytest.mark.parametrize(
@@ -90,12 +90,58 @@ def test_a_local_splatted_name_does_not_keep_other_definitions(binding: str, emp
     assert (reduced.emptied if reduced is not None else set()) == ({2, 3} if empties_other else set())
 
 
+CLASS_SOURCE = b'''from sqlalchemy import create_engine
+
+
+class Database:
+    timeout = 5
+
+    @property
+    def size(self):
+        return 5
+
+    @size.setter
+    def size(self, value):
+        self._size = value
+
+    def __init__(self, url, options=DEFAULTS):
+        self.engine = create_engine(url)
+
+    @staticmethod
+    def helper():
+        return 1
+
+    count = helper()
+'''
+
+
+def test_a_method_goes_whole_unless_the_class_body_names_it() -> None:
+    keep = CLASS_SOURCE.split(b"\n").index(b"        self.engine = create_engine(url)") + 1
+    reduced = spans.reduce(CLASS_SOURCE, frozenset({keep}))
+    assert reduced is not None
+    kept = reduced.source.decode()
+    assert "def __init__(self, url, options=DEFAULTS):" in kept and "timeout = 5" in kept
+    # `size` is read by `@size.setter` and `helper` by `count = helper()`: their headers stay.
+    assert kept.count("def size(self") == 2 and "def helper():" in kept and "count = helper()" in kept
+    assert "return 5" not in kept and "return 1" not in kept
+    compile(reduced.source, "reduced.py", "exec")
+
+
+def test_a_method_the_class_does_not_name_goes_whole_with_its_decorators() -> None:
+    source = CLASS_SOURCE.replace(b"    count = helper()\n", b"")
+    keep = source.split(b"\n").index(b"        self.engine = create_engine(url)") + 1
+    reduced = spans.reduce(source, frozenset({keep}))
+    assert reduced is not None and b"helper" not in reduced.source and b"staticmethod" not in reduced.source
+    assert reduced.source.count(b"\n") == source.count(b"\n")  # every line at its own number
+    compile(reduced.source, "reduced.py", "exec")
+
+
 def test_splice_copies_one_hunk_and_refuses_one_that_reaches_an_emptied_line() -> None:
     reduced = spans.reduce(SOURCE, frozenset({15}))
     out = reduced.source.replace(b"make(1)", b"make(1,\n            2)")
     spliced, emptied = spans.splice(SOURCE, reduced.source, out, reduced.emptied)
     assert spliced == SOURCE.replace(b"make(1)", b"make(1,\n            2)")
-    assert emptied == frozenset({7, 8, 19})  # after the hunk: one line further down
+    assert emptied == frozenset({7, 8, 18, 19})  # after the hunk: one line further down
     touching = reduced.source.replace(b"    ...\n", b"    pass\n", 1)
     assert spans.splice(SOURCE, reduced.source, touching, reduced.emptied) is None
 
@@ -106,10 +152,10 @@ def test_splice_copies_each_hunk_and_the_emptied_bodies_between_them() -> None:
     out = reduced.source.replace(b"import os\n", b"import os\nimport sys\n").replace(b"make(1)", b"make(sys)")
     spliced, emptied = spans.splice(SOURCE, reduced.source, out, reduced.emptied)
     assert spliced == SOURCE.replace(b"import os\n", b"import os\nimport sys\n").replace(b"make(1)", b"make(sys)")
-    assert emptied == frozenset({8, 9, 19})  # every emptied line one further down
+    assert emptied == frozenset({8, 9, 18, 19})  # every emptied line one further down
     removed = reduced.source.replace(b"import os\n", b"")
     spliced, emptied = spans.splice(SOURCE, reduced.source, removed, reduced.emptied)
-    assert spliced == SOURCE.replace(b"import os\n", b"") and emptied == frozenset({6, 7, 17})
+    assert spliced == SOURCE.replace(b"import os\n", b"") and emptied == frozenset({6, 7, 16, 17})
 
 
 def test_splice_refuses_a_hunk_beside_an_emptied_body_wherever_it_is() -> None:
@@ -217,6 +263,21 @@ def test_a_local_options_dict_gives_the_same_plan_with_other_functions_emptied(m
     whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
     assert part.steps == whole.steps
     assert any(r is not None and r.emptied for r in reduced)  # `tweak` was not read
+
+
+@pytest.mark.parametrize("codemod", ["pool-pre-ping", "pool-overflow"])
+def test_an_engine_made_in_a_method_gives_the_same_plan_with_its_siblings_gone(codemod: str, monkeypatch) -> None:
+    source = CLASS_SOURCE.decode().replace("create_engine(url)", "create_engine(url, max_overflow=5)")
+    from optimize.codemods.base import Keep
+
+    case = Case(next(c for c in REGISTRY if c.ID == codemod), Keep(source))
+    reduced: list = []
+    real = spans.reduce
+    monkeypatch.setattr(spans, "reduce", lambda s, k: reduced.append(real(s, k)) or reduced[-1])
+    whole, part = _plan(case, source, False, monkeypatch), _plan(case, source, True, monkeypatch)
+    assert part.steps == whole.steps and part.skip == whole.skip
+    assert whole.steps[0] is not None and whole.steps[0].edit is not None  # a rewrite, not a refusal
+    assert any(r is not None and b"return 1" not in r.source for r in reduced)
 
 
 def test_a_rewrite_spliced_nowhere_falls_back_to_the_whole_module_and_its_errors(monkeypatch) -> None:
