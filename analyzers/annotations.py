@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from optimize.analyzers.pickling import pickled_by_fields
+
 
 class Shape(Enum):
     ONE = "M"
@@ -23,6 +25,7 @@ class Shape(Enum):
     MANY = "list[M]"  # a collection whose elements are M (iterating it gives M)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TypeRef:
     """An annotation read as a class and a shape; ``qualname`` as the module resolves it."""

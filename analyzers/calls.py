@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from optimize.analyzers.pickling import pickled_by_fields
 from optimize.analyzers.walk import Visitor
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ ROUTE_DECORATORS = frozenset({
 })
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CallSite:
     callee: str  # as the calling module resolves it: `app.services.tasks.update_task`

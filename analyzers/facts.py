@@ -15,6 +15,7 @@ import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from optimize.analyzers.pickling import pickled_by_fields
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
@@ -26,6 +27,7 @@ from optimize.analyzers.modules import path_name, relative_path_name
 from optimize.analyzers.tasks import drops_task, loop_names, may_drop_task
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SettingsField:
     """A class-level field with a literal default, e.g. ``max_overflow: int = 5``."""
@@ -37,6 +39,7 @@ class SettingsField:
     line: int
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ClassField:
     """Any class-level field: ``name: T = value`` or ``name = value``."""
@@ -50,6 +53,7 @@ class ClassField:
     line: int
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SessionFactory:
     path: str
@@ -59,6 +63,7 @@ class SessionFactory:
     expire_on_commit: bool | None  # None: not a literal
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class FunctionInfo:
     qualname: str  # module.func or module.Class.method
@@ -156,6 +161,7 @@ FACTORY_KINDS = {
 }
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class FileFacts:
     path: str

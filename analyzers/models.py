@@ -12,6 +12,8 @@ import re
 from dataclasses import replace, dataclass, field
 from typing import Callable
 
+from optimize.analyzers.pickling import pickled_by_fields
+
 COLUMN_FACTORIES = {"mapped_column", "Column", "column_property"}
 RELATIONSHIP_FACTORIES = {"relationship", "relation", "Relationship"}
 DEFAULT_LAZY = "select"
@@ -20,6 +22,7 @@ EAGER_STRATEGIES = frozenset({"joined", "selectin", "subquery", "immediate"})
 SQL_PACKAGES = {"sqlalchemy", "sqlmodel"}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ColumnInfo:
     name: str
@@ -33,6 +36,7 @@ class ColumnInfo:
     no_index: bool = False  # `index=False` written: the maintainers chose no index
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class IndexInfo:
     """An index over columns of the model's table, in their order: `Index(...)` or a
@@ -44,6 +48,7 @@ class IndexInfo:
     trigram: frozenset[str] = frozenset()  # columns it indexes with `gin_trgm_ops` / `gist_trgm_ops`
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RelationshipInfo:
     name: str
@@ -54,6 +59,7 @@ class RelationshipInfo:
     scalar: bool | None = None
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class ModelInfo:
     name: str

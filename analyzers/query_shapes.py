@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from optimize.analyzers.annotations import dotted
+from optimize.analyzers.pickling import pickled_by_fields
 from optimize.analyzers.models import trigram_columns
 from optimize.analyzers.sql import created_indexes
 from optimize.analyzers.walk import walk
@@ -35,6 +36,7 @@ _DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "sqlite": "sqlite
              "mariadb": "mysql", "mssql": "tsql", "oracle": "oracle"}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SqlString:
     text: str
@@ -42,6 +44,7 @@ class SqlString:
     call: str  # the call it is passed to: `text`, `execute`, `fetch`
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class OrmShape:
     kind: str  # "offset", "leading-wildcard", "len-all"
@@ -51,6 +54,7 @@ class OrmShape:
     column: str = ""  # and the column
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ColumnUse:
     """`Task.project_id` in a filter, an order or a join condition (or `filter_by(col=...)`
@@ -73,6 +77,7 @@ class ColumnUse:
     versus: str = ""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class MigrationIndex:
     """An index an Alembic migration creates: `op.create_index(name, table, [cols])`, an
@@ -83,6 +88,7 @@ class MigrationIndex:
     trigram: frozenset[str] = frozenset()  # columns indexed with `gin_trgm_ops` / `gist_trgm_ops`
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class QueryShapes:
     sql: list[SqlString] = field(default_factory=list)
@@ -276,6 +282,7 @@ def _column(node: ast.AST) -> ast.Attribute | None:
     return node if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)) else None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class _Served:
     column: ast.Attribute

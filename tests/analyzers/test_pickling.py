@@ -1,0 +1,36 @@
+"""`analyzers.pickling`: the facts come back from a pickle (the cache, a worker's answer)
+equal to what was pickled, frozen ones with the same hash."""
+
+from __future__ import annotations
+
+import pickle
+
+from optimize.analyzers.calls import CallSite
+from optimize.analyzers.index import analyse_file
+from optimize.analyzers.pickling import pickled_by_fields
+from tests.fixture_app import FIXTURE
+
+
+def test_the_example_apps_facts_round_trip() -> None:
+    for path in sorted(FIXTURE.rglob("*.py")):
+        facts = analyse_file(path.relative_to(FIXTURE).as_posix(), path.read_bytes())
+        assert pickle.loads(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)) == facts, path
+
+
+def test_a_frozen_value_keeps_its_fields_and_hash() -> None:
+    site = CallSite("app.tasks.update", "update", 3, True, False, True, False)
+    back = pickle.loads(pickle.dumps(site))
+    assert back == site and hash(back) == hash(site) and back.line == 3
+
+
+def test_a_one_field_class_round_trips() -> None:
+    from dataclasses import dataclass
+
+    @pickled_by_fields
+    @dataclass(frozen=True, slots=True)
+    class One:
+        value: int
+
+    globals()["One"] = One  # pickle finds classes by module and name
+    One.__qualname__ = "One"
+    assert pickle.loads(pickle.dumps(One(5))) == One(5)
