@@ -392,6 +392,9 @@ def _default_jobs() -> int:
 
 # Below this much source to parse, starting processes costs more than it saves.
 _PARALLEL_MIN_BYTES = 256_000
+# This process plans files beside the workers (one fewer is started): each worker holds a
+# copy of the whole index, the largest part of a run's memory on a big repository.
+PLAN_HERE = True
 
 
 def _selected(run: _Run, path: str, source: bytes, index: Any) -> bool:
@@ -416,7 +419,8 @@ def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> 
             shared = None  # e.g. a codemod class defined inside a function: plan here
         if shared is not None:
             order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
-            for i, answer in zip(order, map_in_workers(shared, [items[i] for i in order], jobs, on_done=step.advance)):
+            here = (lambda item: _plan_file(run, *item)) if PLAN_HERE else None
+            for i, answer in zip(order, map_in_workers(shared, [items[i] for i in order], jobs, on_done=step.advance, here=here)):
                 answers[i] = answer
     planned = []
     for i, answer in enumerate(answers):

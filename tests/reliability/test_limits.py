@@ -163,6 +163,7 @@ def test_a_deeply_nested_file_is_skipped_by_the_worker_processes(tmp_path, monke
         raise AssertionError(f"{path} was planned by the caller, not by a worker")
 
     monkeypatch.setattr(engine, "_plan_file", not_here)
+    monkeypatch.setattr(engine, "PLAN_HERE", False)  # this process plans none beside them
     # Any amount of source goes to the workers (the threshold is read in this process).
     monkeypatch.setattr(engine, "_PARALLEL_MIN_BYTES", 1)
     files = {"pyproject.toml": "[tool.optimize]\njobs = 2\n", "app/db2.py": ENGINE}  # two items: workers start
