@@ -392,6 +392,11 @@ def _default_jobs() -> int:
 
 # Below this much source to parse, starting processes costs more than it saves.
 _PARALLEL_MIN_BYTES = 256_000
+# A worker starts by unpickling the run, the whole index with it: on the corpus copied four
+# times, 40 MB and two seconds before its first file, to plan 300 kB of source in eight
+# files that this process plans in four. Workers start only for at least this many
+# bytes of run pickled per byte of source to plan.
+_SHIPPING_RATIO = 50
 # This process plans files beside the workers (one fewer is started): each worker holds a
 # copy of the whole index, the largest part of a run's memory on a big repository.
 PLAN_HERE = True
@@ -412,11 +417,14 @@ def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> 
     jobs = _default_jobs() if jobs is None else jobs
     answers: list[_FilePlan | None] = [None] * len(items)
     step = progress.phase("planning files", len(items))
-    if jobs > 1 and len(items) > 1 and sum(len(source) for _, source in items) >= _PARALLEL_MIN_BYTES:
+    total = sum(len(source) for _, source in items)
+    if jobs > 1 and len(items) > 1 and total >= _PARALLEL_MIN_BYTES:
         try:
             shared = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, AttributeError, TypeError, RecursionError):
             shared = None  # e.g. a codemod class defined inside a function: plan here
+        if shared is not None and total * _SHIPPING_RATIO < len(shared):
+            shared = None  # unpickling the index would cost a worker more than it plans
         if shared is not None:
             order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
             here = (lambda item: _plan_file(run, *item)) if PLAN_HERE else None
