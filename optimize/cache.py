@@ -4,7 +4,8 @@ What is kept, each keyed so that a stale entry can never be used:
 
 - **Facts**: each file's `ast` facts (`analyzers.facts.FileFacts`), keyed by its path and
   the hash of its bytes. A file's facts depend on nothing else, so a warm index reads
-  every unchanged file's facts from here and parses only the files that changed.
+  every unchanged file's facts from here and parses only the files that changed. They
+  are kept in sixteen files by key, so that an edit rewrites two of them, not all.
 - **File plans**: each file's plan (what every codemod and check did to it, or that none
   applies), keyed by its path, its hash, the configuration and the selection, with the
   questions its planning asked the index and a digest of each answer
@@ -42,7 +43,8 @@ from optimize import __version__
 from optimize.git import git_dir
 
 _HEADER = b"optimize-cache 1\n"
-_FACTS = "facts.pickle"
+_FACTS = "facts-{shard}.pickle"
+_SHARDS = "0123456789abcdef"  # the first digit of a facts key (a SHA-1 in hex)
 _SCANS = "scan-{key}.pickle"
 _FRONTS = "front-{key}.pickle"
 _RESULTS = "file-plans.pickle"
@@ -77,6 +79,7 @@ class Cache:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self._digest: str | None = None
+        self._facts_read: dict[str, frozenset[str]] = {}  # shard -> the keys read from it
 
     @classmethod
     def open(cls, root: Path, *, enabled: bool = True) -> "Cache":
@@ -93,12 +96,22 @@ class Cache:
 
     def load_facts(self) -> dict[str, Any]:
         """Facts by `RepoIndex.build`'s key (path and content hash)."""
-        found = self._read(_FACTS)
-        return found if isinstance(found, dict) else {}
+        found: dict[str, Any] = {}
+        for shard in _SHARDS:
+            part = self._read(_FACTS.format(shard=shard))
+            if isinstance(part, dict) and all(isinstance(k, str) and k.startswith(shard) for k in part):
+                found.update(part)
+                self._facts_read[shard] = frozenset(part)
+        return found
 
     def save_facts(self, facts: dict[str, Any], used: set[str]) -> None:
-        """Keep the facts of the files this run read (others are of files since changed)."""
-        self._write(_FACTS, {k: v for k, v in facts.items() if k in used})
+        """Keep the facts of the files this run read (others are of files since changed).
+        The facts are kept in sixteen files by the first digit of their key, and only those
+        whose keys changed are written: after an edit, two of them."""
+        for shard in _SHARDS:
+            keys = frozenset(k for k in used if k.startswith(shard) and k in facts)
+            if self._facts_read.get(shard) != keys:
+                self._write(_FACTS.format(shard=shard), {k: facts[k] for k in keys})
 
     # --- scan results --------------------------------------------------------------------
 

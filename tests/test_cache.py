@@ -33,7 +33,7 @@ def test_a_warm_scan_says_what_a_cold_one_says_and_touches_no_tracked_or_untrack
     repo = make_repo(tmp_path / "app", FILES)
     before = snapshot(repo)
     cold = _scan(repo)
-    assert sorted(p.name for p in _cache_dir(repo).iterdir() if not p.name.startswith(".tmp"))[0] == "facts.pickle"
+    assert any(p.name.startswith("facts-") for p in _cache_dir(repo).iterdir())
     warm = _scan(repo)
     assert warm == cold and cold["findings"]
     again = run_cli("scan", str(repo), "--format", "json")
@@ -54,6 +54,21 @@ def test_editing_a_file_others_depend_on_gives_the_cold_result(tmp_path: Path) -
     assert not any(f["check"] == "n-plus-one" for f in warm["findings"])
     (repo / "app/models.py").write_text(MODELS)  # and back: the first answer again
     assert _scan(repo) == first
+
+
+def test_an_edit_rewrites_only_the_facts_files_that_hold_its_old_and_new_keys(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", FILES)
+    _scan(repo)
+
+    def facts_files() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in _cache_dir(repo).glob("facts-*.pickle")}
+
+    before = facts_files()
+    assert len(before) == 16
+    (repo / "app/models.py").write_text(MODELS + "\n# edited\n")
+    assert _scan(repo) == _scan(repo, "--no-cache")
+    after = facts_files()
+    assert 1 <= sum(before[name] != after[name] for name in before) <= 2
 
 
 def test_corrupt_truncated_or_foreign_cache_files_are_ignored(tmp_path: Path) -> None:
