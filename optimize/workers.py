@@ -133,7 +133,7 @@ def _batches(items: Sequence[Any], batch_bytes: int) -> list[list[int]]:
     """The positions of ``items`` in runs of about ``batch_bytes`` of source each (one
     item per run when 0)."""
     batches: list[list[int]] = []
-    size = batch_bytes
+    size = 0
     for i, item in enumerate(items):
         weight = len(item[1]) if batch_bytes and isinstance(item, tuple) and len(item) > 1 else 0
         if not batches or size + weight > batch_bytes or not batch_bytes:
