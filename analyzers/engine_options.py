@@ -33,7 +33,7 @@ from libcst.metadata import (
     Scope,
     ScopeProvider,
 )
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from typing import Any, Protocol
 

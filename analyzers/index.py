@@ -59,13 +59,23 @@ class RepoIndex:
     _modules: ModuleMap | None = field(default=None, repr=False, compare=False)
     _answers: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
     _calls: "CallGraph | None" = field(default=None, repr=False, compare=False)
-    # `may_name_model`'s answers, by the bytes asked of (kept here, never pickled).
-    _model_mentions: dict[int, tuple[bytes, bool]] = field(default_factory=dict, repr=False, compare=False)
+    # Answers about one object (the bytes of a file, a class's facts), by its id, each kept
+    # with the object: an id is only an id while the object lives, and only in this
+    # process, so these are never pickled and each is checked against its object.
+    _by_object: dict[tuple, tuple[object, object]] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_model_mentions"] = {}
+        state["_by_object"] = {}
         return state
+
+    def _object_answer(self, kind: str, about: object, *rest: object) -> tuple[bool, object]:
+        """(found, answer) of the question ``kind`` about ``about``."""
+        kept = self._by_object.get((kind, id(about), *rest))
+        return (True, kept[1]) if kept is not None and kept[0] is about else (False, None)
+
+    def _keep_object_answer(self, kind: str, about: object, answer: object, *rest: object) -> None:
+        self._by_object[(kind, id(about), *rest)] = (about, answer)
 
     @classmethod
     def empty(cls) -> "RepoIndex":
@@ -231,9 +241,9 @@ class RepoIndex:
         if pattern is True:
             return True
         # Several codemods ask of the same file: the answer is kept with the bytes asked of.
-        asked = self._model_mentions.get(id(source))
-        if asked is not None and asked[0] is source:
-            return asked[1]
+        known, answer = self._object_answer("names-model", source)
+        if known:
+            return answer  # type: ignore[return-value]
         if not source.isascii():
             # Python reads identifiers NFKC-normalised: `Ｔask` is `Task`.
             text = unicodedata.normalize("NFKC", source.decode("utf-8", errors="replace"))
@@ -243,7 +253,7 @@ class RepoIndex:
             # every position): with few models, it rules most files out first.
             names = self._memo_model_words()
             found = (len(names) > _FEW_MODELS or any(n in source for n in names)) and pattern.search(source) is not None
-        self._model_mentions[id(source)] = (source, found)
+        self._keep_object_answer("names-model", source, found)
         return found
 
     def _memo_model_words(self) -> tuple[bytes, ...]:
@@ -358,15 +368,17 @@ class RepoIndex:
     def _with_bases(self, info: ModelInfo, depth: int) -> ModelInfo:
         # Kept by class and depth: every subclass asks for its bases' own resolution, and a
         # library's hierarchies are deep (the corpus resolved its 4,594 classes in 0.3 s).
-        key = ("with-bases", id(info), depth)
-        if key not in self._answers:
-            bases = []
-            for base in info.bases if depth <= _MAX_BASES else ():
-                found = self._declared_class(base, 0, info.path)
-                if found is not None and found is not info:
-                    bases.append(self._with_bases(found, depth + 1))
-            self._answers[key] = (info, merged(info, bases))  # the class kept: its id is never reused
-        return self._answers[key][1]  # type: ignore[index]
+        known, answer = self._object_answer("with-bases", info, depth)
+        if known:
+            return answer  # type: ignore[return-value]
+        bases = []
+        for base in info.bases if depth <= _MAX_BASES else ():
+            found = self._declared_class(base, 0, info.path)
+            if found is not None and found is not info:
+                bases.append(self._with_bases(found, depth + 1))
+        resolved = merged(info, bases)
+        self._keep_object_answer("with-bases", info, resolved, depth)
+        return resolved
 
     def _declared_class(self, qualname: str, depth: int = 0, near: str | None = None) -> ModelInfo | None:
         """The class a qualified base name refers to, through re-exports; a bare name

@@ -35,7 +35,7 @@ from libcst.metadata import (
     PositionProvider,
     QualifiedNameProvider,
 )
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.results import SAFE, UNSAFE, Change, Refusal  # noqa: F401 - the codemods' vocabulary
 

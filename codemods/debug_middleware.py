@@ -117,7 +117,7 @@ from libcst.metadata import (
     GlobalScope,
     ScopeProvider,
 )
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.settings_lookup import SettingsFlag, resolve_setting, settings_flags
 from optimize.analyzers.values import from_package

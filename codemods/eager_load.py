@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.per_row import LazyPath, PerRowLoop, may_run_per_row, per_row_loops, per_row_responses
 from optimize.analyzers.routes import is_route_decorator

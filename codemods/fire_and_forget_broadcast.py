@@ -82,7 +82,7 @@ import fnmatch
 import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node as name_of
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.routes import is_route
 from optimize.analyzers.flow import FunctionFlow, Step

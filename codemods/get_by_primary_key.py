@@ -99,7 +99,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.primary_keys import primary_key_order
 from optimize.analyzers.values import (

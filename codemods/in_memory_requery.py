@@ -107,7 +107,7 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node as name_of
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.effects import SessionEffects
 from optimize.analyzers.annotations import Shape

@@ -97,7 +97,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.engine_options import OPTIONS_METADATA, EngineOptions, Option, code, read_options
 from optimize.analyzers.engines import ENGINE_FACTORIES, NO_OVERFLOW_POOLS, engine_skip_reason, keyword, url_literal

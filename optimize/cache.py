@@ -112,6 +112,7 @@ class Cache:
             keys = frozenset(k for k in used if k.startswith(shard) and k in facts)
             if self._facts_read.get(shard) != keys:
                 self._write(_FACTS.format(shard=shard), {k: facts[k] for k in keys})
+                self._facts_read[shard] = keys
 
     # --- scan results --------------------------------------------------------------------
 

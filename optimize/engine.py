@@ -394,8 +394,8 @@ def _default_jobs() -> int:
 _PARALLEL_MIN_BYTES = 256_000
 # A worker starts by unpickling the run, the whole index with it: on the corpus copied four
 # times, 40 MB and two seconds before its first file, to plan 300 kB of source in eight
-# files that this process plans in four. Workers start only for at least this many
-# bytes of run pickled per byte of source to plan.
+# files that this process plans in four. Workers start only when the pickled run is at
+# most this many times the source to plan.
 _SHIPPING_RATIO = 50
 # This process plans files beside the workers (one fewer is started): each worker holds a
 # copy of the whole index, the largest part of a run's memory on a big repository.

@@ -132,8 +132,13 @@ def _reduce_body(
         start = min([d.lineno for d in node.decorator_list] + [node.lineno])
         end = node.end_lineno or node.lineno
         if any(start <= line <= end for line in keep):
+            # Its methods may go whole only while a statement of its body holds a kept line
+            # and so stays (one on the class's header or decorators keeps them all).
+            holds = isinstance(node, ast.ClassDef) and any(
+                s.lineno <= line <= (s.end_lineno or s.lineno) for s in node.body for line in keep
+            )
             if isinstance(node, ast.ClassDef) and not _reduce_body(
-                node.body, keep, lines, emptied, splatted, _class_scope_names(node)
+                node.body, keep, lines, emptied, splatted, _class_scope_names(node) if holds else None
             ):
                 return False
             continue  # a function holding a candidate is kept whole
@@ -150,7 +155,6 @@ def _reduce_body(
             class_names is not None
             and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and node.name not in class_names
-            and not lines[start - 1][: _indent(lines[start - 1])].strip()
         ):
             for line in range(start, end + 1):
                 lines[line - 1] = b""
@@ -161,10 +165,6 @@ def _reduce_body(
             lines[line - 1] = b""
         emptied.update(range(first.lineno, end + 1))
     return True
-
-
-def _indent(line: bytes) -> int:
-    return len(line) - len(line.lstrip())
 
 
 def _class_scope_names(node: ast.ClassDef) -> set[str]:

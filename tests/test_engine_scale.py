@@ -140,6 +140,20 @@ def test_a_file_names_a_model_whatever_the_number_of_models(count: int) -> None:
         assert index.may_name_model(f"x = my{names[-1]}\n".encode()) is False
 
 
+def test_answers_about_an_object_are_neither_pickled_nor_given_to_another_object() -> None:
+    import pickle
+
+    index = _index(MODELS)
+    source = b"x = db.get(Task, 1)\n"
+    assert index.may_name_model(source) is True and index._by_object
+    assert pickle.loads(pickle.dumps(index))._by_object == {}  # ids mean nothing in a worker
+    other = b"x = 1\n"
+    index._keep_object_answer("names-model", source, True)
+    index._by_object[("names-model", id(other))] = (source, True)  # as if `other` reused an id
+    assert index._object_answer("names-model", other) == (False, None)
+    assert index.may_name_model(other) is False
+
+
 def test_no_models_no_orm_codemod_parses() -> None:
     index = _index("x = 1\n")
     source = b"async def f(db, t):\n    q = await db.get(Task, t.task_id)\n    _ = q.owner\n"

@@ -136,6 +136,14 @@ def test_a_method_the_class_does_not_name_goes_whole_with_its_decorators() -> No
     compile(reduced.source, "reduced.py", "exec")
 
 
+def test_a_candidate_on_the_class_line_keeps_its_methods_headers() -> None:
+    # Nothing in the body holds a kept line: dropping every method would leave no body.
+    source = b"@register(create_engine(url))\nclass Holder:\n    def a(self):\n        return 1\n\n    def b(self):\n        return 2\n"
+    reduced = spans.reduce(source, frozenset({1}))
+    assert reduced is not None and reduced.source.count(b"def ") == 2
+    compile(reduced.source, "reduced.py", "exec")
+
+
 def test_splice_copies_one_hunk_and_refuses_one_that_reaches_an_emptied_line() -> None:
     reduced = spans.reduce(SOURCE, frozenset({15}))
     out = reduced.source.replace(b"make(1)", b"make(1,\n            2)")

@@ -36,7 +36,7 @@ options cannot be read, and objects whose query is not known are not reported.
 from __future__ import annotations
 
 import libcst as cst
-from optimize.codemods.parents import ParentNodeProvider
+from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.checks.base import Check, Clean, Report
 from optimize.analyzers.per_row import may_run_per_row, per_row_loops, per_row_responses

@@ -1,4 +1,4 @@
-"""`codemods.parents`: the parent of every node is the one LibCST's own provider gives."""
+"""`analyzers.parents`: the parent of every node is the one LibCST's own provider gives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import libcst.metadata as libcst_metadata
 import pytest
 from libcst.metadata import MetadataWrapper
 
-from optimize.codemods import parents
+from optimize.analyzers import parents
 from tests.fixture_app import FIXTURE
 
 # Real modules in the shapes codemods meet: the example app, and installed packages with

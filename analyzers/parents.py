@@ -3,7 +3,7 @@
 The same mapping as LibCST's `ParentNodeProvider`, read from the nodes' fields instead of
 from `node.children`, which visits each node's children once more to list them: on the
 modules the engine parses this takes a third of the time (measured on a 12.7 kB module,
-0.097 s against 0.033 s). `tests/codemods/test_parents.py` checks the two agree on every
+0.097 s against 0.033 s). `tests/analyzers/test_parents.py` checks the two agree on every
 node of real modules.
 """
 
