@@ -183,6 +183,9 @@ class FileFacts:
     # In a function, attributes assigned from an attribute (`task.project_id = project.id`):
     # the attribute read on the right (`id`).
     attribute_copies: frozenset[str] = frozenset()
+    # Attributes read by a statement of their own or bound to one name (`_ = task.assignee`,
+    # `task.assignee`, `owner = task.assignee`): where `redundant-lazy-load` looks.
+    statement_reads: frozenset[str] = frozenset()
     queries: QueryShapes = field(default_factory=QueryShapes)  # SQL strings and ORM query shapes
     # Statements and loop callbacks that may start a task and drop it (`analyzers.tasks`).
     dropped_tasks: int = 0
@@ -191,8 +194,13 @@ class FileFacts:
     task_lines: tuple[int, ...] = ()
     # The names of what `app.add_middleware(M, ...)` statements register (`M`, `mw.M` -> "M").
     middleware_added: frozenset[str] = frozenset()
-    # Legacy Query API fetches by key: `.get(...)` on a `x.query(M)...` chain.
+    # Legacy Query API fetches by key: `.get(x)` on a `x.query(M)...` chain, or on a name
+    # the file binds to one.
     query_gets: int = 0
+    # The scopes (`ColumnUse.scope`: a function's line, 0 for the module) of the calls that
+    # may fetch one row or object: `.first()`, `.one()`, `.one_or_none()`, `.scalar()`,
+    # `.scalar_one()`, `.scalar_one_or_none()`, `session.scalar(stmt)`.
+    one_row_scopes: frozenset[int] = frozenset()
 
 
 def module_of(path: str) -> str:
@@ -404,6 +412,11 @@ class _FunctionScanner(Visitor):
 
 
 
+# What a result, a `ScalarResult` or a legacy `Query` is asked for one row with (see
+# `analyzers.values`, `_STEPS`); each takes no argument.
+_ONE_ROW_METHODS = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none"})
+
+
 def _on_query_chain(node: ast.AST) -> bool:
     """Whether ``node`` is a chain of method calls that starts with `.query(...)`:
     `db.query(M)`, `db.query(M).options(...)`."""
@@ -439,6 +452,10 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         if isinstance(c, ast.ClassDef)
     }
     copies: set[str] = set()
+    name_gets: list[str] = []
+    query_names: set[str] = set()  # names bound to a `x.query(M)...` chain
+    one_row_scopes: set[int] = set()
+    statement_reads: set[str] = set()
     middleware: set[str] = set()
     maybe_dropped: list[ast.AST] = []
     loops: set[str] = set()
@@ -451,8 +468,17 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             if may_drop_task(node):  # a loop callback given a lambda that starts a task
                 maybe_dropped.append(node)
             func = node.func
-            if type(func) is ast.Attribute and func.attr == "get" and _on_query_chain(func.value):
-                facts.query_gets += 1
+            if type(func) is ast.Attribute:
+                method = func.attr
+                if method == "get" and len(node.args) + len(node.keywords) == 1:
+                    if _on_query_chain(func.value):
+                        facts.query_gets += 1
+                    elif type(func.value) is ast.Name:
+                        name_gets.append(func.value.id)  # `q.get(x)` after `q = db.query(M)`
+                elif method in _ONE_ROW_METHODS and not node.args and not node.keywords:
+                    one_row_scopes.add(scope)
+                elif method == "scalar" and len(node.args) + len(node.keywords) == 1:
+                    one_row_scopes.add(scope)  # `session.scalar(stmt)`
             qualified = qualify(func) or ""
             if (
                 node.args
@@ -475,7 +501,9 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             if may_drop_task(node):
                 maybe_dropped.append(node)
             call = node.value
-            if (
+            if type(call) is ast.Attribute and type(call.value) is ast.Name:
+                statement_reads.add(call.attr)
+            elif (
                 type(call) is ast.Call
                 and type(call.func) is ast.Attribute
                 and call.func.attr == "add_middleware"
@@ -506,7 +534,21 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 and any(isinstance(t, ast.Attribute) for t in (node.targets if kind is ast.Assign else [node.target]))
             ):
                 copies.add(node.value.attr)
+            value = node.value
+            if (
+                kind is ast.Assign
+                and type(value) is ast.Attribute
+                and type(value.value) is ast.Name
+                and len(node.targets) == 1
+                and type(node.targets[0]) is ast.Name
+            ):
+                statement_reads.add(value.attr)
+            if kind is ast.Assign and _on_query_chain(value):
+                query_names.update(t.id for t in node.targets if type(t) is ast.Name)
+    facts.query_gets += sum(1 for name in name_gets if name in query_names)
+    facts.one_row_scopes = frozenset(one_row_scopes)
     facts.attribute_copies = frozenset(copies)
+    facts.statement_reads = frozenset(statement_reads)
     facts.middleware_added = frozenset(middleware)
     dropped = [node for node in maybe_dropped if drops_task(node, resolver.resolve, loops)]
     facts.dropped_tasks = len(dropped)

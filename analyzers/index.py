@@ -292,18 +292,28 @@ class RepoIndex:
             self._answers[key] = found
         return self._answers[key]  # type: ignore[return-value]
 
-    def filters_by_primary_key(self, path: str) -> bool:
+    def filters_by_primary_key(self, path: str, scopes: frozenset[int] | None = None) -> bool:
         """Whether a filter in the file (`where`, `filter`, `filter_by`) tests for equality
-        a model's primary key column, or a column of a class not known to be a model (so
-        that a codemod can say why it leaves it alone); True when the file has no facts."""
+        a column of a model's primary key: of the model the class resolves to, or of the
+        model its name is spelled like (`db.Task.id` on an untyped `db`, so that a codemod
+        can say why it leaves it alone); True when the file has no facts. With ``scopes``,
+        only filters in those functions (`ColumnUse.scope`) count."""
         facts = self.facts.get(path)
         if facts is None:
             return True
         for use in facts.queries.column_uses:
-            if use.equality and use.how in {"where", "filter", "filter_by"}:
+            if use.equality and use.how in {"where", "filter", "filter_by"} and (scopes is None or use.scope in scopes):
                 model = self.model_for(use.cls, path)
-                if model is None or use.column in model.primary_key:
+                if model is not None and use.column in model.primary_key:
                     return True
+                # The class as written (its last name, or the alias an import gave it) may
+                # name any mapped class of that name, the model a codemod resolves included.
+                spelled = {use.cls.rsplit(".", 1)[-1]} | {n for n, target in facts.imports.items() if target == use.cls}
+                for name in spelled:
+                    for declared in self.tables.classes.get(name, ()):
+                        namesake = self._with_bases(declared, 0)
+                        if namesake.mapped and use.column in namesake.primary_key:
+                            return True
         return False
 
     def may_be_column(self, qualified: str, near: str) -> bool:

@@ -175,11 +175,18 @@ class GetByPrimaryKey(Codemod):
 
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
-        """An equality on a model's primary key in a filter, or the legacy `query(M).get(x)`."""
+        """The legacy `query(M).get(x)`, or a call that fetches one row (`.first()`,
+        `.scalar_one_or_none()`, `session.scalar(stmt)`, ...) in a function whose filters
+        test a model's primary key for equality. A fetch reads its statement from the
+        same expression or the statement just before it, so both are in one function."""
         if not cls.applies(source, index):
             return False
         facts = index.facts.get(path)
-        return facts is None or facts.query_gets > 0 or index.filters_by_primary_key(path)
+        return (
+            facts is None
+            or facts.query_gets > 0
+            or (bool(facts.one_row_scopes) and index.filters_by_primary_key(path, facts.one_row_scopes))
+        )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -144,16 +144,23 @@ class RedundantLazyLoad(Codemod):
     TITLE = "remove lazy-load triggers for relationships that are already loaded"
     CONDITIONS = "relationship provably loaded by a preceding refresh/query; nothing expires it in between"
     DESCRIPTION = "Remove `_ = obj.relationship` statements whose relationship is already loaded."
-    TRIGGERS = (b"refresh(", b"select(")
-    ALSO = (b"refresh(", b"_ = ", b"options(")
+    # Every proof is a refresh or a query in the function (`select` under any alias, the
+    # legacy `query`); the trigger statements themselves are found by the facts.
+    TRIGGERS = (b"refresh", b"select", b"query")
     # Not NEEDS_MODEL: the object may come from a helper's return annotation, in a file
     # that never names its model.
     EFFECT = "no hidden lazy load on the rewritten path"
 
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
-        """Only where some model of the repository has a relationship to load."""
-        return cls.applies(source, index) and bool(index.relationship_names())
+        """Only where a statement reads a relationship name of some model of the
+        repository by itself or into one name (`_ = obj.rel`, `obj.rel`, `x = obj.rel`):
+        the facts list those attributes, so a file without one is never parsed."""
+        if not cls.applies(source, index):
+            return False
+        facts = index.facts.get(path)
+        relationships = index.relationship_names()
+        return bool(relationships) and (facts is None or not facts.statement_reads.isdisjoint(relationships))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

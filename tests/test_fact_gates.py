@@ -1,0 +1,249 @@
+"""The facts gates of the ORM codemods: a file they rule out is one the codemod would have
+read for nothing (no change, no refusal), and every file the codemod has something to say
+about gets through.
+
+`tests/codemods/test_examples.py` checks each codemod's gate on its own examples; here the
+gates are also checked on every other codemod's examples and on the example app, and the
+cases the gates were narrowed for are pinned one by one.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from optimize.analyzers.index import RepoIndex
+from optimize.codemods.base import Codemod
+from optimize.codemods.get_by_primary_key import GetByPrimaryKey
+from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
+from optimize.transform import run_codemod
+from tests.examples import EXAMPLE_PATH, all_cases, dedent, index_for
+
+GATED = [RedundantLazyLoad, GetByPrimaryKey]
+FIXTURE_APP = Path(__file__).resolve().parents[1] / "fixtures" / "taskboard"
+
+MODELS = """
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+    class Base(DeclarativeBase):
+        pass
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+    class Task(Base):
+        __tablename__ = "tasks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str]
+        assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        assignee: Mapped[User] = relationship(lazy="selectin")
+"""
+
+
+def _outcome(codemod: type[Codemod], path: str, source: str, index: RepoIndex, options=None) -> int:
+    result = run_codemod(codemod, cst.parse_module(source), path, index=index, options=options or {})
+    return len(result.changes) + len(result.refusals)
+
+
+def _index(path: str, source: str) -> RepoIndex:
+    files = {"app/models.py": dedent(MODELS).encode(), path: source.encode()}
+    return RepoIndex.build(files, {"requirements.txt": b"sqlalchemy>=2.0.4\n"})
+
+
+CROSS = [(codemod, case) for codemod in GATED for case in all_cases()]
+
+
+@pytest.mark.parametrize("codemod, case", CROSS, ids=[f"{c.ID}@{case.id}" for c, case in CROSS])
+def test_a_gate_passes_every_example_its_codemod_has_something_to_say_about(codemod, case) -> None:
+    example = case.example
+    source = dedent(getattr(example, "before", None) or example.code)
+    index = index_for(example, source)
+    options = example.options if case.codemod is codemod else None
+    if _outcome(codemod, EXAMPLE_PATH, source, index, options):
+        assert codemod.applies_to(EXAMPLE_PATH, source.encode(), index, options)
+
+
+def test_the_gates_pass_every_file_of_the_example_app_their_codemod_reports_on() -> None:
+    files = {
+        p.relative_to(FIXTURE_APP).as_posix(): p.read_bytes()
+        for p in sorted(FIXTURE_APP.rglob("*.py"))
+        if "__pycache__" not in p.parts
+    }
+    index = RepoIndex.build(files)
+    reported = set()
+    for codemod in GATED:
+        for path, source in files.items():
+            if _outcome(codemod, path, source.decode(), index):
+                reported.add((codemod.ID, path))
+                assert codemod.applies_to(path, source, index), f"{codemod.ID} would miss {path}"
+    assert ("redundant-lazy-load", "taskboard/routers/tasks.py") in reported
+
+
+# --- redundant-lazy-load: only a statement that reads a relationship name ---------------------
+
+
+@pytest.mark.parametrize(
+    "statement, gated_in",
+    [
+        ("_ = task.assignee", True),
+        ("task.assignee", True),
+        ("owner = task.assignee", True),  # reported when the relationship is loaded: "the value is used"
+        ("_ = task.title", False),  # a column, not a relationship
+        ("print(task.assignee)", False),  # an argument: no trigger statement
+        ("task.assignee.name = 'x'", False),
+        ("owner: User = task.assignee", False),  # not a pattern of the codemod
+    ],
+)
+def test_redundant_lazy_load_reads_only_files_with_a_trigger_statement(statement: str, gated_in: bool) -> None:
+    source = dedent(f"""
+        from sqlalchemy import select
+        from app.models import Task
+
+        async def show(db, task_id):
+            task = (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()
+            {statement}
+            return task
+    """)
+    index = _index("app/routes.py", source)
+    assert RedundantLazyLoad.applies_to("app/routes.py", source.encode(), index) is gated_in
+    if not gated_in:  # what the gate saves: a parse that finds nothing
+        assert _outcome(RedundantLazyLoad, "app/routes.py", source, index) == 0
+
+
+def test_a_trigger_statement_in_a_method_or_nested_function_is_seen() -> None:
+    source = dedent("""
+        from app.models import Task
+
+        class Service:
+            def show(self, db, task: Task):
+                def inner():
+                    db.refresh(task)
+                    _ = task.assignee
+                return inner
+    """)
+    index = _index("app/service.py", source)
+    assert index.facts["app/service.py"].statement_reads == frozenset({"assignee"})
+    assert RedundantLazyLoad.applies_to("app/service.py", source.encode(), index)
+
+
+# --- get-by-primary-key: a one-row fetch in a function that filters by a key ------------------
+
+
+def test_a_key_filter_and_a_one_row_fetch_in_different_functions_are_not_read() -> None:
+    source = dedent("""
+        from sqlalchemy import select, update
+        from app.models import Task
+
+        async def rename(db, task_id, title):
+            await db.execute(update(Task).where(Task.id == task_id).values(title=title))
+
+        async def first_title(db):
+            return (await db.execute(select(Task.title))).scalar()
+    """)
+    index = _index("app/tasks.py", source)
+    assert not GetByPrimaryKey.applies_to("app/tasks.py", source.encode(), index)
+    assert _outcome(GetByPrimaryKey, "app/tasks.py", source, index) == 0
+
+
+def test_a_filter_on_a_column_outside_the_key_is_not_read() -> None:
+    source = dedent("""
+        from sqlalchemy import select
+        from app.models import Task
+
+        async def by_title(db, title):
+            return (await db.execute(select(Task).where(Task.title == title))).scalar_one_or_none()
+    """)
+    index = _index("app/tasks.py", source)
+    assert not GetByPrimaryKey.applies_to("app/tasks.py", source.encode(), index)
+    assert _outcome(GetByPrimaryKey, "app/tasks.py", source, index) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return (await db.execute(select(Task).where(Task.id == task_id))).scalar_one_or_none()",
+        "return await db.scalar(select(Task).where(Task.id == task_id))",
+        "result = await db.execute(select(Task).filter_by(id=task_id))\n    return result.scalars().first()",
+    ],
+)
+def test_every_one_row_form_in_the_filtering_function_is_read(body: str) -> None:
+    source = dedent("""
+        from sqlalchemy import select
+        from app.models import Task
+
+        async def read(db, task_id):
+            BODY
+    """).replace("BODY", body)
+    index = _index("app/tasks.py", source)
+    assert GetByPrimaryKey.applies_to("app/tasks.py", source.encode(), index)
+    assert _outcome(GetByPrimaryKey, "app/tasks.py", source, index) == 1
+
+
+def test_a_legacy_query_bound_to_a_name_then_got_by_key_is_read() -> None:
+    source = dedent("""
+        from app.models import Task
+
+        def read(db, task_id):
+            tasks = db.query(Task)
+            return tasks.get(task_id)
+    """)
+    index = _index("app/tasks.py", source)
+    assert index.facts["app/tasks.py"].query_gets == 1
+    assert GetByPrimaryKey.applies_to("app/tasks.py", source.encode(), index)
+
+
+@pytest.mark.parametrize(
+    "imports, entity",
+    [
+        ("", "db.Task"),  # an attribute of an untyped object spelled like the model
+        ("from app.plain import Record as Task", "Task"),  # an alias spelled like the model
+    ],
+)
+def test_a_class_only_spelled_like_a_model_is_read_to_say_why_it_is_left_alone(imports: str, entity: str) -> None:
+    source = dedent("""
+        from sqlalchemy import select
+        IMPORTS
+
+        async def read(db, task_id):
+            return (await db.execute(select(ENTITY).where(ENTITY.id == task_id))).scalar_one_or_none()
+    """).replace("IMPORTS", imports).replace("ENTITY", entity)
+    files = {
+        "app/models.py": dedent(MODELS).encode(),
+        "app/plain.py": textwrap.dedent("class Record:\n    id = 0\n").encode(),
+        "app/tasks.py": source.encode(),
+    }
+    index = RepoIndex.build(files, {"requirements.txt": b"sqlalchemy>=2.0\n"})
+    assert GetByPrimaryKey.applies_to("app/tasks.py", source.encode(), index)
+    result = run_codemod(GetByPrimaryKey, cst.parse_module(source), "app/tasks.py", index=index)
+    [refusal] = result.refusals
+    assert "not shown to be a mapped model class of the repository" in refusal.reason
+
+
+@pytest.mark.parametrize(
+    "imports, fetch",
+    [
+        ("from sqlalchemy import select", "task = (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()"),
+        ("", "task = db.query(Task).filter(Task.id == task_id).one()"),  # the legacy API: no `select` at all
+    ],
+)
+def test_a_bare_trigger_after_a_query_that_loads_it_is_read_and_removed(imports: str, fetch: str) -> None:
+    """Neither form needs a refresh, an `options(...)` or `_ = ` to be found."""
+    source = dedent(f"""
+        {imports}
+        from app.models import Task
+
+        async def show(db, task_id):
+            {fetch}
+            task.assignee
+            return task
+    """)
+    index = _index("app/routes.py", source)
+    assert RedundantLazyLoad.applies_to("app/routes.py", source.encode(), index)
+    result = run_codemod(RedundantLazyLoad, cst.parse_module(source), "app/routes.py", index=index)
+    assert len(result.changes) == 1 and "task.assignee\n" not in result.tree.code
