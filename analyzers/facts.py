@@ -201,6 +201,9 @@ class FileFacts:
     # may fetch one row or object: `.first()`, `.one()`, `.one_or_none()`, `.scalar()`,
     # `.scalar_one()`, `.scalar_one_or_none()`, `session.scalar(stmt)`.
     one_row_scopes: frozenset[int] = frozenset()
+    # `x.get(A, b.c)` calls: two arguments, the second an attribute (a key `session.get`
+    # may be given from another object: `session.get(Project, task.project_id)`).
+    attribute_key_gets: int = 0
 
 
 def module_of(path: str) -> str:
@@ -475,6 +478,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                         facts.query_gets += 1
                     elif type(func.value) is ast.Name:
                         name_gets.append(func.value.id)  # `q.get(x)` after `q = db.query(M)`
+                elif method == "get" and len(node.args) == 2 and not node.keywords and type(node.args[1]) is ast.Attribute:
+                    facts.attribute_key_gets += 1  # `session.get(Project, task.project_id)`
                 elif method in _ONE_ROW_METHODS and not node.args and not node.keywords:
                     one_row_scopes.add(scope)
                 elif method == "scalar" and len(node.args) + len(node.keywords) == 1:

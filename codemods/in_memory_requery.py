@@ -155,10 +155,16 @@ class InMemoryRequery(Codemod):
 
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
-        """Every case starts from `X.fk = obj.<primary key>` in a function (see the facts)."""
+        """Every case starts from `X.fk = obj.<primary key>` in a function and fetches one
+        object by an attribute: `session.get(M, X.fk)`, a one-row fetch or a legacy
+        `query(M).get(X.fk)` (see the facts)."""
         facts = index.facts.get(path)
         return cls.applies(source, index) and (
-            facts is None or not facts.attribute_copies.isdisjoint(index.primary_key_names())
+            facts is None
+            or (
+                not facts.attribute_copies.isdisjoint(index.primary_key_names())
+                and bool(facts.attribute_key_gets or facts.one_row_scopes or facts.query_gets)
+            )
         )
 
     def __init__(self, *args, **kwargs) -> None:

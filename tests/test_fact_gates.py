@@ -18,11 +18,12 @@ import pytest
 from optimize.analyzers.index import RepoIndex
 from optimize.codemods.base import Codemod
 from optimize.codemods.get_by_primary_key import GetByPrimaryKey
+from optimize.codemods.in_memory_requery import InMemoryRequery
 from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
 from optimize.transform import run_codemod
 from tests.examples import EXAMPLE_PATH, all_cases, dedent, index_for
 
-GATED = [RedundantLazyLoad, GetByPrimaryKey]
+GATED = [RedundantLazyLoad, GetByPrimaryKey, InMemoryRequery]
 FIXTURE_APP = Path(__file__).resolve().parents[1] / "fixtures" / "taskboard"
 
 MODELS = """
@@ -247,3 +248,36 @@ def test_a_bare_trigger_after_a_query_that_loads_it_is_read_and_removed(imports:
     assert RedundantLazyLoad.applies_to("app/routes.py", source.encode(), index)
     result = run_codemod(RedundantLazyLoad, cst.parse_module(source), "app/routes.py", index=index)
     assert len(result.changes) == 1 and "task.assignee\n" not in result.tree.code
+
+
+# --- in-memory-requery: a key copied from an object, and a fetch of one object --------------
+
+
+def test_a_copied_key_without_a_fetch_of_one_object_is_not_read() -> None:
+    source = dedent("""
+        from app.models import Task
+
+        def assign(db, task: Task, user):
+            task.assignee_id = user.id
+            db.add(task)
+            return {"assignee": user.id}
+    """)
+    index = _index("app/tasks.py", source)
+    assert not InMemoryRequery.applies_to("app/tasks.py", source.encode(), index)
+    assert _outcome(InMemoryRequery, "app/tasks.py", source, index) == 0
+
+
+def test_a_copied_key_then_a_session_get_by_it_is_read_and_rewritten() -> None:
+    source = dedent("""
+        from app.models import Task, User
+
+        def assign(db, task: Task, user: User):
+            task.assignee_id = user.id
+            db.flush()
+            owner = db.get(User, task.assignee_id)
+            return owner
+    """)
+    index = _index("app/tasks.py", source)
+    assert InMemoryRequery.applies_to("app/tasks.py", source.encode(), index)
+    result = run_codemod(InMemoryRequery, cst.parse_module(source), "app/tasks.py", index=index)
+    assert len(result.changes) + len(result.refusals) == 1
