@@ -204,6 +204,9 @@ class FileFacts:
     # `x.get(A, b.c)` calls: two arguments, the second an attribute (a key `session.get`
     # may be given from another object: `session.get(Project, task.project_id)`).
     attribute_key_gets: int = 0
+    # Calls that may run a query and hand back its rows: `x.execute(...)`, `x.scalars(...)`,
+    # `x.exec(...)` and the legacy `x.query(...)` (`analyzers.values.read_source`).
+    query_runs: int = 0
 
 
 def module_of(path: str) -> str:
@@ -420,6 +423,9 @@ class _FunctionScanner(Visitor):
 _ONE_ROW_METHODS = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none"})
 
 
+_SOURCE_METHODS = frozenset({"execute", "scalars", "exec", "query"})
+
+
 def _on_query_chain(node: ast.AST) -> bool:
     """Whether ``node`` is a chain of method calls that starts with `.query(...)`:
     `db.query(M)`, `db.query(M).options(...)`."""
@@ -473,6 +479,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
             func = node.func
             if type(func) is ast.Attribute:
                 method = func.attr
+                if method in _SOURCE_METHODS:
+                    facts.query_runs += 1
                 if method == "get" and len(node.args) + len(node.keywords) == 1:
                     if _on_query_chain(func.value):
                         facts.query_gets += 1

@@ -34,14 +34,16 @@ from optimize.analyzers.values import NameReader, read_fetch
 
 
 def may_run_per_row(index: RepoIndex, path: str) -> bool:
-    """What the file's facts say without parsing it: one of its loops reads an attribute
-    named like a relationship of some model or queries with its variable, or a route
-    returns something (its response model may serialise a relationship)."""
+    """What the file's facts say without parsing it: it runs a query (the rows a loop or a
+    route's return is judged on come from a query of the same function), and one of its
+    loops reads an attribute named like a relationship of some model or queries with its
+    variable, or a route returns something (its response model may serialise a
+    relationship)."""
     facts = index.facts.get(path)
     if facts is None:
         return False
     shapes = facts.queries
-    return (
+    return bool(facts.query_runs) and (
         shapes.loop_queries
         or any(name in index.model_names() for name in shapes.loop_gets)
         or bool(shapes.loop_reads & index.relationship_names())

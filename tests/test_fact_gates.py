@@ -16,14 +16,16 @@ import libcst as cst
 import pytest
 
 from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.checks.n_plus_one import NPlusOne
 from optimize.codemods.base import Codemod
+from optimize.codemods.eager_load import EagerLoad
 from optimize.codemods.get_by_primary_key import GetByPrimaryKey
 from optimize.codemods.in_memory_requery import InMemoryRequery
 from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
 from optimize.transform import run_codemod
 from tests.examples import EXAMPLE_PATH, all_cases, dedent, index_for
 
-GATED = [RedundantLazyLoad, GetByPrimaryKey, InMemoryRequery]
+GATED = [RedundantLazyLoad, GetByPrimaryKey, InMemoryRequery, EagerLoad]
 FIXTURE_APP = Path(__file__).resolve().parents[1] / "fixtures" / "taskboard"
 
 MODELS = """
@@ -43,7 +45,9 @@ MODELS = """
         id: Mapped[int] = mapped_column(primary_key=True)
         title: Mapped[str]
         assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-        assignee: Mapped[User] = relationship(lazy="selectin")
+        assignee: Mapped[User] = relationship(lazy="selectin", foreign_keys=[assignee_id])
+        reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
 """
 
 
@@ -281,3 +285,36 @@ def test_a_copied_key_then_a_session_get_by_it_is_read_and_rewritten() -> None:
     assert InMemoryRequery.applies_to("app/tasks.py", source.encode(), index)
     result = run_codemod(InMemoryRequery, cst.parse_module(source), "app/tasks.py", index=index)
     assert len(result.changes) + len(result.refusals) == 1
+
+
+# --- eager-load and n-plus-one: loops over the rows of a query the file runs -----------------
+
+
+def test_a_loop_over_rows_from_no_query_is_not_read() -> None:
+    source = dedent("""
+        def names(client):
+            for task in client.read_tasks():
+                print(task.reporter)
+    """)
+    index = _index("app/cli.py", source)
+    assert not EagerLoad.applies_to("app/cli.py", source.encode(), index)
+    assert not NPlusOne.applies_to("app/cli.py", source.encode(), index)
+    assert _outcome(EagerLoad, "app/cli.py", source, index) == 0
+    result = run_codemod(NPlusOne, cst.parse_module(source), "app/cli.py", index=index)
+    assert not result.findings
+
+
+def test_a_loop_over_a_querys_rows_reading_a_lazy_relationship_is_read_and_reported() -> None:
+    source = dedent("""
+        from sqlalchemy import select
+        from app.models import Task
+
+        def names(db):
+            for task in db.scalars(select(Task)):
+                print(task.reporter)
+    """)
+    index = _index("app/report.py", source)
+    assert EagerLoad.applies_to("app/report.py", source.encode(), index)
+    assert NPlusOne.applies_to("app/report.py", source.encode(), index)
+    result = run_codemod(NPlusOne, cst.parse_module(source), "app/report.py", index=index)
+    assert len(result.findings) == 1 and "Task.reporter" in result.findings[0].message
