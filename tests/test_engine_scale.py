@@ -238,7 +238,8 @@ FACTS_SCREEN = [
     ("get-by-primary-key", "def f(db, x):\n    return db.query(Task).options(o).get(x)\n", True),
     ("get-by-primary-key", "def f(db, x):\n    db.query(Task).all()\n    return cache(x).get(x)\n", False),
     ("eager-load", "def f(db, rows, d):\n    return [d.get(r, Task) for r in rows]\n", False),
-    ("eager-load", "def f(db, rows):\n    return [db.get(Task, r.task_id) for r in rows]\n", True),
+    ("eager-load", "def f(db, rows):\n    return [db.get(Task, r.task_id) for r in rows]\n", False),  # rows of no query
+    ("eager-load", "def f(db):\n    rows = db.scalars(select(Task))\n    return [db.get(Task, r.task_id) for r in rows]\n", True),
     ("dangling-task", "async def f(job):\n    task = asyncio.create_task(job())\n    await task\n", False),
     ("dangling-task", "async def f(tasks, job):\n    tasks.add(asyncio.ensure_future(job()))\n", False),
     ("dangling-task", "import asyncio\nasync def f(job):\n    asyncio.create_task(job())\n", True),
