@@ -174,6 +174,15 @@ class Codemod(VisitorBasedCodemodCommand):
         return cls.applies(source, index)
 
     @classmethod
+    def refusals_without_tree(
+        cls, path: str, source: bytes, index: Any, options: Mapping[str, Any] | None = None
+    ) -> list[Refusal] | None:
+        """What this codemod reports on the file as committed when the index alone decides
+        it, every case a refusal: the engine then does not parse the file for it. None
+        (the default): the codemod reads the tree."""
+        return None
+
+    @classmethod
     def candidate_lines(cls, path: str, index: Any, options: Mapping[str, Any] | None = None) -> frozenset[int] | None:
         """The lines where every edit of this codemod in ``path`` starts, when each edit
         stays inside the statement holding its line and reads nothing of the module's

@@ -84,6 +84,7 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node as name_of
 from optimize.analyzers.parents import ParentNodeProvider
 
+from optimize.analyzers.awaits import async_functions
 from optimize.analyzers.routes import is_route
 from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.analyzers.holds import FunctionValues
@@ -95,7 +96,8 @@ from optimize.codemods.background_helper import (
     spawn_call,
     use_helper,
 )
-from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
+from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, Refusal, Rewrite, suppression_covers
+from optimize.transform import module_name
 from optimize.codemods.options import non_empty_strings, one_of
 
 REQUEST_TYPES = {
@@ -137,6 +139,61 @@ def _references(expr: cst.BaseExpression) -> set[str]:
     if isinstance(expr, cst.Lambda):
         return {n.value for n in m.findall(expr, m.Name())}
     return set()
+
+
+_NEEDS_TREE = object()  # the index does not decide: the function's flow must be read
+
+
+def _is_own_broadcast(index, module: str, name: str, route: bool, path: str) -> bool:
+    """A function that is itself a broadcast (and no route handler): its callers are the
+    ones to change."""
+    own = f"{module}.{name}" if module else name
+    return not route and index.function(own, path) is not None and index.is_broadcast(own, (), path)
+
+
+def _index_verdict(index, callee: str, patterns: tuple[str, ...], path: str, route: bool, module: str, name: str):
+    """What the index alone says of `await <callee>(...)` in the function ``name``: a
+    refusal's reason, None (not a broadcast: nothing to say), or `_NEEDS_TREE`."""
+    reason = index.broadcast_reason(callee, patterns, path)
+    if reason is None:
+        known = index.function(callee, path)
+        why = known is not None and index.sender(known) and index.disqualified(known)
+        return f"skipped: {callee.rsplit('.', 1)[-1]} {why}" if why else None
+    if not route:
+        why = _only_handlers_call(index, module, name, path)[1]
+        if why is not None:
+            return f"skipped: {why}"
+    return _NEEDS_TREE
+
+
+def _only_handlers_call(index, module: str, name: str, path: str) -> tuple[str | None, str | None]:
+    """(the callers, None) when every call of the function ``name`` in the repository is
+    a route handler awaiting it as a statement, with no try/except or `async with` around
+    it and no commit after it; (None, why not) otherwise."""
+    waiting = "its callers may rely on the broadcast being done"
+    own = f"{module}.{name}" if module else name
+    info = index.function(own, path)
+    sites = None if info is None else index.callers(info)
+    if sites is None:
+        return None, f"{name} is not a route handler and may be called in ways the index cannot follow; {waiting}"
+    if not sites:
+        return None, f"{name} is not a route handler and nothing in the repository calls it; {waiting}"
+    for caller, site in sites:
+        where = f"{caller.qualname.rsplit('.', 1)[-1]} ({caller.path}:{site.line})"
+        if not caller.route:
+            return None, f"{name} is called by {where}, which is not a route handler; {waiting}"
+        if not (site.statement and site.awaited):
+            return None, f"{where} uses what {name} returns; it would no longer wait for the broadcast"
+        if site.guarded:
+            return None, f"{where} calls {name} inside try/except or `async with`, which handle its errors"
+        if site.commit_after:
+            return None, f"{where} commits after calling {name}, so clients would hear of data not yet committed"
+    return ", ".join(sorted({c.qualname.rsplit(".", 1)[-1] for c, _ in sites})), None
+
+
+def _absolute(index, path: str, name: str) -> str:
+    """A relative name made absolute as `Codemod.qualified_names` makes it."""
+    return (index.absolute(path, name) or name) if name.startswith(".") else name
 
 
 class FireAndForgetBroadcast(Codemod):
@@ -195,12 +252,47 @@ class FireAndForgetBroadcast(Codemod):
 
     # --- analysis --------------------------------------------------------------------------
 
+    @classmethod
+    def refusals_without_tree(cls, path: str, source: bytes, index, options=None) -> list[Refusal] | None:
+        """The refusals, when the index alone refuses every awaited call statement of the
+        functions holding a candidate (the callee writes or listens; the function is not
+        a route handler and its callers are not all route handlers): the file is then not
+        parsed with LibCST. None when any statement needs the tree, or is read differently
+        by `ast` (`analyzers.awaits`)."""
+        module = module_name(path)[0]
+        functions = async_functions(source, module)
+        lines = cls._candidates(path, index, options)
+        if functions is None or not lines:
+            return None
+        patterns = tuple((options or {}).get("patterns", cls.OPTIONS["patterns"]))
+        text = source.decode("utf-8").splitlines()
+        refusals: list[Refusal] = []
+        for function in functions:
+            if not any(s.line in lines for s in function.statements):
+                continue  # emptied in the module LibCST would read (`optimize.spans`)
+            if _is_own_broadcast(index, module, function.name, function.route, path):
+                continue
+            for statement in function.statements:
+                callee = _absolute(index, path, statement.callee)
+                verdict = _index_verdict(index, callee, patterns, path, function.route, module, function.name)
+                if verdict is _NEEDS_TREE:
+                    return None
+                if verdict is None:
+                    continue
+                line_text = text[statement.line - 1] if statement.line <= len(text) else ""
+                reason = SUPPRESSED if suppression_covers(line_text, cls.ID) else verdict
+                if any((r.line, r.reason) == (statement.line, reason) for r in refusals):
+                    continue
+                refusals.append(Refusal(
+                    cls.ID, path, statement.line, reason, statement.column, statement.end_line, statement.end_column
+                ))
+        return refusals
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:
             return
         route = is_route(node)
-        own = f"{self.context.full_module_name}.{node.name.value}" if self.context.full_module_name else node.name.value
-        if not route and self.index.function(own, self.path) is not None and self.index.is_broadcast(own, (), self.path):
+        if _is_own_broadcast(self.index, self.context.full_module_name, node.name.value, route, self.path):
             return  # a broadcast itself: its callers are the ones to change
         statements = [
             s for s in m.findall(node.body, m.SimpleStatementLine())
@@ -256,19 +348,15 @@ class FireAndForgetBroadcast(Codemod):
         if callee is None or callee.split(".")[0] in {"self", "cls"}:
             return
         patterns = tuple(self.options["patterns"])
+        module, name = self.context.full_module_name, function.name.value
+        verdict = _index_verdict(self.index, callee, patterns, self.path, route, module, name)
+        if verdict is not _NEEDS_TREE:
+            if verdict is not None:
+                self.refuse(statement, verdict)
+            return
         reason = self.index.broadcast_reason(callee, patterns, self.path)
         short = callee.rsplit(".", 1)[-1]
-        if reason is None:
-            known = self.index.function(callee, self.path)
-            why = known is not None and self.index.sender(known) and self.index.disqualified(known)
-            if why:
-                self.refuse(statement, f"skipped: {short} {why}")
-            return
-        callers = None
-        if not route:
-            callers, why = self._only_handlers_call(function)
-            if why is not None:
-                return self.refuse(statement, f"skipped: {why}")
+        callers = None if route else _only_handlers_call(self.index, module, name, self.path)[0]
         flow, values = self._analysis(function)
         try:
             step = flow.step_of(statement)
@@ -298,31 +386,6 @@ class FireAndForgetBroadcast(Codemod):
         if orm:
             rationale += f"; review: it receives ORM object(s) {', '.join(orm)} (sessions keep them loaded: expire_on_commit=False)"
         self._rewrite[id(statement)] = rationale
-
-    def _only_handlers_call(self, function: cst.FunctionDef) -> tuple[str | None, str | None]:
-        """(the callers, None) when every call of ``function`` in the repository is a route
-        handler awaiting it as a statement, with no try/except or `async with` around it and
-        no commit after it; (None, why not) otherwise."""
-        name = function.name.value
-        waiting = "its callers may rely on the broadcast being done"
-        own = f"{self.context.full_module_name}.{name}" if self.context.full_module_name else name
-        info = self.index.function(own, self.path)
-        sites = None if info is None else self.index.callers(info)
-        if sites is None:
-            return None, f"{name} is not a route handler and may be called in ways the index cannot follow; {waiting}"
-        if not sites:
-            return None, f"{name} is not a route handler and nothing in the repository calls it; {waiting}"
-        for caller, site in sites:
-            where = f"{caller.qualname.rsplit('.', 1)[-1]} ({caller.path}:{site.line})"
-            if not caller.route:
-                return None, f"{name} is called by {where}, which is not a route handler; {waiting}"
-            if not (site.statement and site.awaited):
-                return None, f"{where} uses what {name} returns; it would no longer wait for the broadcast"
-            if site.guarded:
-                return None, f"{where} calls {name} inside try/except or `async with`, which handle its errors"
-            if site.commit_after:
-                return None, f"{where} commits after calling {name}, so clients would hear of data not yet committed"
-        return ", ".join(sorted({c.qualname.rsplit(".", 1)[-1] for c, _ in sites})), None
 
     def _enclosing(self, statement) -> str | None:
         node = statement

@@ -236,10 +236,38 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         and run.codemods[position].ID not in ignored  # `per-file-ignores`
         and run.codemods[position].applies_to(path, source, index, run.config.options.get(run.codemods[position].ID))
     ]
+    # What the index alone decides is reported without the tree (`Codemod.refusals_without_tree`):
+    # only on the file as committed, which the facts describe.
+    decided = {
+        position: found
+        for position in applying
+        if first == 0 and DECIDE_WITHOUT_TREE
+        and (found := run.codemods[position].refusals_without_tree(
+            path, source, index, run.config.options.get(run.codemods[position].ID)
+        )) is not None
+    }
     # The tree holds only what the codemods may edit when they say where (`optimize.spans`).
-    reduction = _reduction(run, path, source, index, applying) if tree is None else None
+    reduction = (
+        _reduction(run, path, source, index, [p for p in applying if p not in decided]) if tree is None else None
+    )
     for position in applying:
         codemod = run.codemods[position]
+        if position in decided:
+            if source == original:
+                result.steps[position] = _Step(refusals=list(decided[position]))
+                continue
+            if reduction is not None:
+                # An earlier codemod changed the file: this one reads it after all, and the
+                # reduced module lacks its statements.
+                reduction, wrapper = None, None
+                try:
+                    tree = cst.parse_module(source)
+                except Exception as exc:  # LibCST raises several types for bad input
+                    if nested_too_deeply(exc):
+                        raise
+                    result.skip = (position, _syntax_skip(path, exc))
+                    return
+                exact = tree.bytes == source
         if tree is None:
             if reduction is not None:
                 try:
@@ -345,6 +373,8 @@ def _transform(run: _Run, codemod: type[Codemod], tree: cst.Module, path: str, i
 
 # Whether codemods that say where they edit see a reduced module (`optimize.spans`).
 REDUCE_MODULES = True
+# Whether what the index alone decides is reported without parsing (tests compare both).
+DECIDE_WITHOUT_TREE = True
 
 
 def _reduction(run: _Run, path: str, source: bytes, index: Any, applying: list[int]) -> "spans.Reduction | None":

@@ -193,6 +193,7 @@ def _padded(code: str) -> str:
 
 def _plan(case: Case, source: str, reduce: bool, monkeypatch, codemods=None, black=False) -> engine._FilePlan:
     monkeypatch.setattr(engine, "REDUCE_MODULES", reduce)
+    monkeypatch.setattr(engine, "DECIDE_WITHOUT_TREE", False)  # both plans read the tree
     index = index_for(case.example, source)
     config = Config(options={case.codemod.ID: dict(case.example.options)} if case.example.options else {}, uses_black=black)
     codemods = codemods or [case.codemod]
