@@ -16,10 +16,11 @@ import re
 import tokenize
 from dataclasses import dataclass
 
-import libcst as cst
-
 from optimize.analyzers.lexical import MAX_NESTING, LexicalFacts, scan
-from optimize.analyzers.lowering import LoweringError, lower_for_host
+
+# LibCST (and the lowering built on it) is imported only for a file the host's parser
+# rejects: a process that reads facts (a facts worker) needs neither otherwise, and LibCST
+# costs 14 MB and 0.2 s to import.
 
 # Why a valid file nested beyond the interpreter's recursion limit is left out of the run.
 TOO_DEEP = "too deeply nested to analyse: skipped"
@@ -76,6 +77,10 @@ def parse_for_facts(path: str, source: bytes) -> ast.Module | Unparsable:
     lexical = scan(text, MAX_NESTING)
     if lexical.too_deep_line is not None:
         return _syntax_error(lexical.too_deep_line, _TOO_MANY_BRACKETS)
+    import libcst as cst
+
+    from optimize.analyzers.lowering import lower_for_host
+
     try:
         lowered = lower_for_host(cst.parse_module(source))
     except cst.ParserSyntaxError as exc:
@@ -116,6 +121,10 @@ def _host_compile_error(data: bytes | str, path: str) -> str | None:
 
 
 def _newer_syntax_compile_error(data: bytes, path: str) -> str | None:
+    import libcst as cst
+
+    from optimize.analyzers.lowering import LoweringError, lower_for_host
+
     try:
         lowered = lower_for_host(cst.parse_module(data))
     except cst.ParserSyntaxError as exc:
