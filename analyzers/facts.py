@@ -15,7 +15,7 @@ import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from optimize.analyzers.pickling import pickled_by_fields
+from optimize.analyzers.pickling import interning_keys, pickled_by_fields
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
@@ -88,7 +88,7 @@ class FunctionInfo:
     sites: Sequence[CallSite] = field(default_factory=list)  # its calls, in order
 
     def freeze(self) -> None:
-        self.calls = frozenset(self.calls)
+        self.calls = tuple(sorted(self.calls))  # read in order; a tuple is a fraction of a set
         self.sends, self.imported_sends, self.blocking = tuple(self.sends), tuple(self.imported_sends), tuple(self.blocking)
         self.receives, self.writes, self.sites = tuple(self.receives), tuple(self.writes), tuple(self.sites)
 
@@ -161,6 +161,7 @@ FACTORY_KINDS = {
 }
 
 
+@interning_keys("name_uses", "imports")
 @pickled_by_fields
 @dataclass(slots=True)
 class FileFacts:

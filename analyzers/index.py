@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import gc
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -147,6 +146,8 @@ class RepoIndex:
     @staticmethod
     def cache_key(path: str, source: bytes) -> str:
         """What a file's facts are kept under: they depend on its path and bytes alone."""
+        import hashlib  # here: a facts worker never keys, and OpenSSL costs it 4 MB
+
         return hashlib.sha1(path.encode() + b"\0" + source).hexdigest()
 
     @classmethod

@@ -34,3 +34,14 @@ def test_a_one_field_class_round_trips() -> None:
     globals()["One"] = One  # pickle finds classes by module and name
     One.__qualname__ = "One"
     assert pickle.loads(pickle.dumps(One(5))) == One(5)
+
+
+def test_identifiers_come_back_as_the_shared_strings() -> None:
+    path = next(p for p in sorted(FIXTURE.rglob("*.py")) if p.stat().st_size > 1000)
+    facts = analyse_file(path.relative_to(FIXTURE).as_posix(), path.read_bytes())
+    first = pickle.loads(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+    second = pickle.loads(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+    assert first == second == facts
+    name = next(iter(first.name_uses))
+    # Two pickles give two objects for each string, but the identifiers are interned.
+    assert next(k for k in second.name_uses if k == name) is name
