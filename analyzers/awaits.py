@@ -49,6 +49,11 @@ class AsyncFunction:
     name: str
     route: bool
     statements: tuple[AwaitedStatement, ...]
+    first_line: int  # of its decorators or header
+    last_line: int
+
+    def holds(self, line: int) -> bool:
+        return self.first_line <= line <= self.last_line
 
 
 def async_functions(source: bytes, module: str) -> list[AsyncFunction] | None:
@@ -97,7 +102,8 @@ def async_functions(source: bytes, module: str) -> list[AsyncFunction] | None:
                 callee,
             ))
         statements.sort(key=lambda s: (s.line, s.column))
-        found.append(AsyncFunction(node.name, is_route(node), tuple(statements)))
+        first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+        found.append(AsyncFunction(node.name, is_route(node), tuple(statements), first, node.end_lineno or node.lineno))
     return found
 
 

@@ -268,7 +268,7 @@ class FireAndForgetBroadcast(Codemod):
         text = source.decode("utf-8").splitlines()
         refusals: list[Refusal] = []
         for function in functions:
-            if not any(s.line in lines for s in function.statements):
+            if not any(function.holds(line) for line in lines):
                 continue  # emptied in the module LibCST would read (`optimize.spans`)
             if _is_own_broadcast(index, module, function.name, function.route, path):
                 continue

@@ -159,6 +159,8 @@ class RedundantLazyLoad(Codemod):
         if not cls.applies(source, index):
             return False
         facts = index.facts.get(path)
+        if facts is not None and not facts.statement_reads:
+            return False  # no statement of the shape at all: the models need not be read
         relationships = index.relationship_names()
         return bool(relationships) and (facts is None or not facts.statement_reads.isdisjoint(relationships))
 

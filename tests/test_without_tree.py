@@ -185,3 +185,23 @@ def test_after_an_earlier_codemods_rewrite_the_tree_is_read(monkeypatch) -> None
     assert tree.steps[0].changes and tree.steps[1].refusals
     assert decided.steps == tree.steps
     assert decided.ran == ["get-by-primary-key", "fire-and-forget-broadcast"]
+
+
+def test_a_call_on_the_line_after_its_await_is_judged_the_same(monkeypatch) -> None:
+    source = dedent("""
+        from fastapi import APIRouter
+        from .events import record_and_broadcast
+
+        router = APIRouter()
+
+
+        @router.post("/rooms/{room}")
+        async def post(room, message, db):
+            await (
+                record_and_broadcast(db, room, message)
+            )
+    """)
+    index = _app_index(source)
+    tree = _plan([FireAndForgetBroadcast], index, "app/routes.py", source, False, monkeypatch)
+    decided = _plan([FireAndForgetBroadcast], index, "app/routes.py", source, True, monkeypatch)
+    assert tree.steps[0].refusals and decided.steps == tree.steps and decided.ran == []
