@@ -11,7 +11,6 @@ S skip the rest of this codemod, q quit (what was accepted so far is committed, 
 
 from __future__ import annotations
 
-import difflib
 import sys
 from typing import Callable, TextIO
 
@@ -19,6 +18,7 @@ from rich.console import Console
 
 from optimize.analyzers.syntax import rewrite_compile_error
 from optimize.engine import FileEdit, Outcome, plan, select_codemods
+from optimize.linediff import opcodes
 from optimize.review import file_patch
 
 
@@ -29,7 +29,7 @@ class Quit(Exception):
 def _hunks(before: bytes, after: bytes):
     old = before.splitlines(keepends=True)
     new = after.splitlines(keepends=True)
-    ops = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    ops = opcodes(old, new)
     return old, new, ops
 
 

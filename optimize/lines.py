@@ -11,10 +11,11 @@ where the line is the original's, unchanged.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
+
+from optimize.linediff import opcodes
 
 Located = TypeVar("Located")  # a Change, Refusal or Finding
 
@@ -52,7 +53,7 @@ def _origin(original: bytes, current: bytes) -> tuple[Callable[[int], int], Call
     # (start in current, end in current, start in original, equal?) for each diff block.
     blocks = [
         (j1, j2, i1, tag == "equal")
-        for tag, i1, _i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+        for tag, i1, _i2, j1, j2 in opcodes(before, after)
     ]
 
     def to_origin(line: int) -> int:

@@ -13,12 +13,13 @@ too long for the repository (E501, which ruff cannot fix) has its statement form
 
 from __future__ import annotations
 
-import difflib
 import json
 import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+
+from optimize.linediff import opcodes
 
 # Fixable by ruff and made by rewrites: unused import, unsorted imports, trailing whitespace.
 FIXED = ("F401", "I001", "W291", "W293")
@@ -118,7 +119,7 @@ def _fit_long_lines(root: Path, path: str, before: bytes, after: bytes) -> bytes
     old, new = before.split(b"\n"), after.split(b"\n")
     hunks = [
         (j1 + 1, j2)
-        for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        for tag, _i1, _i2, j1, j2 in opcodes(old, new)
         if tag in ("replace", "insert") and any(j1 < line <= j2 for line in long)
     ]
     result = after

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from difflib import SequenceMatcher
+
+from optimize.linediff import opcodes
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -189,28 +190,6 @@ def _class_scope_names(node: ast.ClassDef) -> set[str]:
     return found
 
 
-def _opcodes(old: list[bytes], new: list[bytes]) -> list[tuple[str, int, int, int, int]]:
-    """`SequenceMatcher.get_opcodes` of the two line lists, with their common first and
-    last lines matched up front: a rewrite changes a few lines of a long module, and the
-    matcher's cost grows with the lines it is given."""
-    head = 0
-    while head < len(old) and head < len(new) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    middle = SequenceMatcher(None, old[head:len(old) - tail], new[head:len(new) - tail], autojunk=False)
-    found = [("equal", 0, head, 0, head)] if head else []
-    found.extend(
-        (tag, i1 + head, i2 + head, j1 + head, j2 + head)
-        for tag, i1, i2, j1, j2 in middle.get_opcodes()
-        if i1 != i2 or j1 != j2
-    )
-    if tail:
-        found.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
-    return found
-
-
 def splice(full: bytes, reduced_in: bytes, reduced_out: bytes, emptied: frozenset[int]) -> tuple[bytes, frozenset[int]] | None:
     """The file ``full`` with the rewrite of its reduction (``reduced_in`` became
     ``reduced_out``) copied in, and the reduction's emptied lines after it; None when the
@@ -224,7 +203,7 @@ def splice(full: bytes, reduced_in: bytes, reduced_out: bytes, emptied: frozense
         return None
     spliced: list[bytes] = []
     moved: dict[int, int] = {}  # an emptied line (1-based) -> its line in the output
-    for tag, i1, i2, j1, j2 in _opcodes(old, new):
+    for tag, i1, i2, j1, j2 in opcodes(old, new):
         if tag == "equal":
             for offset in range(i2 - i1):
                 if i1 + offset + 1 in emptied:

@@ -347,18 +347,3 @@ def test_codemods_chained_on_a_reduced_module_give_the_same_plan(case: Case, bla
     whole = _plan(case, source, False, monkeypatch, POOLS, black)
     part = _plan(case, source, True, monkeypatch, POOLS, black)
     assert part.steps == whole.steps and part.skip == whole.skip
-
-
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        ("abcdef", "abXdef"), ("abcdef", "abcdef"), ("abc", "Xabc"), ("abc", "abcX"), ("abc", ""), ("", "ab"),
-        ("aaaa", "aaXaa"), ("abcabc", "abcXabc"), ("abcd", "ad"),
-    ],
-)
-def test_the_line_opcodes_rebuild_the_new_lines_from_the_old(old: str, new: str) -> None:
-    rebuilt: list[str] = []
-    for tag, i1, i2, j1, j2 in spans._opcodes(list(old), list(new)):
-        rebuilt.extend(old[i1:i2] if tag == "equal" else new[j1:j2])
-        assert tag != "equal" or old[i1:i2] == new[j1:j2]
-    assert "".join(rebuilt) == new

@@ -8,10 +8,10 @@ codemod's edit of that file as line replacements, which apply to the committed f
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 
+from optimize.linediff import opcodes
 from optimize.results import SAFE, FileEdit, Plan
 
 FINDING, CHANGE, REFUSAL, SKIP = "finding", "change", "refusal", "skip"
@@ -98,7 +98,7 @@ def replacements(edit: FileEdit) -> tuple[Replacement, ...]:
     before, after = _lines(edit.before), _lines(edit.after)
     return tuple(
         Replacement(i1 + 1, i2 + 1, "".join(after[j1:j2]))
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in opcodes(before, after)
         if tag != "equal"
     )
 
@@ -114,9 +114,7 @@ def committed_replacements(committed: bytes | None, edit: FileEdit) -> tuple[Rep
     # end there, start in the committed file).
     same = [
         (j1, j2, i1)
-        for tag, i1, _i2, j1, j2 in difflib.SequenceMatcher(
-            None, _lines(committed), _lines(edit.before), autojunk=False
-        ).get_opcodes()
+        for tag, i1, _i2, j1, j2 in opcodes(_lines(committed), _lines(edit.before))
         if tag == "equal"
     ]
     read = len(_lines(edit.before))
