@@ -427,6 +427,14 @@ _ONE_ROW_METHODS = frozenset({"first", "one", "one_or_none", "scalar", "scalar_o
 _SOURCE_METHODS = frozenset({"execute", "scalars", "exec", "query"})
 
 
+def _defined_here(func: ast.AST, resolver: _Resolver) -> bool:
+    """Whether the called name is one the module binds itself, not through an import
+    (SQLAlchemy's own `create_engine`, a module's wrapper or alias of that name): the
+    codemods read it as that local name, never as an engine factory."""
+    head = (dotted(func) or "").partition(".")[0]
+    return head in resolver.local and head not in resolver.imports
+
+
 def _on_query_chain(node: ast.AST) -> bool:
     """Whether ``node`` is a chain of method calls that starts with `.query(...)`:
     `db.query(M)`, `db.query(M).options(...)`."""
@@ -500,7 +508,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 and (target := resolver.resolve(dotted(node.args[0])))
             ):
                 facts.depends.add(target)
-            if qualified in ENGINE_FACTORIES:
+            if qualified in ENGINE_FACTORIES and not _defined_here(func, resolver):
                 facts.engine_calls += 1
                 facts.engine_call_lines += (node.lineno,)
             factory = FACTORY_KINDS.get(qualified)

@@ -228,6 +228,8 @@ FACTS_SCREEN = [
     ("pool-pre-ping", "import sqlalchemy as sa\nengine = sa.create_engine(URL)\n", True),
     ("pool-pre-ping", "from sqlmodel import create_engine as make\nengine = make(URL)\n", True),
     ("pool-pre-ping", "from .db import create_engine\nengine = create_engine(URL)\n", False),  # not SQLAlchemy's
+    ("pool-pre-ping", "def create_engine(url):\n    return url\nengine = create_engine(URL)\n", False),  # the module's own
+    ("pool-pre-ping", "import sqlalchemy as sa\ncreate_engine = sa.create_engine\nengine = create_engine(URL)\n", False),  # read as the local name
     ("pool-overflow", "# max_overflow is tuned elsewhere\nx = 1\n", False),
     ("pool-overflow", "class Settings:\n    DB_MAX_OVERFLOW = 5\n", True),
     ("in-memory-requery", "def f(db, t):\n    self.x = t.name\n    return db.get(Task, 1)\n", False),
