@@ -242,9 +242,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         position: found
         for position in applying
         if first == 0 and DECIDE_WITHOUT_TREE
-        and (found := run.codemods[position].refusals_without_tree(
-            path, source, index, run.config.options.get(run.codemods[position].ID)
-        )) is not None
+        and (found := _refusals_without_tree(run, run.codemods[position], path, source, index)) is not None
     }
     # The tree holds only what the codemods may edit when they say where (`optimize.spans`).
     reduction = (
@@ -355,6 +353,16 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         step.changes.extend(to_origin(c) for c in done.changes)
         step.created = {p: text.encode() for p, text in done.created_files.items()}
         source = new_source
+
+
+def _refusals_without_tree(run: _Run, codemod: type[Codemod], path: str, source: bytes, index: Any) -> list | None:
+    """What ``codemod`` reports without the tree, or None: the tree is read when it cannot
+    say, and when saying failed (a bug there, a module nested too deeply for a reader that
+    recurses), which the tree then reports as it always did."""
+    try:
+        return codemod.refusals_without_tree(path, source, index, run.config.options.get(codemod.ID))
+    except Exception:  # noqa: BLE001 - the tree's reading is the reference
+        return None
 
 
 def _transform(run: _Run, codemod: type[Codemod], tree: cst.Module, path: str, index: Any, wrapper, step: _Step):

@@ -318,3 +318,14 @@ def test_a_loop_over_a_querys_rows_reading_a_lazy_relationship_is_read_and_repor
     assert NPlusOne.applies_to("app/report.py", source.encode(), index)
     result = run_codemod(NPlusOne, cst.parse_module(source), "app/report.py", index=index)
     assert len(result.findings) == 1 and "Task.reporter" in result.findings[0].message
+
+
+def test_the_facts_name_the_fetch_and_source_methods_the_value_reader_knows() -> None:
+    """The facts (no LibCST) keep their own copies of `analyzers.values`' method names:
+    one that drifted would rule out files the codemods read cases in."""
+    from optimize.analyzers import facts, values
+
+    one_row = {m for (_, m), held in values._STEPS.items() if isinstance(held, values.Holds)}
+    one_row -= {"get", "all"}  # `get` takes the key (`query_gets`); `all` gives many
+    assert facts._ONE_ROW_METHODS == one_row
+    assert {"execute", "scalars", "exec"} <= facts._SOURCE_METHODS and "query" in facts._SOURCE_METHODS

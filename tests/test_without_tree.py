@@ -205,3 +205,18 @@ def test_a_call_on_the_line_after_its_await_is_judged_the_same(monkeypatch) -> N
     tree = _plan([FireAndForgetBroadcast], index, "app/routes.py", source, False, monkeypatch)
     decided = _plan([FireAndForgetBroadcast], index, "app/routes.py", source, True, monkeypatch)
     assert tree.steps[0].refusals and decided.steps == tree.steps and decided.ran == []
+
+
+def test_a_failure_to_decide_without_the_tree_reads_the_tree(monkeypatch) -> None:
+    """A bug in the tree-free reading (or a module nested too deeply for it) costs only
+    the parse it would have saved."""
+    source = dedent(ROUTES)
+    index = _app_index(source)
+    tree = _plan([FireAndForgetBroadcast], index, "app/routes.py", source, False, monkeypatch)
+
+    def broken(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(FireAndForgetBroadcast, "refusals_without_tree", classmethod(broken))
+    decided = _plan([FireAndForgetBroadcast], index, "app/routes.py", source, True, monkeypatch)
+    assert decided.steps == tree.steps and decided.ran == ["fire-and-forget-broadcast"]
