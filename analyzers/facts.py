@@ -185,8 +185,9 @@ class FileFacts:
     # the attribute read on the right (`id`).
     attribute_copies: frozenset[str] = frozenset()
     # Attributes read by a statement of their own or bound to one name (`_ = task.assignee`,
-    # `task.assignee`, `owner = task.assignee`): where `redundant-lazy-load` looks.
-    statement_reads: frozenset[str] = frozenset()
+    # `task.assignee`, `owner = task.assignee`), each with the scopes (`ColumnUse.scope`: a
+    # function's line, 0 for the module) of those statements: where `redundant-lazy-load` looks.
+    statement_reads: dict[str, frozenset[int]] = field(default_factory=dict)
     queries: QueryShapes = field(default_factory=QueryShapes)  # SQL strings and ORM query shapes
     # Statements and loop callbacks that may start a task and drop it (`analyzers.tasks`).
     dropped_tasks: int = 0
@@ -195,16 +196,20 @@ class FileFacts:
     task_lines: tuple[int, ...] = ()
     # The names of what `app.add_middleware(M, ...)` statements register (`M`, `mw.M` -> "M").
     middleware_added: frozenset[str] = frozenset()
-    # Legacy Query API fetches by key: `.get(x)` on a `x.query(M)...` chain, or on a name
-    # the file binds to one.
-    query_gets: int = 0
+    # The scopes of the legacy Query API's fetches by key: `.get(x)` on a `x.query(M)...`
+    # chain, or on a name the file binds to one.
+    query_gets: frozenset[int] = frozenset()
     # The scopes (`ColumnUse.scope`: a function's line, 0 for the module) of the calls that
     # may fetch one row or object: `.first()`, `.one()`, `.one_or_none()`, `.scalar()`,
     # `.scalar_one()`, `.scalar_one_or_none()`, `session.scalar(stmt)`.
     one_row_scopes: frozenset[int] = frozenset()
-    # `x.get(A, b.c)` calls: two arguments, the second an attribute (a key `session.get`
-    # may be given from another object: `session.get(Project, task.project_id)`).
-    attribute_key_gets: int = 0
+    # The scopes of `x.get(A, b.c)` calls: two arguments, the second an attribute (a key
+    # `session.get` may be given from another object: `session.get(Project, task.project_id)`).
+    attribute_key_gets: frozenset[int] = frozenset()
+    # The lines of the functions decorated as endpoints, nested ones too, sync and async
+    # (a route's response model may serialise a relationship of each row it returns).
+    sync_routes: frozenset[int] = frozenset()
+    async_routes: frozenset[int] = frozenset()
     # Calls that may run a query and hand back its rows: `x.execute(...)`, `x.scalars(...)`,
     # `x.exec(...)` and the legacy `x.query(...)` (`analyzers.values.read_source`).
     query_runs: int = 0
@@ -470,10 +475,14 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
         if isinstance(c, ast.ClassDef)
     }
     copies: set[str] = set()
-    name_gets: list[str] = []
+    name_gets: list[tuple[str, int]] = []
     query_names: set[str] = set()  # names bound to a `x.query(M)...` chain
     one_row_scopes: set[int] = set()
-    statement_reads: set[str] = set()
+    statement_reads: dict[str, set[int]] = {}
+    sync_routes: set[int] = set()
+    async_routes: set[int] = set()
+    query_gets: set[int] = set()
+    attribute_key_gets: set[int] = set()
     middleware: set[str] = set()
     maybe_dropped: list[ast.AST] = []
     loops: set[str] = set()
@@ -492,11 +501,11 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                     facts.query_runs += 1
                 if method == "get" and len(node.args) + len(node.keywords) == 1:
                     if _on_query_chain(func.value):
-                        facts.query_gets += 1
+                        query_gets.add(scope)
                     elif type(func.value) is ast.Name:
-                        name_gets.append(func.value.id)  # `q.get(x)` after `q = db.query(M)`
+                        name_gets.append((func.value.id, scope))  # `q.get(x)` after `q = db.query(M)`
                 elif method == "get" and len(node.args) == 2 and not node.keywords and type(node.args[1]) is ast.Attribute:
-                    facts.attribute_key_gets += 1  # `session.get(Project, task.project_id)`
+                    attribute_key_gets.add(scope)  # `session.get(Project, task.project_id)`
                 elif method in _ONE_ROW_METHODS and not node.args and not node.keywords:
                     one_row_scopes.add(scope)
                 elif method == "scalar" and len(node.args) + len(node.keywords) == 1:
@@ -524,7 +533,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 maybe_dropped.append(node)
             call = node.value
             if type(call) is ast.Attribute and type(call.value) is ast.Name:
-                statement_reads.add(call.attr)
+                statement_reads.setdefault(call.attr, set()).add(scope)
             elif (
                 type(call) is ast.Call
                 and type(call.func) is ast.Attribute
@@ -534,6 +543,9 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 added = dotted(call.args[0])
                 if added:
                     middleware.add(added.rsplit(".", 1)[-1])
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            if node.decorator_list and is_route(node):
+                (sync_routes if kind is ast.FunctionDef else async_routes).add(node.lineno)
         elif kind is ast.ClassDef:
             for f in _class_fields(path, node):
                 facts.class_fields.append(f)
@@ -564,13 +576,17 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 and len(node.targets) == 1
                 and type(node.targets[0]) is ast.Name
             ):
-                statement_reads.add(value.attr)
+                statement_reads.setdefault(value.attr, set()).add(scope)
             if kind is ast.Assign and _on_query_chain(value):
                 query_names.update(t.id for t in node.targets if type(t) is ast.Name)
-    facts.query_gets += sum(1 for name in name_gets if name in query_names)
+    query_gets.update(scope for name, scope in name_gets if name in query_names)
+    facts.query_gets = frozenset(query_gets)
+    facts.sync_routes = frozenset(sync_routes)
+    facts.async_routes = frozenset(async_routes)
+    facts.attribute_key_gets = frozenset(attribute_key_gets)
     facts.one_row_scopes = frozenset(one_row_scopes)
     facts.attribute_copies = frozenset(copies)
-    facts.statement_reads = frozenset(statement_reads)
+    facts.statement_reads = {attr: frozenset(scopes) for attr, scopes in statement_reads.items()}
     facts.middleware_added = frozenset(middleware)
     dropped = [node for node in maybe_dropped if drops_task(node, resolver.resolve, loops)]
     facts.dropped_tasks = len(dropped)

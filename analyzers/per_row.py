@@ -36,19 +36,31 @@ from optimize.analyzers.values import NameReader, read_fetch
 def may_run_per_row(index: RepoIndex, path: str) -> bool:
     """What the file's facts say without parsing it: it runs a query (the rows a loop or a
     route's return is judged on come from a query of the same function), and one of its
-    loops reads an attribute named like a relationship of some model or queries with its
-    variable, or a route returns something (its response model may serialise a
+    functions has a loop that reads an attribute named like a relationship of some model
+    or queries with its variable, or is a sync route (its response model may serialise a
     relationship)."""
     facts = index.facts.get(path)
+    return facts is not None and bool(facts.query_runs) and bool(_loops(index, facts) or facts.sync_routes)
+
+
+def per_row_lines(index: RepoIndex, path: str) -> frozenset[int]:
+    """The functions (their lines) that the readers below judge in a file that passed
+    `may_run_per_row`: those loops, and every route, async ones too (an async route
+    returning a sync query's rows is judged as a sync one is)."""
+    facts = index.facts.get(path)
     if facts is None:
-        return False
+        return frozenset()
+    return _loops(index, facts) | facts.sync_routes | facts.async_routes
+
+
+def _loops(index: RepoIndex, facts) -> frozenset[int]:
     shapes = facts.queries
-    return bool(facts.query_runs) and (
-        shapes.loop_queries
-        or any(name in index.model_names() for name in shapes.loop_gets)
-        or bool(shapes.loop_reads & index.relationship_names())
-        or any(f.route and not f.is_async for f in facts.functions.values())
-    )
+    relationships, models = index.relationship_names(), index.model_names()
+    scopes = set(shapes.loop_queries)
+    scopes.update(s for name, found in shapes.loop_gets.items() if name in models for s in found)
+    scopes.update(s for name, found in shapes.loop_reads.items() if name in relationships for s in found)
+    scopes.discard(0)  # both read functions only
+    return frozenset(scopes)
 
 
 def lazy_per_row(relationship: RelationshipInfo) -> bool:

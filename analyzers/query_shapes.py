@@ -97,11 +97,12 @@ class QueryShapes:
     column_uses: list[ColumnUse] = field(default_factory=list)
     migration_indexes: list[MigrationIndex] = field(default_factory=list)
     # Loops (`for`, comprehensions) over anything: the attributes their bodies read on the
-    # loop variable, and whether a body calls a query method with it (`db.get(M, t.x)`).
-    # The `n-plus-one` check parses only files where one could be a relationship or a query.
-    loop_reads: set[str] = field(default_factory=set)
-    loop_queries: bool = False
-    loop_gets: set[str] = field(default_factory=set)  # first arguments of `x.get(A, key)` in loops
+    # loop variable, and the bodies that call a query method with it (`db.get(M, t.x)`),
+    # each with the scopes of those loops (`ColumnUse.scope`). The `n-plus-one` check
+    # parses only files, and functions, where one could be a relationship or a query.
+    loop_reads: dict[str, set[int]] = field(default_factory=dict)
+    loop_queries: set[int] = field(default_factory=set)
+    loop_gets: dict[str, set[int]] = field(default_factory=dict)  # first arguments of `x.get(A, key)` in loops
 
 
 def _string(node: ast.AST, constants: dict[str, str]) -> str | None:
@@ -213,7 +214,7 @@ def query_shapes(
                 shapes.dialects.add(_DIALECTS[url.group(1)])
             continue
         if kind in _LOOPS:
-            _loop_body(node, shapes)
+            _loop_body(node, shapes, scope)
             continue
         if kind is not ast.Call:
             continue
@@ -447,7 +448,7 @@ def _queries_with(call: ast.Call, names: set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for v in values for n in ast.walk(v))
 
 
-def _loop_body(node: ast.AST, shapes: QueryShapes) -> None:
+def _loop_body(node: ast.AST, shapes: QueryShapes, scope: int) -> None:
     if isinstance(node, (ast.For, ast.AsyncFor)):
         targets, body = [node.target], node.body
     else:
@@ -463,12 +464,12 @@ def _loop_body(node: ast.AST, shapes: QueryShapes) -> None:
                 if isinstance(base, ast.Attribute) and base.attr == "awaitable_attrs":
                     base = base.value
                 if isinstance(base, ast.Name) and base.id in names:
-                    shapes.loop_reads.add(inner.attr)
+                    shapes.loop_reads.setdefault(inner.attr, set()).add(scope)
             elif isinstance(inner, ast.Call) and _queries_with(inner, names):
                 if _called(inner) in _KEYED_CALLS:
                     # `db.get(User, t.owner_id)`: a query only when its first argument is
                     # a model class (`d.get(k, default)` on a dict is not); the index says.
                     first = dotted(inner.args[0])
-                    shapes.loop_gets.add((first or "").rsplit(".", 1)[-1])
+                    shapes.loop_gets.setdefault((first or "").rsplit(".", 1)[-1], set()).add(scope)
                 else:
-                    shapes.loop_queries = True
+                    shapes.loop_queries.add(scope)

@@ -101,6 +101,14 @@ def dotted_chain(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def function_lines(scopes: Iterable[int]) -> frozenset[int]:
+    """The functions among ``scopes`` (`ColumnUse.scope`: a function's line, 0 for code
+    outside any function), as `Codemod.candidate_lines` gives them for a codemod that
+    reads and edits one function at a time: the reduced module keeps those functions
+    whole (`optimize.spans`)."""
+    return frozenset(s for s in scopes if s)
+
+
 SUPPRESSED = "suppressed by `# optimize: ignore`"
 # How a change refused for its tier in a run without `--unsafe-fixes` is reported.
 UNSAFE_REFUSAL = "skipped: unsafe fix ("

@@ -57,7 +57,7 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 from optimize.analyzers.parents import ParentNodeProvider
 
-from optimize.analyzers.per_row import LazyPath, PerRowLoop, may_run_per_row, per_row_loops, per_row_responses
+from optimize.analyzers.per_row import LazyPath, PerRowLoop, may_run_per_row, per_row_lines, per_row_loops, per_row_responses
 from optimize.analyzers.routes import is_route_decorator
 from optimize.codemods.base import Codemod, Keep, Rewrite
 
@@ -78,6 +78,11 @@ class EagerLoad(Codemod):
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
         return cls.applies(source, index) and may_run_per_row(index, path)
+
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """Those functions: a loop, its rows and their query are read in one function."""
+        return per_row_lines(index, path)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

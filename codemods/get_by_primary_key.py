@@ -114,7 +114,7 @@ from optimize.analyzers.values import (
 from optimize.analyzers.effects import EffectKind, SessionEffects
 from optimize.analyzers.flow import FunctionFlow
 from optimize.analyzers.sessions import Receiver, receiver_kind
-from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, Rewrite
+from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, function_lines, Rewrite
 from optimize.codemods.statements import without_statements
 
 SESSION_GET_MIN_VERSION = (1, 4)
@@ -184,9 +184,20 @@ class GetByPrimaryKey(Codemod):
         facts = index.facts.get(path)
         return (
             facts is None
-            or facts.query_gets > 0
+            or bool(facts.query_gets)
             or (bool(facts.one_row_scopes) and index.filters_by_primary_key(path, facts.one_row_scopes))
         )
+
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """The functions holding those fetches: a fetch and its statement are read, and
+        rewritten, in one function."""
+        facts = index.facts.get(path)
+        if facts is None:
+            return None
+        keyed = {s for s in facts.one_row_scopes if index.filters_by_primary_key(path, frozenset({s}))} | facts.query_gets
+        # A fetch outside any function (a module or class body) is read with the module.
+        return None if 0 in keyed else function_lines(keyed)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -116,7 +116,7 @@ from optimize.analyzers.holds import FunctionValues
 from optimize.analyzers.models import ModelInfo
 from optimize.analyzers.sessions import Receiver, receiver_kind, sessions_of
 from optimize.analyzers.values import SELECT_FUNCTIONS, Holds, read_fetch, resolve_entity
-from optimize.codemods.base import Codemod, Keep, Rewrite, unwrap_await
+from optimize.codemods.base import Codemod, Keep, function_lines, Rewrite, unwrap_await
 from optimize.codemods.statements import without_statements
 
 # A fetch of one object by its key: what the identity map answers with the object itself.
@@ -163,9 +163,18 @@ class InMemoryRequery(Codemod):
             facts is None
             or (
                 not facts.attribute_copies.isdisjoint(index.primary_key_names())
-                and bool(facts.attribute_key_gets or facts.one_row_scopes or facts.query_gets)
+                and bool(cls.candidate_lines(path, index, options))
             )
         )
+
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """The functions holding those fetches (the codemod reads functions only): the
+        object, its key and the fetch are all read in one function."""
+        facts = index.facts.get(path)
+        if facts is None:
+            return None
+        return function_lines(facts.attribute_key_gets | facts.one_row_scopes | facts.query_gets)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -108,7 +108,7 @@ from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.analyzers.holds import FunctionValues
 from optimize.analyzers.models import EAGER_STRATEGIES, ModelInfo
 from optimize.analyzers.sessions import sessions_of
-from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, Rewrite, unwrap_await
+from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, function_lines, Rewrite, unwrap_await
 from optimize.codemods.statements import without_statements
 
 REFRESH_NAMES_MIN_VERSION = (2, 0, 4)
@@ -153,16 +153,29 @@ class RedundantLazyLoad(Codemod):
 
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
-        """Only where a statement reads a relationship name of some model of the
-        repository by itself or into one name (`_ = obj.rel`, `obj.rel`, `x = obj.rel`):
-        the facts list those attributes, so a file without one is never parsed."""
+        """Only where a statement in a function reads a relationship name of some model
+        of the repository by itself or into one name (`_ = obj.rel`, `obj.rel`,
+        `x = obj.rel`): the facts list those attributes, so a file without one is never
+        parsed."""
         if not cls.applies(source, index):
             return False
         facts = index.facts.get(path)
         if facts is not None and not facts.statement_reads:
             return False  # no statement of the shape at all: the models need not be read
         relationships = index.relationship_names()
-        return bool(relationships) and (facts is None or not facts.statement_reads.isdisjoint(relationships))
+        return bool(relationships) and (facts is None or bool(cls.candidate_lines(path, index, options)))
+
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """The functions holding those statements (the codemod reads functions only):
+        each proof is looked for in the trigger's own function."""
+        facts = index.facts.get(path)
+        if facts is None:
+            return None
+        relationships = index.relationship_names()
+        return function_lines(
+            scope for attr, scopes in facts.statement_reads.items() if attr in relationships for scope in scopes
+        )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -219,17 +219,6 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         if first == 0 and file_role(path) not in UNCHECKED_ROLES
         else []
     )
-    if checks:
-        try:
-            tree = cst.parse_module(source)
-        except Exception as exc:  # LibCST raises several types for bad input
-            result.skip = (0, _syntax_skip(path, exc))
-            return
-        result.parsed = True
-        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)  # a fresh parse shares no nodes
-        result.findings = _run_checks(run, checks, path, wrapper, index)
-        result.ran.extend(c.ID for c in checks)
-    exact = tree is None or tree.bytes == source
     applying = [
         position for position in range(first, len(run.codemods))
         if not (in_tests and run.codemods[position].SAFETY != SAFE)  # `unsafe-in-tests` to include
@@ -244,10 +233,28 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         if first == 0 and DECIDE_WITHOUT_TREE
         and (found := _refusals_without_tree(run, run.codemods[position], path, source, index)) is not None
     }
-    # The tree holds only what the codemods may edit when they say where (`optimize.spans`).
-    reduction = (
-        _reduction(run, path, source, index, [p for p in applying if p not in decided]) if tree is None else None
-    )
+    # The tree holds only what the checks read and the codemods may edit when they all say
+    # where (`optimize.spans`).
+    reduction = _reduction(run, path, source, index, [run.codemods[p] for p in applying if p not in decided] + checks)
+    if checks:
+        if reduction is not None:
+            try:
+                tree = cst.parse_module(reduction.source)
+            except Exception:  # noqa: BLE001 - the whole module says what is wrong
+                reduction = None
+            if tree is not None and tree.bytes != reduction.source:
+                tree, reduction = None, None
+        if tree is None:
+            try:
+                tree = cst.parse_module(source)
+            except Exception as exc:  # LibCST raises several types for bad input
+                result.skip = (0, _syntax_skip(path, exc))
+                return
+        result.parsed = True
+        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)  # a fresh parse shares no nodes
+        result.findings = _run_checks(run, checks, path, wrapper, index)
+        result.ran.extend(c.ID for c in checks)
+    exact = tree is None or tree.bytes == (reduction.source if reduction is not None else source)
     for position in applying:
         codemod = run.codemods[position]
         if position in decided:
@@ -385,14 +392,13 @@ REDUCE_MODULES = True
 DECIDE_WITHOUT_TREE = True
 
 
-def _reduction(run: _Run, path: str, source: bytes, index: Any, applying: list[int]) -> "spans.Reduction | None":
-    """The reduced module for the codemods at ``applying``, when every one of them says
-    where its edits are."""
-    if not REDUCE_MODULES or not applying:
+def _reduction(run: _Run, path: str, source: bytes, index: Any, readers: list[type[Codemod]]) -> "spans.Reduction | None":
+    """The reduced module for the codemods and checks ``readers``, when every one of them
+    says where it reads and edits."""
+    if not REDUCE_MODULES or not readers:
         return None
     keep: set[int] = set()
-    for position in applying:
-        codemod = run.codemods[position]
+    for codemod in readers:
         lines = codemod.candidate_lines(path, index, run.config.options.get(codemod.ID))
         if lines is None:
             return None

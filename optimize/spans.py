@@ -19,9 +19,11 @@ that function is kept whole, and a `kw` anywhere else is another variable.
 
 The rewrite is put back into the real file by `splice`: each run of lines that differs
 between the reduced input and output (a hunk) is copied into the file in place of the
-same lines. When a hunk touches or borders an emptied line, or a function whose body is
-emptied declares `global` / `nonlocal` names (it could bind a module name), nothing is
-reduced and the engine parses the whole module, as it always did. An emptied function is
+same lines. When a hunk touches or borders an emptied line, when the rewrite drops an
+import whose name the file still reads (judged unused in the reduced module, where the
+emptied bodies that read it were missing), or a function whose body is emptied declares
+`global` / `nonlocal` names (it could bind a module name), nothing is reduced and the
+engine parses the whole module, as it always did. An emptied function is
 never read by LibCST: one nested too deeply for it no longer makes the file unreadable to
 these codemods (its bytes are copied through unchanged).
 """
@@ -220,4 +222,44 @@ def splice(full: bytes, reduced_in: bytes, reduced_out: bytes, emptied: frozense
     given_back = frozenset(moved.values())
     if any(line != new[n] for n, line in enumerate(spliced) if n + 1 not in given_back):
         return None
-    return b"\n".join(spliced), given_back
+    out = b"\n".join(spliced)
+    if _drops_a_used_import(full, out):
+        return None
+    return out, given_back
+
+
+def _drops_a_used_import(full: bytes, out: bytes) -> bool:
+    """Whether ``out`` lost a module-level import whose name it still reads: a codemod
+    that removes the imports its rewrite no longer needs (`select`) judged them unused in
+    the reduced module, where the emptied bodies that may read them were not."""
+    before = _imported_names(full)
+    if before is None:
+        return True
+    lost = before - (_imported_names(out) or set())
+    if not lost:
+        return False
+    try:
+        tree = ast.parse(out)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return any(isinstance(n, ast.Name) and n.id in lost for n in ast.walk(tree))
+
+
+def _imported_names(source: bytes) -> set[str] | None:
+    """The names the module's own imports bind (in its compound statements too, not in
+    its functions and classes); None when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found: set[str] = set()
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import):
+            found.update(a.asname or a.name.split(".", 1)[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.update(a.asname or a.name for a in node.names if a.name != "*")
+        elif isinstance(node, (ast.stmt, ast.excepthandler, ast.match_case)) and not isinstance(node, _DEFINITIONS):
+            todo.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case)))
+    return found

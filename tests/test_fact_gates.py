@@ -133,8 +133,23 @@ def test_a_trigger_statement_in_a_method_or_nested_function_is_seen() -> None:
                 return inner
     """)
     index = _index("app/service.py", source)
-    assert index.facts["app/service.py"].statement_reads == frozenset({"assignee"})
+    assert index.facts["app/service.py"].statement_reads == {"assignee": frozenset({5})}  # `inner`'s line
     assert RedundantLazyLoad.applies_to("app/service.py", source.encode(), index)
+    # The reduced module keeps the method holding `inner` whole (`optimize.spans`).
+    assert RedundantLazyLoad.candidate_lines("app/service.py", index) == frozenset({5})
+
+
+def test_a_trigger_statement_outside_any_function_is_not_a_candidate() -> None:
+    # The codemod reads functions only: a module-level `x = obj.rel` is nothing to it.
+    source = dedent("""
+        from app.models import Task
+        from app.db import task
+
+        owner = task.assignee
+    """)
+    index = _index("app/service.py", source)
+    assert index.facts["app/service.py"].statement_reads == {"assignee": frozenset({0})}
+    assert not RedundantLazyLoad.applies_to("app/service.py", source.encode(), index)
 
 
 # --- get-by-primary-key: a one-row fetch in a function that filters by a key ------------------
@@ -199,7 +214,7 @@ def test_a_legacy_query_bound_to_a_name_then_got_by_key_is_read() -> None:
             return tasks.get(task_id)
     """)
     index = _index("app/tasks.py", source)
-    assert index.facts["app/tasks.py"].query_gets == 1
+    assert index.facts["app/tasks.py"].query_gets == frozenset({3})  # `read`'s line
     assert GetByPrimaryKey.applies_to("app/tasks.py", source.encode(), index)
 
 

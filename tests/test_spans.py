@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from optimize import engine, spans
+from optimize.analyzers.checks.base import Check, Report
+from optimize.analyzers.checks.registry import CHECKS
+from optimize.codemods.base import Rewrite
 from optimize.codemods.registry import REGISTRY
 from optimize.config import Config
 from tests.examples import EXAMPLE_PATH, Case, dedent, index_for
@@ -161,9 +164,23 @@ def test_splice_copies_each_hunk_and_the_emptied_bodies_between_them() -> None:
     spliced, emptied = spans.splice(SOURCE, reduced.source, out, reduced.emptied)
     assert spliced == SOURCE.replace(b"import os\n", b"import os\nimport sys\n").replace(b"make(1)", b"make(sys)")
     assert emptied == frozenset({8, 9, 18, 19})  # every emptied line one further down
-    removed = reduced.source.replace(b"import os\n", b"")
+    removed = reduced.source.replace(b"import os\n", b"").replace(b"(os.sep)", b"(sep)")
     spliced, emptied = spans.splice(SOURCE, reduced.source, removed, reduced.emptied)
-    assert spliced == SOURCE.replace(b"import os\n", b"") and emptied == frozenset({6, 7, 16, 17})
+    assert spliced == SOURCE.replace(b"import os\n", b"").replace(b"(os.sep)", b"(sep)")
+    assert emptied == frozenset({6, 7, 16, 17})
+
+
+def test_splice_refuses_to_drop_an_import_the_file_still_reads() -> None:
+    # `os` judged unused in the reduced module: `first`'s emptied body reads it.
+    source = SOURCE.replace(b"@decorated(os.sep)\n", b"").replace(b"    return a + b", b"    return os.path.join(a, b)")
+    reduced = spans.reduce(source, frozenset({13}))
+    assert b"os.path" not in reduced.source
+    assert spans.splice(source, reduced.source, reduced.source.replace(b"import os\n", b""), reduced.emptied) is None
+    # A name only the rewritten lines read goes with them.
+    unused = source.replace(b"import os\n", b"import os\nimport sys\n").replace(b"make(1)", b"make(sys)")
+    reduced = spans.reduce(unused, frozenset({14}))
+    out = reduced.source.replace(b"import sys\n", b"").replace(b"make(sys)", b"make(1)")
+    assert spans.splice(unused, reduced.source, out, reduced.emptied)[0] == source
 
 
 def test_splice_refuses_a_hunk_beside_an_emptied_body_wherever_it_is() -> None:
@@ -176,6 +193,7 @@ def test_splice_refuses_a_hunk_beside_an_emptied_body_wherever_it_is() -> None:
 
 
 LOCAL = [c for c in REGISTRY if c.candidate_lines.__func__ is not engine.Codemod.candidate_lines.__func__]
+TREE_CHECKS = [c for c in CHECKS if isinstance(c, type) and issubclass(c, Check)]
 PADDING = (
     "\n\ndef unrelated_helper(value):\n    return value * 2\n\n\n"
     "class UnrelatedService:\n    def run(self, job):\n        return job.start()\n"
@@ -191,18 +209,37 @@ def _padded(code: str) -> str:
     return "\n".join([*lines[:first], PADDING.strip("\n"), "", "", *lines[first:]]) + PADDING
 
 
-def _plan(case: Case, source: str, reduce: bool, monkeypatch, codemods=None, black=False) -> engine._FilePlan:
+def _plan(case: Case, source: str, reduce: bool, monkeypatch, codemods=None, black=False, checks=()) -> engine._FilePlan:
     monkeypatch.setattr(engine, "REDUCE_MODULES", reduce)
     monkeypatch.setattr(engine, "DECIDE_WITHOUT_TREE", False)  # both plans read the tree
     index = index_for(case.example, source)
     config = Config(options={case.codemod.ID: dict(case.example.options)} if case.example.options else {}, uses_black=black)
-    codemods = codemods or [case.codemod]
-    run = engine._Run(Path("/nonexistent"), codemods, config, index, True, frozenset(index.facts), None, [])
+    codemods = [case.codemod] if codemods is None else codemods
+    run = engine._Run(Path("/nonexistent"), codemods, config, index, True, frozenset(index.facts), None, list(checks))
     return engine._plan_file(run, EXAMPLE_PATH, source.encode())
 
 
 def test_the_codemods_that_say_where_they_edit_are_known() -> None:
-    assert {c.ID for c in LOCAL} == {"pool-pre-ping", "pool-overflow", "fire-and-forget-broadcast", "dangling-task"}
+    assert {c.ID for c in LOCAL} == {
+        "pool-pre-ping", "pool-overflow", "fire-and-forget-broadcast", "dangling-task",
+        "redundant-lazy-load", "get-by-primary-key", "in-memory-requery", "eager-load",
+    }
+    assert {c.ID for c in LOCAL_CHECKS} == {"n-plus-one"}
+
+
+LOCAL_CHECKS = [c for c in TREE_CHECKS if c.candidate_lines.__func__ is not engine.Codemod.candidate_lines.__func__]
+CHECK_CASES = [Case(c, e) for c in LOCAL_CHECKS for e in c.EXAMPLES]
+
+
+@pytest.mark.parametrize("case", CHECK_CASES, ids=[c.id for c in CHECK_CASES])
+def test_a_check_reads_the_same_in_a_reduced_module(case: Case, monkeypatch) -> None:
+    """The check alone, then with every codemod that reduces (they share its tree)."""
+    source = _padded(dedent(case.example.code))
+    for codemods in ([], LOCAL):
+        whole = _plan(case, source, False, monkeypatch, codemods=codemods, checks=[case.codemod])
+        part = _plan(case, source, True, monkeypatch, codemods=codemods, checks=[case.codemod])
+        assert part.findings == whole.findings and part.steps == whole.steps and part.skip == whole.skip
+        assert whole.findings or not isinstance(case.example, Report)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -347,3 +384,22 @@ def test_codemods_chained_on_a_reduced_module_give_the_same_plan(case: Case, bla
     whole = _plan(case, source, False, monkeypatch, POOLS, black)
     part = _plan(case, source, True, monkeypatch, POOLS, black)
     assert part.steps == whole.steps and part.skip == whole.skip
+
+
+def test_an_import_another_function_still_reads_stays_when_the_rewrite_drops_its_use(monkeypatch) -> None:
+    """`get-by-primary-key` drops `select` with the query it replaces; in the reduced module
+    nothing else reads it, but the emptied `pending` does: the whole module decides."""
+    codemod = next(c for c in REGISTRY if c.ID == "get-by-primary-key")
+    example = next(e for e in codemod.EXAMPLES if isinstance(e, Rewrite) and "select(" in e.before and "import select" in e.before)
+    pending = "\n\ndef pending(db):\n    return db.scalars(select(Task).where(Task.done.is_(False))).all()\n"
+    case = Case(codemod, Rewrite(dedent(example.before) + pending, dedent(example.after) + pending, example.name, files=example.files))
+    source = case.example.before
+    whole = _plan(case, source, False, monkeypatch)
+    part = _plan(case, source, True, monkeypatch)
+    assert part.steps == whole.steps
+    edit = part.steps[0].edit
+    assert edit is not None and b"db.get(" in edit.after
+    assert "select" in spans._imported_names(edit.after)
+    # Without `pending` the import goes, reduced or not.
+    alone = Case(codemod, example)
+    assert _plan(alone, dedent(example.before), True, monkeypatch).steps == _plan(alone, dedent(example.before), False, monkeypatch).steps

@@ -39,7 +39,7 @@ import libcst as cst
 from optimize.analyzers.parents import ParentNodeProvider
 
 from optimize.analyzers.checks.base import Check, Clean, Report
-from optimize.analyzers.per_row import may_run_per_row, per_row_loops, per_row_responses
+from optimize.analyzers.per_row import may_run_per_row, per_row_lines, per_row_loops, per_row_responses
 from optimize.analyzers.routes import is_route_decorator
 
 
@@ -53,6 +53,11 @@ class NPlusOne(Check):
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
         return cls.applies(source, index) and may_run_per_row(index, path)
+
+    @classmethod
+    def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
+        """Those functions: a loop, its rows and their query are read in one function."""
+        return per_row_lines(index, path)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         parent = lambda n: self.get_metadata(ParentNodeProvider, n, None)  # noqa: E731
