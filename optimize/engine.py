@@ -210,6 +210,7 @@ def _plan_codemods(run: _Run, path: str, source: bytes, first: int) -> _FilePlan
 def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePlan, index: Any) -> None:
     tree: cst.Module | None = None
     wrapper: MetadataWrapper | None = None
+    codes = _Codes()
     original = source  # positions are reported in its lines, whatever ran before
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
     ignored = run.config.ignored(path)
@@ -242,7 +243,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
                 tree = cst.parse_module(reduction.source)
             except Exception:  # noqa: BLE001 - the whole module says what is wrong
                 reduction = None
-            if tree is not None and tree.bytes != reduction.source:
+            if tree is not None and codes.data(tree) != reduction.source:
                 tree, reduction = None, None
         if tree is None:
             try:
@@ -252,9 +253,9 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
                 return
         result.parsed = True
         wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)  # a fresh parse shares no nodes
-        result.findings = _run_checks(run, checks, path, wrapper, index)
+        result.findings = _run_checks(run, checks, path, wrapper, index, codes.text(tree))
         result.ran.extend(c.ID for c in checks)
-    exact = tree is None or tree.bytes == (reduction.source if reduction is not None else source)
+    exact = tree is None or codes.data(tree) == (reduction.source if reduction is not None else source)
     for position in applying:
         codemod = run.codemods[position]
         if position in decided:
@@ -272,7 +273,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
                         raise
                     result.skip = (position, _syntax_skip(path, exc))
                     return
-                exact = tree.bytes == source
+                exact = codes.data(tree) == source
         if tree is None:
             if reduction is not None:
                 try:
@@ -285,7 +286,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
                 except Exception as exc:  # LibCST raises several types for bad input
                     result.skip = (position, _syntax_skip(path, exc))
                     return
-            exact = tree.bytes == (reduction.source if reduction is not None else source)
+            exact = codes.data(tree) == (reduction.source if reduction is not None else source)
             result.parsed = True
             wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         if not exact:
@@ -298,12 +299,12 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         tree = wrapper.module
         step = result.steps[position] = _Step()
         result.ran.append(codemod.ID)
-        done = _transform(run, codemod, tree, path, index, wrapper, step)
+        done = _transform(run, codemod, tree, path, index, wrapper, step, codes.text(tree))
         if done is None:
             continue
         spliced = None
-        if reduction is not None and done.tree.code != tree.code:
-            spliced = spans.splice(source, tree.bytes, done.tree.bytes, reduction.emptied)
+        if reduction is not None and codes.text(done.tree) != codes.text(tree):
+            spliced = spans.splice(source, codes.data(tree), codes.data(done.tree), reduction.emptied)
             if spliced is None:
                 # The rewrite reaches beyond the statements kept: this codemod and the
                 # rest see the whole module.
@@ -315,7 +316,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
                         raise  # `_plan_file` skips the file
                     result.skip = (position, _syntax_skip(path, exc))
                     return
-                if tree.bytes != source:
+                if codes.data(tree) != source:
                     result.skip = (position, Skip(path, "not reproduced byte for byte by the parser: not rewritten"))
                     return
                 wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
@@ -327,7 +328,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         if spliced is not None:
             new_source, emptied = spliced
         else:
-            new_source = done.tree.bytes if done.tree.code != tree.code else source
+            new_source = codes.data(done.tree) if codes.text(done.tree) != codes.text(tree) else source
         if new_source == source:
             continue
         problem = _compiles(new_source, path, source)
@@ -351,15 +352,38 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         if configures_ruff(run.root, run.config.uses_ruff):
             new_source = ruff_tidy(run.root, path, source, new_source)
         if spliced is not None and new_source == spliced[0]:
-            tree, reduction = done.tree, spans.Reduction(done.tree.bytes, emptied)
+            tree, reduction = done.tree, spans.Reduction(codes.data(done.tree), emptied)
         else:  # black may have moved lines: the codemods after this one see the whole module
             reduction = None
-            tree = done.tree if new_source == done.tree.bytes else cst.parse_module(new_source)
+            tree = done.tree if new_source == codes.data(done.tree) else cst.parse_module(new_source)
         wrapper = None  # the new tree may share nodes with the old one: metadata anew
         step.edit = FileEdit(path, source, new_source)
         step.changes.extend(to_origin(c) for c in done.changes)
         step.created = {p: text.encode() for p, text in done.created_files.items()}
         source = new_source
+
+
+class _Codes:
+    """Each tree's code, generated once: a file's plan compares and splices the same trees
+    several times, and LibCST generates a module's code anew on every `code` / `bytes`
+    (a fifth of planning a small application). Trees are held while their code is, so an
+    id is never another tree's."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[cst.Module, str, bytes | None]] = {}
+
+    def text(self, tree: cst.Module) -> str:
+        kept = self._known.get(id(tree))
+        if kept is None or kept[0] is not tree:
+            kept = self._known[id(tree)] = (tree, tree.code, None)
+        return kept[1]
+
+    def data(self, tree: cst.Module) -> bytes:
+        text = self.text(tree)
+        kept = self._known[id(tree)]
+        if kept[2] is None:
+            kept = self._known[id(tree)] = (tree, text, text.encode(tree.encoding))
+        return kept[2]  # type: ignore[return-value]
 
 
 def _refusals_without_tree(run: _Run, codemod: type[Codemod], path: str, source: bytes, index: Any) -> list | None:
@@ -372,12 +396,16 @@ def _refusals_without_tree(run: _Run, codemod: type[Codemod], path: str, source:
         return None
 
 
-def _transform(run: _Run, codemod: type[Codemod], tree: cst.Module, path: str, index: Any, wrapper, step: _Step):
-    """``codemod`` run on ``tree``; None (with the reason in ``step``) when it failed."""
+def _transform(
+    run: _Run, codemod: type[Codemod], tree: cst.Module, path: str, index: Any, wrapper, step: _Step,
+    code: str | None = None,
+):
+    """``codemod`` run on ``tree`` (whose code is ``code``, when known); None (with the
+    reason in ``step``) when it failed."""
     try:
         return run_codemod(
             codemod, tree, path, index=index, options=run.config.options.get(codemod.ID, {}),
-            unsafe_allowed=run.unsafe_allowed, wrapper=wrapper,
+            unsafe_allowed=run.unsafe_allowed, wrapper=wrapper, code=code,
         )
     except Exception as exc:  # a codemod bug must not stop the run or lose a file
         if nested_too_deeply(exc):
@@ -406,12 +434,15 @@ def _reduction(run: _Run, path: str, source: bytes, index: Any, readers: list[ty
     return spans.reduce(source, frozenset(keep))
 
 
-def _run_checks(run: _Run, checks: list[type[Check]], path: str, wrapper: MetadataWrapper, index: Any) -> list[Finding]:
+def _run_checks(
+    run: _Run, checks: list[type[Check]], path: str, wrapper: MetadataWrapper, index: Any, code: str | None = None
+) -> list[Finding]:
     findings: list[Finding] = []
     for check in checks:
         try:
             done = run_codemod(
-                check, wrapper.module, path, index=index, options=run.config.options.get(check.ID, {}), wrapper=wrapper
+                check, wrapper.module, path, index=index, options=run.config.options.get(check.ID, {}), wrapper=wrapper,
+                code=code,
             )
         except Exception as exc:  # a check's bug must not stop the run
             if nested_too_deeply(exc):

@@ -39,13 +39,16 @@ def run_codemod(
     options: Mapping[str, Any] | None = None,
     unsafe_allowed: bool = True,
     wrapper: MetadataWrapper | None = None,
+    code: str | None = None,
 ) -> TransformResult:
-    """Apply ``codemod`` to ``tree``; the module comes back unchanged if it skips."""
+    """Apply ``codemod`` to ``tree`` (``code``: its code, when the caller has it); the
+    module comes back unchanged if it skips."""
     full_module_name, package = module_name(path)
     context = CodemodContext(
         filename=path, full_module_name=full_module_name, full_package_name=package
     )
-    instance = codemod(context, index=index, options=options, unsafe_allowed=unsafe_allowed)
+    lines = code.splitlines() if code is not None else None
+    instance = codemod(context, index=index, options=options, source_lines=lines, unsafe_allowed=unsafe_allowed)
     instance.shared_wrapper = wrapper
     new_tree = instance.transform_module(tree)
     return TransformResult(
