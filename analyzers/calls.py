@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from optimize.analyzers.pickling import pickled_by_fields
-from optimize.analyzers.walk import Visitor
+from optimize.analyzers.walk import Nodes, Visitor
 
 if TYPE_CHECKING:
     from optimize.analyzers.facts import FunctionInfo
@@ -148,23 +148,19 @@ class _SiteScanner(Visitor):
         self.generic_visit(node)
 
 
-def name_uses(nodes: list[tuple[ast.AST, int]]) -> dict[str, int]:
+def name_uses(nodes: Nodes) -> dict[str, int]:
     """How often each identifier is read in the module (``nodes``: its `analyzers.walk`):
     names and attribute names (an import or a definition does not count, a call does)."""
     counts: dict[str, int] = {}
     get = counts.get
-    name, attribute, constant = ast.Name, ast.Attribute, ast.Constant
-    for node, _ in nodes:
-        kind = type(node)
-        if kind is name:
-            read = node.id
-        elif kind is attribute:
-            read = node.attr
-        elif kind is constant and type(node.value) is str and node.value.isidentifier():
-            read = node.value  # getattr(module, "name"), string references
-        else:
-            continue
-        counts[read] = get(read, 0) + 1
+    for node, _ in nodes.of(ast.Name):
+        counts[node.id] = get(node.id, 0) + 1
+    for node, _ in nodes.of(ast.Attribute):
+        counts[node.attr] = get(node.attr, 0) + 1
+    for node, _ in nodes.of(ast.Constant):
+        value = node.value
+        if type(value) is str and value.isidentifier():  # getattr(module, "name"), string references
+            counts[value] = get(value, 0) + 1
     return counts
 
 

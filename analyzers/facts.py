@@ -19,7 +19,7 @@ from optimize.analyzers.pickling import interning_keys, pickled_by_fields
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
-from optimize.analyzers.walk import Visitor, walk
+from optimize.analyzers.walk import Nodes, Visitor, walk
 from optimize.analyzers.engine_factories import ENGINE_FACTORIES
 from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
@@ -244,15 +244,13 @@ class _Resolver:
         return self.resolve(name) if head in self.imports or head in self.local else None
 
 
-def _imports(nodes: list[tuple[ast.AST, int]], path: str) -> dict[str, str]:
+def _imports(nodes: Nodes, path: str) -> dict[str, str]:
     """Local name -> qualified name of every import in the module (also those under
     `if TYPE_CHECKING:` and inside functions). `import a.b` binds `a`; `import a.b as c`
     binds `c` to `a.b`; a relative import is named by path from ``path``, and one that
     climbs above the repository root keeps its dots (it names nothing in the repository)."""
     found: dict[str, str] = {}
-    for node, _ in nodes:
-        if type(node) is not ast.Import and type(node) is not ast.ImportFrom:
-            continue
+    for node, _ in nodes.of(ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -487,9 +485,10 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     maybe_dropped: list[ast.AST] = []
     loops: set[str] = set()
     task_lines: set[int] = set()
-    # One pass over the walk, dispatched on the node's class (a third of the nodes are
-    # calls, names or constants; each branch reads only its own kind).
-    for node, scope in nodes:
+    # One pass over the nodes of these classes, dispatched on the node's class.
+    for node, scope in nodes.of(
+        ast.Call, ast.Expr, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign
+    ):
         kind = type(node)
         if kind is ast.Call:
             if may_drop_task(node):  # a loop callback given a lambda that starts a task
@@ -593,7 +592,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     facts.task_lines = tuple(sorted(task_lines | {node.lineno for node in dropped})) if dropped else ()
     facts.assigned_names = frozenset(
         t.id
-        for body in [tree.body, *(c.body for c, _ in nodes if isinstance(c, ast.ClassDef))]
+        for body in [tree.body, *(c.body for c, _ in nodes.of(ast.ClassDef))]
         for n in body
         for t in (n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AnnAssign) else [])
         if isinstance(t, ast.Name)
@@ -609,8 +608,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
 
     # Give factories the name they are bound to.
     named: list[SessionFactory] = []
-    for node, _ in nodes:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+    for node, _ in nodes.of(ast.Assign, ast.AnnAssign):
+        if isinstance(node.value, ast.Call):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             kind = FACTORY_KINDS.get(qualify(node.value.func) or "")
             if kind in {"sessionmaker", "async_sessionmaker"}:

@@ -23,7 +23,7 @@ from optimize.analyzers.annotations import dotted
 from optimize.analyzers.pickling import pickled_by_fields
 from optimize.analyzers.models import trigram_columns
 from optimize.analyzers.sql import created_indexes
-from optimize.analyzers.walk import walk
+from optimize.analyzers.walk import Nodes, walk
 
 SQL_CALLS = {"execute", "exec_driver_sql", "executemany", "fetch", "fetchrow", "fetchval"}
 _QUERY_METHODS = {
@@ -145,13 +145,13 @@ def _chain(node: ast.AST) -> list[ast.Call]:
     return calls
 
 
-def _query_names(nodes: list[tuple[ast.AST, int]]) -> dict[int, dict[str, ast.AST | None]]:
+def _query_names(nodes: Nodes) -> dict[int, dict[str, ast.AST | None]]:
     """Per function, the names assigned a query built there (`q = select(M).order_by(k)`),
     each with the first `order_by` key it was given: a later `q = q.offset(n)` on its own
     line paginates that query."""
     found: dict[int, dict[str, ast.AST | None]] = {}
     assign = ast.Assign
-    for node, scope in nodes:
+    for node, scope in nodes.of(assign):
         if type(node) is assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
             value = node.value.value if isinstance(node.value, ast.Await) else node.value
             chain = _chain(value)
@@ -191,7 +191,7 @@ _LOOPS = frozenset({ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.Genera
 
 
 def query_shapes(
-    tree: ast.Module, resolve: Callable[[str | None], str | None], nodes: list[tuple[ast.AST, int]] | None = None
+    tree: ast.Module, resolve: Callable[[str | None], str | None], nodes: Nodes | None = None
 ) -> QueryShapes:
     """``resolve`` turns a dotted name into what the module's imports make of it; ``nodes``
     is the module's `analyzers.walk.walk`, when the caller has it already."""
@@ -206,18 +206,12 @@ def query_shapes(
     }
     queries = _query_names(nodes)
     ranking: set[int] = set()  # calls inside an `order_by(...)`
-    # Dispatched on the node's class: nine nodes in ten are none of these.
-    for node, scope in nodes:
-        kind = type(node)
-        if kind is ast.Constant:
-            if type(node.value) is str and (url := _URL.match(node.value)):
-                shapes.dialects.add(_DIALECTS[url.group(1)])
-            continue
-        if kind in _LOOPS:
-            _loop_body(node, shapes, scope)
-            continue
-        if kind is not ast.Call:
-            continue
+    for node, _ in nodes.of(ast.Constant):
+        if type(node.value) is str and (url := _URL.match(node.value)):
+            shapes.dialects.add(_DIALECTS[url.group(1)])
+    for node, scope in nodes.of(*_LOOPS):
+        _loop_body(node, shapes, scope)
+    for node, scope in nodes.of(ast.Call):
         if type(node.func) is ast.Attribute:
             method = node.func.attr
             if method in _CRITERIA or method == "filter_by":
