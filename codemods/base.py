@@ -192,10 +192,11 @@ class Codemod(VisitorBasedCodemodCommand):
 
     @classmethod
     def candidate_lines(cls, path: str, index: Any, options: Mapping[str, Any] | None = None) -> frozenset[int] | None:
-        """The lines where every edit of this codemod in ``path`` starts, when each edit
-        stays inside the statement holding its line and reads nothing of the module's
-        other function bodies: the engine may then parse a reduced module
-        (`optimize.spans`). None (the default): the codemod sees the whole module."""
+        """The lines where every edit (a check's every finding) of this codemod in
+        ``path`` starts, when each stays inside the statement holding its line and reads
+        nothing of the module's other function bodies: the engine may then parse a reduced
+        module (`optimize.spans`), when every codemod and check of the file says where.
+        None (the default): the codemod sees the whole module."""
         return None
 
     @property
