@@ -43,13 +43,14 @@ def may_run_per_row(index: RepoIndex, path: str) -> bool:
     return facts is not None and bool(facts.query_runs) and bool(_loops(index, facts) or facts.sync_routes)
 
 
-def per_row_lines(index: RepoIndex, path: str) -> frozenset[int]:
+def per_row_lines(index: RepoIndex, path: str) -> frozenset[int] | None:
     """The functions (their lines) that the readers below judge in a file that passed
     `may_run_per_row`: those loops, and every route, async ones too (an async route
-    returning a sync query's rows is judged as a sync one is)."""
+    returning a sync query's rows is judged as a sync one is); None, the whole module,
+    for a file without facts."""
     facts = index.facts.get(path)
     if facts is None:
-        return frozenset()
+        return None
     return _loops(index, facts) | facts.sync_routes | facts.async_routes
 
 
