@@ -28,6 +28,7 @@ import libcst.matchers as m
 
 from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.analyzers.holds import FunctionValues, Held
+from optimize.analyzers.facts import FileFacts
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.models import ModelInfo, RelationshipInfo
 from optimize.analyzers.values import NameReader, read_fetch
@@ -54,7 +55,7 @@ def per_row_lines(index: RepoIndex, path: str) -> frozenset[int] | None:
     return _loops(index, facts) | facts.sync_routes | facts.async_routes
 
 
-def _loops(index: RepoIndex, facts) -> frozenset[int]:
+def _loops(index: RepoIndex, facts: FileFacts) -> frozenset[int]:
     shapes = facts.queries
     relationships, models = index.relationship_names(), index.model_names()
     scopes = set(shapes.loop_queries)

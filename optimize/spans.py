@@ -31,11 +31,13 @@ these codemods (its bytes are copied through unchanged).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from optimize.linediff import opcodes
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_WORD = re.compile(r"[^\W\d]\w*")
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,13 @@ def _drops_a_used_import(full: bytes, out: bytes) -> bool:
         tree = ast.parse(out)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True
-    return any(isinstance(n, ast.Name) and n.id in lost for n in ast.walk(tree))
+    # A name in a string counts too: a string annotation (`rows: "list[Select]"`) and
+    # `__all__` read it where `ast` sees only text.
+    return any(
+        (isinstance(n, ast.Name) and n.id in lost)
+        or (isinstance(n, ast.Constant) and isinstance(n.value, str) and not lost.isdisjoint(_WORD.findall(n.value)))
+        for n in ast.walk(tree)
+    )
 
 
 def _imported_names(source: bytes) -> set[str] | None:

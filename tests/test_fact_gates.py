@@ -17,6 +17,7 @@ import pytest
 
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.checks.n_plus_one import NPlusOne
+from optimize.analyzers.per_row import per_row_lines
 from optimize.codemods.base import Codemod
 from optimize.codemods.eager_load import EagerLoad
 from optimize.codemods.get_by_primary_key import GetByPrimaryKey
@@ -333,6 +334,36 @@ def test_a_loop_over_a_querys_rows_reading_a_lazy_relationship_is_read_and_repor
     assert NPlusOne.applies_to("app/report.py", source.encode(), index)
     result = run_codemod(NPlusOne, cst.parse_module(source), "app/report.py", index=index)
     assert len(result.findings) == 1 and "Task.reporter" in result.findings[0].message
+
+
+def test_the_functions_read_for_rows_are_the_loops_and_every_route_nested_ones_too() -> None:
+    source = dedent("""
+        from fastapi import APIRouter
+        from sqlalchemy import select
+        from app.models import Task
+
+        for task in []:
+            print(task.reporter)
+
+        def create_app(db):
+            router = APIRouter()
+
+            @router.get("/tasks")
+            def tasks():
+                return db.scalars(select(Task)).all()
+
+            @router.get("/tasks/{id}")
+            async def task(id: int):
+                return db.get(Task, id)
+            return router
+    """)
+    index = _index("app/factory.py", source)
+    facts = index.facts["app/factory.py"]
+    assert facts.sync_routes == frozenset({12}) and facts.async_routes == frozenset({16})  # the `def` lines
+    # The module-level loop is no function's: only the routes are read, the async one too.
+    assert per_row_lines(index, "app/factory.py") == frozenset({12, 16})
+    assert EagerLoad.applies_to("app/factory.py", source.encode(), index)
+    assert EagerLoad.candidate_lines("app/factory.py", index) == NPlusOne.candidate_lines("app/factory.py", index)
 
 
 def test_the_facts_name_the_fetch_and_source_methods_the_value_reader_knows() -> None:

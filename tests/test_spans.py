@@ -176,6 +176,11 @@ def test_splice_refuses_to_drop_an_import_the_file_still_reads() -> None:
     reduced = spans.reduce(source, frozenset({13}))
     assert b"os.path" not in reduced.source
     assert spans.splice(source, reduced.source, reduced.source.replace(b"import os\n", b""), reduced.emptied) is None
+    # Read in a string annotation of the emptied body: `ast` sees text, Python a name.
+    annotated = SOURCE.replace(b"@decorated(os.sep)\n", b"").replace(b"    return a + b", b'    joined: "os.PathLike" = a\n    return joined')
+    reduced = spans.reduce(annotated, frozenset({14}))
+    assert b"PathLike" not in reduced.source
+    assert spans.splice(annotated, reduced.source, reduced.source.replace(b"import os\n", b""), reduced.emptied) is None
     # A name only the rewritten lines read goes with them.
     unused = source.replace(b"import os\n", b"import os\nimport sys\n").replace(b"make(1)", b"make(sys)")
     reduced = spans.reduce(unused, frozenset({14}))
