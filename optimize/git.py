@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import re
 import shutil
@@ -59,7 +60,27 @@ _LOCK_SUFFIX = ".lock"
 
 def _open(path: Path) -> gitpython.Repo:
     # expand_vars=False: a `$NAME` in the path is part of the name, not another repository.
-    return _gitpython().Repo(path, search_parent_directories=True, expand_vars=False)
+    return _literal_repo_class()(path, search_parent_directories=True, expand_vars=False)
+
+
+@functools.cache
+def _literal_repo_class() -> type:
+    """GitPython's Repo whose git commands run in the directory it opened.
+
+    ``Repo(expand_vars=False)`` keeps a `$NAME` in the path literal, but the ``Git`` it runs
+    commands with expands its working directory again, so ``repo.git.status()`` and the
+    object database behind ``repo.head.commit`` would read the repository ``$NAME`` names."""
+    git = _gitpython()
+
+    class LiteralGit(git.Git):
+        def __init__(self, working_dir=None):
+            super().__init__(working_dir)
+            self._working_dir = os.fspath(working_dir) if working_dir is not None else None
+
+    class LiteralRepo(git.Repo):
+        GitCommandWrapperType = LiteralGit
+
+    return LiteralRepo
 
 
 def work_tree_of(path: Path) -> Path | None:

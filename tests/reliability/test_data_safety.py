@@ -288,7 +288,9 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, module) -> None:
 
 
 def test_a_dollar_name_in_the_repository_path_is_not_expanded(tmp_path, monkeypatch) -> None:
-    other = make_repo(tmp_path / "other", FILES)
+    # Other content, so the two repositories never share a commit id (equal files committed
+    # in the same second would) and a read from the wrong one cannot pass unseen.
+    other = make_repo(tmp_path / "other", {**FILES, "app/other.py": "X = 1\n"})
     literal = make_repo(tmp_path / "$OTHER_REPO", FILES)
     monkeypatch.setenv("OTHER_REPO", "other")
     before_other = snapshot(other)
@@ -296,6 +298,19 @@ def test_a_dollar_name_in_the_repository_path_is_not_expanded(tmp_path, monkeypa
     assert result.exit_code == 0, result.output
     assert _trailers(literal) == ["pool-pre-ping"]
     assert snapshot(other) == before_other
+
+
+def test_a_dollar_name_in_the_path_reads_the_named_repository(tmp_path, monkeypatch) -> None:
+    """The dirty check, the log and HEAD come from the repository opened, not the one an
+    environment variable of the same name points at."""
+    other = make_repo(tmp_path / "other", {**FILES, "app/other.py": "X = 1\n"})
+    literal = make_repo(tmp_path / "$OTHER_REPO", FILES)
+    (other / "app" / "db.py").write_text("# edited\n")
+    monkeypatch.setenv("OTHER_REPO", "other")
+    repo = optimize.git.open_repo(literal)
+    assert optimize.git.has_commits(repo)
+    assert repo.head.commit.hexsha == git(literal, "rev-parse", "HEAD").strip()
+    assert optimize.git.dirty_paths(repo) == []
 
 
 def test_a_private_worktree_removed_mid_run_is_one_line(tmp_path, monkeypatch) -> None:
