@@ -61,35 +61,44 @@ def call_sites(
     function: ast.FunctionDef | ast.AsyncFunctionDef, resolve: Callable[[ast.AST], str | None]
 ) -> list[CallSite]:
     """The call sites of ``function``'s own body (nested functions are their own)."""
-    scanner = _SiteScanner(resolve)
+    scanner = SiteScanner(resolve)
     for statement in function.body:
         scanner.visit(statement)
-    commits = scanner.commits
-    sites = []
-    for call, callee, statement, awaited, guarded, loops in scanner.found:
-        position = (call.lineno, call.col_offset)
-        after = any(c > position for c, _ in commits) or any(
-            loop in commit_loops for _, commit_loops in commits for loop in loops
-        )
-        func = call.func
-        written = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        # Interned: a repository repeats the same callee names tens of thousands of times,
-        # and one object per name keeps the facts (and their pickle) a fraction smaller.
-        sites.append(CallSite(sys.intern(callee), sys.intern(written), call.lineno, statement, awaited, guarded, after))
-    return sites
+    return scanner.sites()
 
 
-class _SiteScanner(Visitor):
+class SiteScanner(Visitor):
+    """The call sites of the statements it visits. The facts' function scanner extends it,
+    so that one walk of a body reads its sites and its other facts: it descends into a
+    nested class body (its calls run with the function), where this records nothing
+    (`quiet`)."""
+
     def __init__(self, resolve: Callable[[ast.AST], str | None]) -> None:
         self.resolve = resolve
         self.loops: list[ast.AST] = []
         self.guarded = 0
+        self.quiet = 0  # inside a nested class body: no site, no commit
         self.found: list[tuple[ast.Call, str, bool, bool, bool, tuple[ast.AST, ...]]] = []
         self.commits: list[tuple[tuple[int, int], frozenset[ast.AST]]] = []
         # Calls that are a whole statement (`f()`, `await f()`) and calls awaited, by id:
         # marked by their statement or `await` before the call itself is visited.
         self.statements: set[int] = set()
-        self.awaited: set[int] = set()
+        self.awaited_calls: set[int] = set()
+
+    def sites(self) -> list[CallSite]:
+        commits = self.commits
+        sites = []
+        for call, callee, statement, awaited, guarded, loops in self.found:
+            position = (call.lineno, call.col_offset)
+            after = any(c > position for c, _ in commits) or any(
+                loop in commit_loops for _, commit_loops in commits for loop in loops
+            )
+            func = call.func
+            written = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            # Interned: a repository repeats the same callee names tens of thousands of
+            # times, and one object per name keeps the facts (and their pickle) smaller.
+            sites.append(CallSite(sys.intern(callee), sys.intern(written), call.lineno, statement, awaited, guarded, after))
+        return sites
 
     def visit_Expr(self, node: ast.Expr) -> None:
         value = node.value
@@ -100,9 +109,12 @@ class _SiteScanner(Visitor):
         self.generic_visit(node)
 
     def visit_Await(self, node: ast.Await) -> None:
-        if isinstance(node.value, ast.Call):
-            self.awaited.add(id(node.value))
+        self._site_await(node)
         self.generic_visit(node)
+
+    def _site_await(self, node: ast.Await) -> None:
+        if isinstance(node.value, ast.Call):
+            self.awaited_calls.add(id(node.value))
 
     def visit_FunctionDef(self, node: ast.AST) -> None:
         return  # a nested definition's body runs when it is called, not here
@@ -138,14 +150,19 @@ class _SiteScanner(Visitor):
         self.guarded -= 1
 
     def visit_Call(self, node: ast.Call) -> None:
+        self._site(node)
+        self.generic_visit(node)
+
+    def _site(self, node: ast.Call) -> None:
+        if self.quiet:
+            return
         if isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
             self.commits.append(((node.lineno, node.col_offset), frozenset(self.loops)))
         callee = self.resolve(node.func)
         if callee:
             self.found.append((
-                node, callee, id(node) in self.statements, id(node) in self.awaited, self.guarded > 0, tuple(self.loops),
+                node, callee, id(node) in self.statements, id(node) in self.awaited_calls, self.guarded > 0, tuple(self.loops),
             ))
-        self.generic_visit(node)
 
 
 def name_uses(nodes: Nodes) -> dict[str, int]:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from optimize.analyzers.pickling import interning_keys, pickled_by_fields
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
-from optimize.analyzers.walk import Nodes, Visitor, walk
+from optimize.analyzers.walk import Nodes, walk
 from optimize.analyzers.engine_factories import ENGINE_FACTORIES
-from optimize.analyzers.calls import CallSite, call_sites, is_route, name_uses
+from optimize.analyzers.calls import CallSite, SiteScanner, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
 from optimize.analyzers.modules import path_name, relative_path_name
 from optimize.analyzers.tasks import drops_task, loop_names, may_drop_task
@@ -309,10 +309,14 @@ def _class_fields(path: str, node: ast.ClassDef) -> list[ClassField]:
     return fields
 
 
-class _FunctionScanner(Visitor):
-    """Calls, sends and writes of one function body (nested functions excluded)."""
+class _FunctionScanner(SiteScanner):
+    """Calls, sends and writes of one function body (nested functions excluded), and its
+    call sites (`SiteScanner`) in the same walk."""
 
-    def __init__(self, info: FunctionInfo, resolver: _Resolver, cls: str | None) -> None:
+    def __init__(
+        self, info: FunctionInfo, resolver: _Resolver, cls: str | None, callee: Callable[[ast.AST], str | None]
+    ) -> None:
+        super().__init__(callee)
         self.info = info
         self.resolver = resolver
         self.cls = cls
@@ -325,13 +329,15 @@ class _FunctionScanner(Visitor):
     def finish(self) -> None:
         sessions = {w.rsplit(".", 1)[0] for w in self.info.writes}
         self.info.writes.extend(w for w in self.maybe_writes if w.rsplit(".", 1)[0] in sessions)  # type: ignore[attr-defined]
+        self.info.sites = self.sites()
         self.info.freeze()
 
-    def visit_FunctionDef(self, node):  # nested definitions are their own functions
-        return
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-    visit_Lambda = visit_FunctionDef
+    # Nested definitions are their own functions (`SiteScanner` skips them); a nested
+    # class body runs with the function, so its calls are the function's, but no site.
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.quiet += 1
+        self.generic_visit(node)
+        self.quiet -= 1
 
     def visit_Await(self, node: ast.Await) -> None:
         # `await f(x())`: the coroutines handed to an awaited call (`gather`) count as
@@ -340,16 +346,17 @@ class _FunctionScanner(Visitor):
         if isinstance(node.value, ast.Call):
             for arg in node.value.args:
                 self._await(arg.value if isinstance(arg, ast.Starred) else arg)
+        self._site_await(node)
         self.generic_visit(node)
 
     def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
         for item in node.items:  # `async with session.get(url) as response` (aiohttp)
             self._await(item.context_expr)
-        self.generic_visit(node)
+        super().visit_AsyncWith(node)
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
         self._await(node.iter)
-        self.generic_visit(node)
+        self._loop(node)
 
     def _await(self, node: ast.AST) -> None:
         self.awaited.add(id(node))
@@ -392,6 +399,7 @@ class _FunctionScanner(Visitor):
                 # Anything run that is not shown to be a SELECT may write: `update(...)`,
                 # `sa.update(...)`, a statement built earlier, `text("UPDATE ...")`.
                 self.info.writes.append(f"{receiver}.{method}({_statement_kind(node.args[0])})")
+        self._site(node)
         self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -647,8 +655,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 return f"{module}.{cls}.{rest}"
             return resolver.resolve(name)
 
-        info.sites = call_sites(node, callee)
-        scanner = _FunctionScanner(info, resolver, cls)
+        scanner = _FunctionScanner(info, resolver, cls, callee)
         every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
         scanner.types = {
             a.arg: ref.qualname for a in every

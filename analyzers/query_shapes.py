@@ -23,7 +23,7 @@ from optimize.analyzers.annotations import dotted
 from optimize.analyzers.pickling import pickled_by_fields
 from optimize.analyzers.models import trigram_columns
 from optimize.analyzers.sql import created_indexes
-from optimize.analyzers.walk import Nodes, walk
+from optimize.analyzers.walk import Nodes, descendants, walk
 
 SQL_CALLS = {"execute", "exec_driver_sql", "executemany", "fetch", "fetchrow", "fetchval"}
 _QUERY_METHODS = {
@@ -218,7 +218,7 @@ def query_shapes(
                 _column_uses(node, resolve, shapes.column_uses, scope)
             if method == "order_by":
                 # `order_by(desc(M.a.like("%q%")))` ranks rows already chosen: no search
-                ranking.update(id(n) for a in node.args for n in ast.walk(a) if isinstance(n, ast.Call))
+                ranking.update(id(n) for a in node.args for n in descendants(a) if isinstance(n, ast.Call))
             if method in _MIGRATION_METHODS:
                 _migration_indexes(node, shapes.migration_indexes)
         called = _called(node)
@@ -439,7 +439,7 @@ def _queries_with(call: ast.Call, names: set[str]) -> bool:
     if method not in _KEYED_CALLS | _CRITERIA_CALLS | _RUN_CALLS:
         return False
     values = [*call.args, *(k.value for k in call.keywords)]
-    return any(isinstance(n, ast.Name) and n.id in names for v in values for n in ast.walk(v))
+    return any(isinstance(n, ast.Name) and n.id in names for v in values for n in descendants(v))
 
 
 def _loop_body(node: ast.AST, shapes: QueryShapes, scope: int) -> None:
@@ -452,7 +452,7 @@ def _loop_body(node: ast.AST, shapes: QueryShapes, scope: int) -> None:
     if not names:
         return
     for part in body:
-        for inner in ast.walk(part):
+        for inner in descendants(part):
             if isinstance(inner, ast.Attribute):
                 base = inner.value
                 if isinstance(base, ast.Attribute) and base.attr == "awaitable_attrs":

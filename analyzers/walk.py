@@ -95,6 +95,28 @@ def walk(tree: ast.AST) -> Nodes:
     return Nodes(lists)
 
 
+def descendants(node: ast.AST) -> Iterator[ast.AST]:
+    """``node`` and every node below it in `ast.walk`'s order, without the expression
+    contexts and operators (`_SKIPPED`): `ast.walk` reads every field of every node."""
+    todo = deque([node])
+    pop, push, node_type, children = todo.popleft, todo.append, ast.AST, _CHILDREN
+    while todo:
+        node = pop()
+        yield node
+        kind = type(node)
+        fields = children.get(kind)
+        if fields is None:
+            fields = children_fields(kind)
+        for name in fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        push(item)
+            elif isinstance(value, node_type):
+                push(value)
+
+
 class Visitor(ast.NodeVisitor):
     """`ast.NodeVisitor` with the same dispatch (`visit_<Class>`, else `generic_visit`),
     looked up once per node class instead of by name on every node, and children read
