@@ -24,6 +24,11 @@ import threading
 from collections import deque
 from typing import Any, BinaryIO, Callable, Sequence
 
+try:
+    import fcntl
+except ImportError:  # not on a POSIX system
+    fcntl = None  # type: ignore[assignment]
+
 _HEADER = struct.Struct("<Q")
 
 
@@ -73,9 +78,11 @@ def map_in_workers(
     stopping = threading.Event()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
 
-    def take() -> list[int] | None:
+    def take(last: bool = False) -> list[int] | None:
         with lock:
-            return queue.popleft() if queue and not stopping.is_set() else None
+            if not queue or stopping.is_set():
+                return None
+            return queue.pop() if last else queue.popleft()
 
     def drive() -> None:
         try:
@@ -87,18 +94,56 @@ def map_in_workers(
             return
         with lock:
             processes.append(process)
+        _widen_pipes(process)
+        # Two batches in flight: the worker finds its next batch waiting when it finishes
+        # one, instead of waiting for this thread, which needs the interpreter lock that
+        # the work done here (`here`) holds, to read the answers and send more.
+        inflight: deque[list[int]] = deque()
+        slots = threading.Semaphore(_IN_FLIGHT)
+        gone = threading.Event()
+
+        def feed() -> None:
+            try:
+                _write_frame(process.stdin, shared)
+                while True:
+                    slots.acquire()
+                    batch = None if gone.is_set() else take()
+                    if batch is None:
+                        break
+                    inflight.append(batch)
+                    _write_frame(process.stdin, pickle.dumps([items[i] for i in batch], protocol=pickle.HIGHEST_PROTOCOL))
+            except Exception:  # noqa: BLE001 - the worker is gone: the reader sees it too
+                pass
+            finally:
+                try:
+                    process.stdin.close()  # the worker exits when it has answered the rest
+                except OSError:
+                    pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        ended = False  # the worker closed its answers: done, or gone
         try:
-            _write_frame(process.stdin, shared)
-            while (batch := take()) is not None:
-                _write_frame(process.stdin, pickle.dumps([items[i] for i in batch], protocol=pickle.HIGHEST_PROTOCOL))
-                answers = pickle.loads(_read_frame(process.stdout))
-                for i, answer in zip(batch, answers):
+            while True:
+                try:
+                    data = _read_frame(process.stdout)
+                except EOFError:
+                    ended = True
+                    break
+                batch = inflight.popleft()
+                for i, answer in zip(batch, pickle.loads(data)):
                     results[i] = answer
                     if on_done is not None:
                         on_done()
-        except Exception:  # noqa: BLE001 - any failure here means the worker is gone
-            pass  # whatever it held is planned by the caller
+                slots.release()
+        except Exception:  # noqa: BLE001 - what the worker held unanswered is planned
+            pass  # by the caller
         finally:
+            gone.set()
+            if not ended:
+                process.kill()  # else a feeder blocked writing to it would wait forever
+            slots.release()  # a feeder waiting for a slot stops
+            feeder.join()
             _close(process)
 
     started = min(jobs - 1 if here is not None else jobs, len(queue))
@@ -110,7 +155,7 @@ def map_in_workers(
     for thread in threads:
         thread.start()
     try:
-        while here is not None and (batch := take()) is not None:
+        while here is not None and (batch := take(last=True)) is not None:
             for i in batch:
                 results[i] = here(items[i])
                 if on_done is not None:
@@ -127,6 +172,24 @@ def map_in_workers(
         if collecting:
             gc.enable()
     return results
+
+
+_IN_FLIGHT = 2
+# Pipes as large as Linux allows without privileges (`/proc/sys/fs/pipe-max-size`, 1 MiB by
+# default): a frame then goes through in one write, without the writer waiting, with the
+# interpreter lock, for each 64 KiB the reader takes.
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipes(process: subprocess.Popen) -> None:
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setting is None:
+        return
+    for stream in (process.stdin, process.stdout):
+        try:
+            fcntl.fcntl(stream.fileno(), setting, _PIPE_BYTES)
+        except OSError:
+            pass  # above this system's limit: the default size works, more slowly
 
 
 def _batches(items: Sequence[Any], batch_bytes: int) -> list[list[int]]:

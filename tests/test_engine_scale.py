@@ -3,6 +3,8 @@ worker processes, and the repository index's model-name gate for the ORM codemod
 
 from __future__ import annotations
 
+import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from optimize import engine
+from optimize.analyzers.facts import FileFacts
 from optimize.analyzers.index import RepoIndex
 from optimize.codemods.registry import REGISTRY, by_id
 from optimize.config import Config, load_config
@@ -64,6 +67,23 @@ def test_workers_give_the_same_plan(app: Path, monkeypatch) -> None:
 def test_a_worker_that_dies_leaves_its_files_to_the_caller() -> None:
     # Nothing a worker can unpickle: every worker exits at once.
     assert map_in_workers(b"not a pickle", [("a.py", b"x = 1\n")] * 3, 2) == [None, None, None]
+
+
+class _ExitsTheWorker:
+    """An item whose unpickling ends the worker process that receives it."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_mid_run_keeps_its_answers_and_leaves_the_rest() -> None:
+    """With batches in flight, a worker that dies after answering some keeps those
+    answers, leaves the batch it died on and the one sent after it unanswered, and
+    nothing waits for it."""
+    items = [("a.py", b"x = 1\n")] * 3 + [_ExitsTheWorker()] + [("b.py", b"y = 2\n")] * 3
+    answers = map_in_workers(pickle.dumps(None), items, 1, task="facts")
+    assert all(isinstance(a, FileFacts) for a in answers[:3])
+    assert answers[3:] == [None] * 4
 
 
 def test_a_script_without_a_main_guard_runs_once(app: Path, tmp_path: Path) -> None:
