@@ -59,10 +59,13 @@ def map_in_workers(
     batch_bytes: int = 0,
 ) -> list[Any | None]:
     """Each item's answer from `_serve` (None where no worker could give one: the caller
-    does those itself). Items are handed out in the order given. ``task`` is what the
-    workers do: "plan" files (`engine.plan_one_file`) or read their "facts"
-    (`analyzers.index.facts_of_file`, which imports no LibCST). ``on_done`` is called
-    after each answer (from the threads that drive the workers).
+    does those itself). Workers take the items in the order given, this process (with
+    ``here``) from the other end: the callers put the biggest first, and a short item
+    done here holds the interpreter lock that the threads feeding the workers need for
+    less time than a long one. ``task`` is what the workers do: "plan" files
+    (`engine.plan_one_file`) or read their "facts" (`analyzers.index.facts_of_file`,
+    which imports no LibCST). ``on_done`` is called after each answer (from the threads
+    that drive the workers).
 
     With ``here`` (the same work done in this process), this process is one of the
     ``jobs``: it takes items from the same queue instead of waiting, and one worker fewer
