@@ -35,7 +35,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import (
     MetadataWrapper,
     PositionProvider,
-    QualifiedNameProvider,
+    ScopeProvider,
 )
 from optimize.analyzers.parents import ParentNodeProvider
 from optimize.codemods.top_imports import add_imports
@@ -136,7 +136,10 @@ class Codemod(CodemodCommand, cst.CSTTransformer):
     OPTION_CHECKS: ClassVar[Mapping[str, Callable[[Any], str | None]]] = {}
     EXAMPLES: ClassVar[Sequence[Rewrite | Keep]] = ()
 
-    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider)
+    # Qualified names are read from the scopes on demand (`qualified_names`), as LibCST's
+    # `QualifiedNameProvider` computes them, without its visit of every node of the module
+    # to set a value that a codemod reads for a handful of them.
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, ScopeProvider)
 
     def __init__(
         self,
@@ -264,10 +267,12 @@ class Codemod(CodemodCommand, cst.CSTTransformer):
         repository (`from .models import Task` in `app/example.py` gives
         `app.models.Task`, as `from app.models import Task` does)."""
         try:
-            names = {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+            scope = self.get_metadata(ScopeProvider, node, None)
         except KeyError:
             return set()
-        return {self._absolute(name) for name in names}
+        if not scope:  # as `QualifiedNameProvider` reads it
+            return set()
+        return {self._absolute(q.name) for q in scope.get_qualified_names_for(node)}
 
     def _absolute(self, name: str) -> str:
         """A relative name as the index resolves it from this module's path; any other
