@@ -59,10 +59,11 @@ def map_in_workers(
     batch_bytes: int = 0,
 ) -> list[Any | None]:
     """Each item's answer from `_serve` (None where no worker could give one: the caller
-    does those itself). Workers take the items in the order given, this process (with
-    ``here``) from the other end: the callers put the biggest first, and a short item
-    done here holds the interpreter lock that the threads feeding the workers need for
-    less time than a long one. ``task`` is what the workers do: "plan" files
+    does those itself). This process (with ``here``) takes the items in the order given,
+    the workers from the other end: the callers put the biggest first, and a worker that
+    reads only small files stays small (on the corpus of `benchmarks/scan.py`, 6 MB less
+    at the run's peak than the other way round, for a tenth of a second more). ``task``
+    is what the workers do: "plan" files
     (`engine.plan_one_file`) or read their "facts" (`analyzers.index.facts_of_file`,
     which imports no LibCST). ``on_done`` is called after each answer (from the threads
     that drive the workers).
@@ -85,7 +86,7 @@ def map_in_workers(
         with lock:
             if not queue or stopping.is_set():
                 return None
-            return queue.pop() if last else queue.popleft()
+            return queue.pop() if last else queue.popleft()  # the smallest, or the biggest
 
     def drive() -> None:
         try:
@@ -110,7 +111,7 @@ def map_in_workers(
                 _write_frame(process.stdin, shared)
                 while True:
                     slots.acquire()
-                    batch = None if gone.is_set() else take()
+                    batch = None if gone.is_set() else take(last=True)
                     if batch is None:
                         break
                     inflight.append(batch)
@@ -158,7 +159,7 @@ def map_in_workers(
     for thread in threads:
         thread.start()
     try:
-        while here is not None and (batch := take(last=True)) is not None:
+        while here is not None and (batch := take()) is not None:
             for i in batch:
                 results[i] = here(items[i])
                 if on_done is not None:
