@@ -24,6 +24,7 @@ from libcst.helpers import get_full_name_for_node
 
 from optimize.analyzers.flow import FunctionFlow, Step
 from optimize.analyzers.index import RepoIndex
+from optimize.analyzers.cst_find import findall
 
 
 class EffectKind(Enum):
@@ -156,9 +157,9 @@ class SessionEffects:
             return [e for item in step.statement.items for e in self._exit(step, item)]
         found: list[Effect] = []
         for part in step.parts:
-            for call in m.findall(part, m.Call()):
+            for call in findall(part, m.Call()):
                 found.extend(self._call(step, call))
-            if m.findall(part, m.Yield()):
+            if findall(part, m.Yield()):
                 found.append(Effect(EffectKind.HAND_OFF, None, "yield (the caller runs and may use the session)", step))
         return found
 
@@ -211,7 +212,7 @@ class SessionEffects:
             if session is not None and session in self.sessions:
                 return [Effect(EffectKind.CLOSE, session, f"leaving `with {session}` (it closes the session)", step)]
         # A context manager built from the session may commit or roll back when it exits.
-        for call in [expr, *m.findall(expr, m.Call())] if isinstance(expr, cst.Call) else []:
+        for call in [expr, *findall(expr, m.Call())] if isinstance(expr, cst.Call) else []:
             if isinstance(call, cst.Call):
                 for arg in call.args:
                     session = self._session_in(arg.value)
@@ -255,7 +256,7 @@ class SessionEffects:
                         if isinstance(target.target, cst.Name):
                             bodies.append((target.target.value, assign.value.body))
             for name, body in bodies:
-                used = {n.value for n in m.findall(body, m.Name()) if isinstance(n, cst.Name)} & roots.keys()
+                used = {n.value for n in findall(body, m.Name()) if isinstance(n, cst.Name)} & roots.keys()
                 if used:
                     closures[name] = roots[min(used)]
         return closures
@@ -298,14 +299,14 @@ def bound_names(step: Step) -> set[str]:
         if statement.name is not None:
             names |= target_names(statement.name.name)
     elif step.kind == "case" and isinstance(statement, cst.MatchCase):
-        for pattern in m.findall(statement.pattern, m.MatchAs() | m.MatchStar() | m.MatchMapping()):
+        for pattern in findall(statement.pattern, m.MatchAs() | m.MatchStar() | m.MatchMapping()):
             bound = getattr(pattern, "rest" if isinstance(pattern, cst.MatchMapping) else "name")
             if isinstance(bound, cst.Name):
                 names.add(bound.value)
     elif step.kind == "simple" and step.parts:
         names |= _small_binds(step.parts[0])
     for part in step.parts:
-        for walrus in m.findall(part, m.NamedExpr()):
+        for walrus in findall(part, m.NamedExpr()):
             if isinstance(walrus, cst.NamedExpr):
                 names |= target_names(walrus.target)
     return names
@@ -348,7 +349,7 @@ def calls_receiving(step: Step, names: Collection[str]) -> list[cst.Call]:
     `self` for `self.db`) as an argument."""
     hits = []
     for part in step.parts:
-        for call in m.findall(part, m.Call()):
+        for call in findall(part, m.Call()):
             assert isinstance(call, cst.Call)
             for arg in call.args:
                 passed = name_of(arg.value)

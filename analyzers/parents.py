@@ -14,6 +14,8 @@ import dataclasses
 import libcst as cst
 from libcst.metadata import BaseMetadataProvider
 
+from optimize.analyzers import cst_find
+
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -29,6 +31,7 @@ class ParentNodeProvider(BaseMetadataProvider[cst.CSTNode]):
     """The node whose field holds each node (the module has none)."""
 
     def _gen_impl(self, module: cst.Module) -> None:
+        cst_find.planning(module)  # the tree the codemods and checks now read
         parents = self._computed
         node_type = cst.CSTNode
         todo: list[cst.CSTNode] = [module]  # a stack: modules nest deeper than recursion goes

@@ -32,6 +32,7 @@ from optimize.analyzers.facts import FileFacts
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.models import ModelInfo, RelationshipInfo
 from optimize.analyzers.values import NameReader, read_fetch
+from optimize.analyzers.cst_find import findall
 
 
 def may_run_per_row(index: RepoIndex, path: str) -> bool:
@@ -103,7 +104,7 @@ def per_row_loops(
 ) -> list[PerRowLoop]:
     """The loops of ``function`` (not of functions nested in it) over a query's rows that
     run a query per row. ``parent`` is the module's parent-node lookup."""
-    loops = m.findall(function.body, m.For() | m.CompFor())
+    loops = findall(function.body, m.For() | m.CompFor())
     if not loops:
         return []
     flow = FunctionFlow.of(function)
@@ -131,8 +132,8 @@ def per_row_loops(
             result.lazy = _lazy_reads(index, rows.model, name, body, statement.loads, awaited)
         result.queries = _queries(reader, index, values, step, name, body)
         result.writes_rows = bool(
-            m.findall(body, m.AssignTarget(target=m.Attribute(value=m.Name(name))))
-            or m.findall(body, m.AugAssign(target=m.Attribute(value=m.Name(name))))
+            findall(body, m.AssignTarget(target=m.Attribute(value=m.Name(name))))
+            or findall(body, m.AugAssign(target=m.Attribute(value=m.Name(name))))
         )
         if result.lazy or result.queries:
             found.append(result)
@@ -172,12 +173,12 @@ def _lazy_reads(
     """Lazy relationships read on ``name`` in ``body``, one level further where the first
     one's target model is known: `t.project.owner` gives Task.project -> Project.owner."""
     if asynchronous:
-        reads = [a.attr.value for a in m.findall(body, m.Attribute(value=m.Attribute(value=m.Name(name), attr=m.Name("awaitable_attrs"))))]
+        reads = [a.attr.value for a in findall(body, m.Attribute(value=m.Attribute(value=m.Name(name), attr=m.Name("awaitable_attrs"))))]
         nested: dict[str, set[str]] = {}
     else:
-        reads = [a.attr.value for a in m.findall(body, m.Attribute(value=m.Name(name)))]
+        reads = [a.attr.value for a in findall(body, m.Attribute(value=m.Name(name)))]
         nested = {}
-        for outer in m.findall(body, m.Attribute(value=m.Attribute(value=m.Name(name)))):
+        for outer in findall(body, m.Attribute(value=m.Attribute(value=m.Name(name)))):
             nested.setdefault(outer.value.attr.value, set()).add(outer.attr.value)  # type: ignore[union-attr]
     paths: list[LazyPath] = []
     for read in dict.fromkeys(reads):
@@ -195,8 +196,8 @@ def _lazy_reads(
 
 def _queries(reader: NameReader, index: RepoIndex, values: FunctionValues, step: Step, name: str, body: cst.CSTNode) -> list[str]:
     found = []
-    for call in m.findall(body, m.Call()):
-        if not m.findall(call, m.Name(name)):
+    for call in findall(body, m.Call()):
+        if not findall(call, m.Name(name)):
             continue
         fetch = read_fetch(reader, index, call)
         keyed = (
@@ -260,7 +261,7 @@ def per_row_responses(
     flow = FunctionFlow.of(function)
     values = FunctionValues(reader, index, flow, path)
     found = []
-    for statement in m.findall(function.body, m.SimpleStatementLine(body=[m.Return()])):
+    for statement in findall(function.body, m.SimpleStatementLine(body=[m.Return()])):
         value = statement.body[0].value
         if value is None or _nested(statement, function, parent):
             continue

@@ -28,6 +28,7 @@ from libcst.helpers import get_full_name_for_node
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.session_types import CONNECTION_TYPES, SESSION_TYPES
 from optimize.analyzers.values import NameReader, absolute_names, bindings
+from optimize.analyzers.cst_find import findall
 
 # `engine.connect()` / `engine.begin()` hand out connections, never sessions.
 CONNECTION_METHODS = frozenset({"connect", "begin"})
@@ -75,17 +76,17 @@ def sessions_of(reader: NameReader, index: RepoIndex, function: cst.FunctionDef,
                 found.names[param.name.value] = dependency
             elif param.name.value in found.names and dependency:
                 found.names[param.name.value] = dependency
-    for item in m.findall(function.body, m.WithItem()):
+    for item in findall(function.body, m.WithItem()):
         assert isinstance(item, cst.WithItem)
         if item.asname is None:
             continue
-        found.managed |= {n.value for n in m.findall(item.asname.name, m.Name())}
+        found.managed |= {n.value for n in findall(item.asname.name, m.Name())}
         if isinstance(item.asname.name, cst.Name):
             _bind(reader, index, path, found, item.asname.name.value, item.item)
-    for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.Call())):
+    for assign in findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.Call())):
         assert isinstance(assign, cst.Assign) and isinstance(assign.targets[0].target, cst.Name)
         _bind(reader, index, path, found, assign.targets[0].target.value, assign.value)
-    for call in m.findall(function.body, m.Call(func=m.Attribute())):
+    for call in findall(function.body, m.Call(func=m.Attribute())):
         assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
         receiver = get_full_name_for_node(call.func.value)
         if receiver is not None and call.func.attr.value in SESSION_ONLY_METHODS and receiver not in found.connections:
@@ -93,7 +94,7 @@ def sessions_of(reader: NameReader, index: RepoIndex, function: cst.FunctionDef,
     aliases = True
     while aliases:  # `s = db; t = s`: follow the chain
         aliases = False
-        for assign in m.findall(function.body, m.Assign(value=m.Name() | m.Attribute())):
+        for assign in findall(function.body, m.Assign(value=m.Name() | m.Attribute())):
             assert isinstance(assign, cst.Assign)
             source = get_full_name_for_node(assign.value)
             if source not in found.names:
@@ -129,7 +130,7 @@ def _dependency(reader: NameReader, param: cst.Param) -> str | None:
     """`app.db.get_db` for `db = Depends(get_db)` or `db: Annotated[S, Depends(get_db)]`."""
     candidates = [param.default] if param.default is not None else []
     if param.annotation is not None:
-        candidates += list(m.findall(param.annotation.annotation, m.Call()))
+        candidates += list(findall(param.annotation.annotation, m.Call()))
     for call in candidates:
         if isinstance(call, cst.Call) and call.args and _is_depends(reader, call):
             names = sorted(n for n in absolute_names(reader, call.args[0].value) if "<locals>" not in n)
@@ -143,7 +144,7 @@ def _depends(reader: NameReader, param: cst.Param) -> bool:
     """Whether the parameter is injected at all (`Depends()` with no argument included)."""
     candidates = [param.default] if param.default is not None else []
     if param.annotation is not None:
-        candidates += list(m.findall(param.annotation.annotation, m.Call()))
+        candidates += list(findall(param.annotation.annotation, m.Call()))
     return any(isinstance(c, cst.Call) and _is_depends(reader, c) for c in candidates)
 
 
@@ -153,7 +154,7 @@ def _is_depends(reader: NameReader, call: cst.Call) -> bool:
 
 
 def _names_type(reader: NameReader, annotation: cst.CSTNode, types: frozenset[str]) -> bool:
-    return any(reader.qualified_names(n) & types for n in [annotation, *m.findall(annotation, m.Name() | m.Attribute())])
+    return any(reader.qualified_names(n) & types for n in [annotation, *findall(annotation, m.Name() | m.Attribute())])
 
 
 class Receiver(Enum):
@@ -169,7 +170,7 @@ def receiver_kind(reader: NameReader, expr: cst.BaseExpression, scope: cst.CSTNo
     if not isinstance(expr, cst.Name) or scope is None:
         return Receiver.UNKNOWN
     for annotation in _annotations_of(scope, expr.value):
-        kinds = {_type_kind(reader, n) for n in m.findall(annotation, m.Name() | m.Attribute())}
+        kinds = {_type_kind(reader, n) for n in findall(annotation, m.Name() | m.Attribute())}
         if Receiver.CONNECTION in kinds:
             return Receiver.CONNECTION
         if Receiver.SESSION in kinds:
@@ -188,10 +189,10 @@ def receiver_kind(reader: NameReader, expr: cst.BaseExpression, scope: cst.CSTNo
 
 def _annotations_of(scope: cst.CSTNode, name: str) -> list[cst.BaseExpression]:
     found = []
-    for param in m.findall(scope, m.Param()):
+    for param in findall(scope, m.Param()):
         if isinstance(param, cst.Param) and param.name.value == name and param.annotation is not None:
             found.append(param.annotation.annotation)
-    for assign in m.findall(scope, m.AnnAssign(target=m.Name(name))):
+    for assign in findall(scope, m.AnnAssign(target=m.Name(name))):
         if isinstance(assign, cst.AnnAssign):
             found.append(assign.annotation.annotation)
     return found

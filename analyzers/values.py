@@ -35,6 +35,7 @@ from libcst.helpers import get_full_name_for_node
 
 from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.models import ModelInfo
+from optimize.analyzers.cst_find import findall
 
 SELECT_FUNCTIONS = frozenset({
     "sqlalchemy.select",
@@ -609,7 +610,7 @@ def bindings(scope: cst.CSTNode, name: str, nested: bool = True) -> list[cst.Bas
     top-level statements (module-level names)."""
     nodes: Iterable[cst.CSTNode]
     if nested:
-        nodes = m.findall(
+        nodes = findall(
             scope,
             m.Assign() | m.AnnAssign() | m.AugAssign() | m.NamedExpr() | m.For() | m.CompFor() | m.WithItem(),
         )

@@ -41,6 +41,7 @@ from optimize.analyzers.parents import ParentNodeProvider
 from optimize.codemods.top_imports import add_imports
 
 from optimize.results import SAFE, UNSAFE, Change, Refusal  # noqa: F401 - the codemods' vocabulary
+from optimize.analyzers.cst_find import findall
 
 # `# optimize: ignore` or `# optimize: ignore[pool-pre-ping, pool-overflow]`
 _SUPPRESSION = re.compile(r"#\s*optimize:\s*ignore(?:\[(?P<ids>[^\]]*)\])?")
@@ -342,7 +343,7 @@ class Codemod(CodemodCommand, cst.CSTTransformer):
         (`select` in a query the rewrite drops) for removal; LibCST's
         `RemoveImportsVisitor` keeps any that something else still uses."""
         wanted = set(among)
-        for name in [node, *m.findall(node, m.Name())] if not isinstance(node, cst.Name) else [node]:
+        for name in [node, *findall(node, m.Name())] if not isinstance(node, cst.Name) else [node]:
             if not isinstance(name, cst.Name):
                 continue
             for qualified in self.qualified_names(name) & wanted:

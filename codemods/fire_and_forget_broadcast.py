@@ -99,6 +99,7 @@ from optimize.codemods.background_helper import (
 from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, Refusal, Rewrite, suppression_covers
 from optimize.transform import module_name
 from optimize.codemods.options import non_empty_strings, one_of
+from optimize.analyzers.cst_find import findall
 
 REQUEST_TYPES = {
     "fastapi.Request", "starlette.requests.Request", "fastapi.WebSocket",
@@ -110,11 +111,11 @@ def _mutates(step: Step, name: str) -> bool:
     """Whether ``step`` changes the object ``name`` holds: assigns to its attributes or
     items, or calls one of its methods other than a read."""
     for part in step.parts:
-        for node in m.findall(part, m.AssignTarget() | m.AugAssign() | m.AnnAssign()):
+        for node in findall(part, m.AssignTarget() | m.AugAssign() | m.AnnAssign()):
             target = node.target  # type: ignore[union-attr]
             if isinstance(target, (cst.Attribute, cst.Subscript)) and name_of(target.value) == name:
                 return True
-        for call in m.findall(part, m.Call(func=m.Attribute())):
+        for call in findall(part, m.Call(func=m.Attribute())):
             assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
             if name_of(call.func.value) == name and call.func.attr.value not in {"get", "copy", "keys", "items", "values"}:
                 return True
@@ -137,7 +138,7 @@ def _references(expr: cst.BaseExpression) -> set[str]:
                 found |= _references(element.value)
         return found
     if isinstance(expr, cst.Lambda):
-        return {n.value for n in m.findall(expr, m.Name())}
+        return {n.value for n in findall(expr, m.Name())}
     return set()
 
 
@@ -295,7 +296,7 @@ class FireAndForgetBroadcast(Codemod):
         if _is_own_broadcast(self.index, self.context.full_module_name, node.name.value, route, self.path):
             return  # a broadcast itself: its callers are the ones to change
         statements = [
-            s for s in m.findall(node.body, m.SimpleStatementLine())
+            s for s in findall(node.body, m.SimpleStatementLine())
             if len(s.body) == 1
             and isinstance(s.body[0], cst.Expr)
             and isinstance(s.body[0].value, cst.Await)
@@ -378,7 +379,7 @@ class FireAndForgetBroadcast(Codemod):
         enclosing = self._enclosing(statement)
         if enclosing:
             return self.refuse(statement, f"skipped: {enclosing}")
-        if any(m.findall(part, m.Call(func=m.Attribute(attr=m.Name("commit")))) for s in later for part in s.parts):
+        if any(findall(part, m.Call(func=m.Attribute(attr=m.Name("commit")))) for s in later for part in s.parts):
             return self.refuse(statement, "skipped: a commit follows in the same function, so clients would hear of data not yet committed")
         rationale = f"{short} runs in the background: {reason}"
         if callers:

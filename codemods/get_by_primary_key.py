@@ -116,6 +116,7 @@ from optimize.analyzers.flow import FunctionFlow
 from optimize.analyzers.sessions import Receiver, receiver_kind
 from optimize.codemods.base import SUPPRESSED, UNSAFE, Codemod, Keep, function_lines, Rewrite
 from optimize.codemods.statements import without_statements
+from optimize.analyzers.cst_find import findall
 
 SESSION_GET_MIN_VERSION = (1, 4)
 # Why a chain method rules the rewrite out (others: "get would not apply it").
@@ -262,7 +263,7 @@ class GetByPrimaryKey(Codemod):
             if isinstance(plan, str):
                 self.refuse(second, plan)
                 continue
-            if function is None or len(m.findall(function, m.Name(result_name))) != 2:
+            if function is None or len(findall(function, m.Name(result_name))) != 2:
                 self.refuse(second, f"`{result_name}` is used again: get returns only the object, not a result")
                 continue
             if self.suppressed(first):  # the change spans both statements

@@ -118,6 +118,7 @@ from optimize.analyzers.sessions import Receiver, receiver_kind, sessions_of
 from optimize.analyzers.values import SELECT_FUNCTIONS, Holds, read_fetch, resolve_entity
 from optimize.codemods.base import Codemod, Keep, function_lines, Rewrite, unwrap_await
 from optimize.codemods.statements import without_statements
+from optimize.analyzers.cst_find import findall
 
 # A fetch of one object by its key: what the identity map answers with the object itself.
 ONE_OBJECT = {Holds.OBJECT_OR_NONE, Holds.OBJECT}
@@ -184,7 +185,7 @@ class InMemoryRequery(Codemod):
     # --- the pattern: a fetch of one object by `X.fk` ------------------------------------------
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not m.findall(node.body, m.Assign() | m.AnnAssign()):
+        if not findall(node.body, m.Assign() | m.AnnAssign()):
             return
         flow = FunctionFlow.of(node)
         values = FunctionValues(self, self.index, flow, self.path)
@@ -263,7 +264,7 @@ class InMemoryRequery(Codemod):
         if key is None or holder is None or "." in holder:
             return
         fk_assignments = [
-            a for a in m.findall(function.body, m.Assign())
+            a for a in findall(function.body, m.Assign())
             if any(name_of(t.target) == key for t in a.targets)
         ]
         if not fk_assignments:
@@ -342,14 +343,14 @@ class InMemoryRequery(Codemod):
         collection = values.collection_of(assigned, obj)
         added = [
             step for step in flow.steps
-            if any(_adds(call, obj, collection) for part in step.parts for call in m.findall(part, m.Call()))
+            if any(_adds(call, obj, collection) for part in step.parts for call in findall(part, m.Call()))
         ]
         flushes = [
             step for step in flow.steps
             if any(
                 isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in FLUSHING
                 and name_of(call.func.value) in effects.sessions
-                for part in step.parts for call in m.findall(part, m.Call())
+                for part in step.parts for call in findall(part, m.Call())
             )
         ]
         return any(
@@ -360,7 +361,7 @@ class InMemoryRequery(Codemod):
     def _fresh_holder(self, flow: FunctionFlow, holder: str, fk: str) -> bool:
         """`holder = Model(...)` in this function without the foreign key: until the
         assignment runs, the foreign key is None, which the `if X.fk:` guard excludes."""
-        for assign in m.findall(flow.function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(holder))])):
+        for assign in findall(flow.function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(holder))])):
             value = assign.value
             if not isinstance(value, cst.Call):
                 continue
@@ -437,7 +438,7 @@ def _adds(call: cst.CSTNode, obj: str, collection: str | None) -> bool:
 
 
 def _reference_count(function: cst.FunctionDef, name: str) -> int:
-    return len(m.findall(function.body, m.Name(name)))
+    return len(findall(function.body, m.Name(name)))
 
 
 MODELS = {

@@ -110,6 +110,7 @@ from optimize.analyzers.models import EAGER_STRATEGIES, ModelInfo
 from optimize.analyzers.sessions import sessions_of
 from optimize.codemods.base import SAFE, UNSAFE, Codemod, Keep, function_lines, Rewrite, unwrap_await
 from optimize.codemods.statements import without_statements
+from optimize.analyzers.cst_find import findall
 
 REFRESH_NAMES_MIN_VERSION = (2, 0, 4)
 _LOAD_WORDS = ("load", "lazy", "relationship", "trigger", "eager", "prefetch", "populate")
@@ -353,7 +354,7 @@ def _refreshes(step: Step, obj: str) -> bool:
     return any(
         _is_refresh_of(call, obj)
         for part in step.parts
-        for call in m.findall(part, m.Call(func=m.Attribute(attr=m.Name("refresh"))))
+        for call in findall(part, m.Call(func=m.Attribute(attr=m.Name("refresh"))))
     )
 
 

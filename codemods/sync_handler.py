@@ -47,6 +47,7 @@ import libcst.matchers as m
 from optimize.analyzers.routes import is_route_decorator
 from optimize.codemods.base import UNSAFE, Codemod, Keep, Rewrite
 from optimize.codemods.options import int_between
+from optimize.analyzers.cst_find import findall
 
 _AWAITING = m.Await() | m.For(asynchronous=m.Asynchronous()) | m.With(asynchronous=m.Asynchronous()) | m.CompFor(asynchronous=m.Asynchronous())
 
@@ -106,13 +107,13 @@ class SyncHandler(Codemod):
         others = [d for d in node.decorators if not is_route_decorator(d)]
         if others:
             return "it has another decorator, which may expect a coroutine function"
-        if m.findall(node.body, _AWAITING):
+        if findall(node.body, _AWAITING):
             return "it also awaits, so it must stay async (offload the blocking call instead)"
-        if m.findall(node.body, m.Yield()):
+        if findall(node.body, m.Yield()):
             return "it yields"
-        if m.findall(node.body, m.FunctionDef(asynchronous=m.Asynchronous())):
+        if findall(node.body, m.FunctionDef(asynchronous=m.Asynchronous())):
             return "it defines an async function"
-        if any(n.startswith("asyncio") for name in m.findall(node.body, m.Name() | m.Attribute()) for n in self.qualified_names(name)):
+        if any(n.startswith("asyncio") for name in findall(node.body, m.Name() | m.Attribute()) for n in self.qualified_names(name)):
             return "it uses asyncio, which needs the event loop's thread"
         callers = self.index.callers(function)
         if callers is None or callers:
