@@ -73,6 +73,7 @@ class _Listing:
 # class whose source cannot be read.
 _VISITED = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
+_MISSING = object()
 
 
 def _children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
@@ -85,7 +86,10 @@ def _children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
         return node.children
     found: list[cst.CSTNode] = []
     for name in names:
-        value = getattr(node, name)
+        value = getattr(node, name, _MISSING)
+        if value is _MISSING:  # a LibCST whose visit names what is not a field
+            _FIELDS[kind] = None
+            return node.children
         if isinstance(value, cst.CSTNode):
             found.append(value)
         elif isinstance(value, (list, tuple)):
