@@ -63,10 +63,9 @@ def map_in_workers(
     the workers from the other end: the callers put the biggest first, and a worker that
     reads only small files stays small (on the corpus of `benchmarks/scan.py`, 6 MB less
     at the run's peak than the other way round, for a tenth of a second more). ``task``
-    is what the workers do: "plan" files
-    (`engine.plan_one_file`) or read their "facts" (`analyzers.index.facts_of_file`,
-    which imports no LibCST). ``on_done`` is called after each answer (from the threads
-    that drive the workers).
+    is what the workers do: "plan" files (`engine.plan_one_file`) or read their "facts"
+    (`analyzers.index.facts_of_file`, which imports no LibCST). ``on_done`` is called
+    after each answer (from the threads that drive the workers).
 
     With ``here`` (the same work done in this process), this process is one of the
     ``jobs``: it takes items from the same queue instead of waiting, and one worker fewer
