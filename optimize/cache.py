@@ -178,12 +178,23 @@ class Cache:
     def _write(self, name: str, value: Any) -> None:
         if self.directory is None:
             return
+        collecting = gc.isenabled()
+        # Pickling the facts makes a tuple per object, and the collector, run over and over
+        # by them, walks the whole young heap of facts each time: half the time of pickling
+        # (0.73 s -> 0.39 s on the corpus of `benchmarks/scan.py`).
+        gc.disable()
         try:
             data = _HEADER + self.digest.encode() + b"\n" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return  # a cache that cannot be written is a slower next run, never a failure
+        finally:
+            if collecting:
+                gc.enable()
+        try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(tmp, self.directory / name)  # readers see the old file or the new one
-        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        except OSError:
             pass  # a cache that cannot be written is a slower next run, never a failure
