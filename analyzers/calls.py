@@ -57,21 +57,11 @@ def is_route(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def call_sites(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, resolve: Callable[[ast.AST], str | None]
-) -> list[CallSite]:
-    """The call sites of ``function``'s own body (nested functions are their own)."""
-    scanner = SiteScanner(resolve)
-    for statement in function.body:
-        scanner.visit(statement)
-    return scanner.sites()
-
-
 class SiteScanner(Visitor):
-    """The call sites of the statements it visits. The facts' function scanner extends it,
-    so that one walk of a body reads its sites and its other facts: it descends into a
-    nested class body (its calls run with the function), where this records nothing
-    (`quiet`)."""
+    """The call sites (`sites()`) of a function body's statements, visited one by one: a
+    nested definition's calls are its own. The facts' function scanner extends it, so that
+    one walk of a body reads its sites and its other facts; it descends into a nested
+    class body (its calls run with the function), where this records nothing (`quiet`)."""
 
     def __init__(self, resolve: Callable[[ast.AST], str | None]) -> None:
         self.resolve = resolve

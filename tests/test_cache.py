@@ -188,3 +188,15 @@ def test_after_an_edit_only_files_whose_answers_changed_are_planned_again(tmp_pa
     (repo / "app/util.py").write_text(util)
     found = json.loads(run_cli("scan", str(repo), "--format", "json").stdout)
     assert found["files_parsed"] == 1 and found["files_reused"] == 2
+
+
+def test_a_value_that_cannot_be_pickled_writes_nothing_and_leaves_the_collector_on(tmp_path: Path) -> None:
+    import gc
+
+    cache = Cache(tmp_path / "cache")
+    assert gc.isenabled()
+    cache.save_results({"a.py": lambda: None})  # a lambda does not pickle
+    assert gc.isenabled()
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+    cache.save_results({"a.py": 1})
+    assert cache.load_results() == {"a.py": 1}

@@ -90,6 +90,25 @@ def test_a_worker_that_dies_mid_run_keeps_its_answers_and_leaves_the_rest() -> N
     assert all(a is None for i, a in enumerate(answers) if i not in answered)
 
 
+def test_a_failure_reading_the_answers_stops_the_worker_and_returns() -> None:
+    """When the thread driving a worker fails on an answer, the call still returns: the
+    worker is stopped and the items it did not answer are the caller's."""
+    import threading
+
+    def failing() -> None:
+        raise RuntimeError("progress display gone")
+
+    items = [("a.py", b"x = 1\n" * 20_000)] * 6
+    done: list = []
+    runner = threading.Thread(
+        target=lambda: done.append(map_in_workers(pickle.dumps(None), items, 1, task="facts", on_done=failing))
+    )
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive(), "map_in_workers did not return"
+    assert len(done[0]) == 6 and done[0].count(None) >= 5
+
+
 def test_a_script_without_a_main_guard_runs_once(app: Path, tmp_path: Path) -> None:
     script = tmp_path / "unguarded.py"
     script.write_text(textwrap.dedent(f"""

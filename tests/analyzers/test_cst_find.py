@@ -105,3 +105,13 @@ def test_children_read_from_the_fields_are_libcsts(name: str) -> None:
         found = cst_find._children(node)
         assert len(found) == len(expected) and all(a is b for a, b in zip(found, expected)), type(node).__name__
         todo.extend(expected)
+
+
+def test_a_metadata_resolver_is_answered_by_libcst() -> None:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(cst.parse_module("f(1)\ng(2)\n"))
+    cst_find.planning(wrapper.module)
+    first_line = m.Call(metadata=m.MatchMetadataIfTrue(PositionProvider, lambda where: where.start.line == 1))
+    found = cst_find.findall(wrapper.module, first_line, metadata_resolver=wrapper)
+    assert [cst.Module([]).code_for_node(n) for n in found] == ["f(1)"]

@@ -1,6 +1,6 @@
 """The shared `ast` walks: `descendants` is `ast.walk` without contexts and operators, and
 the facts' function scanner, which reads call sites in the same walk as the rest of a
-body's facts, finds the sites `call_sites` finds alone."""
+body's facts, finds the sites the site scanner finds alone."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from optimize.analyzers.annotations import dotted
-from optimize.analyzers.calls import call_sites
+from optimize.analyzers.calls import SiteScanner
 from optimize.analyzers.facts import collect_file_facts
 from optimize.analyzers.walk import descendants
 
@@ -61,7 +61,7 @@ def test_descendants_is_ast_walk_without_contexts_and_operators(module: str) -> 
 
 
 @pytest.mark.parametrize("module", [*MODULES, "modern"])
-def test_function_facts_hold_the_sites_call_sites_finds(module: str) -> None:
+def test_function_facts_hold_the_sites_the_site_scanner_finds(module: str) -> None:
     tree = ast.parse(MODERN if module == "modern" else _source(module))
     facts = collect_file_facts("pkg/mod.py", tree)
     checked = 0
@@ -71,7 +71,7 @@ def test_function_facts_hold_the_sites_call_sites_finds(module: str) -> None:
         info = facts.functions[qualname]
         # The facts name callees through the module's imports; where and how each call
         # sits is what the shared walk must not change.
-        alone = [_where(site) for site in call_sites(node, dotted)]
+        alone = [_where(site) for site in _sites_alone(node)]
         assert [_where(site) for site in info.sites] == alone, node.name
         checked += 1
     assert checked
@@ -96,6 +96,13 @@ def _functions(tree: ast.Module):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     yield node.name, item
+
+
+def _sites_alone(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list:
+    scanner = SiteScanner(dotted)
+    for statement in function.body:
+        scanner.visit(statement)
+    return scanner.sites()
 
 
 def _where(site) -> tuple:
