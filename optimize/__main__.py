@@ -6,13 +6,17 @@ and GitPython, and an interrupt while they load must end in one line, not a trac
 
 import sys
 
+from optimize import interrupts
+
 
 def main() -> None:
     try:
-        from optimize.cli import main as cli_main
+        with interrupts.deferred():  # `optimize.interrupts` says why
+            from optimize.cli import main as cli_main
 
         cli_main()
     except KeyboardInterrupt:  # before the CLI's own handler is in place, or after it
+        interrupts.handled()
         git = sys.modules.get("optimize.git")
         moved = git.moved_refs() if git is not None else []
         what = f"the commits had landed on {moved[-1]}" if moved else "nothing was changed"

@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 import typer
 from rich.console import Console
 
-from optimize import __version__, progress
+from optimize import __version__, interrupts, progress
 from optimize.errors import OptimizeError
 
 
@@ -74,6 +74,7 @@ def _errors() -> Iterator[None]:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(exc.exit_code)
     except KeyboardInterrupt:
+        interrupts.handled()
         err.print(f"interrupted: {_what_changed()}", markup=False)
         raise typer.Exit(130)
     except (typer.Exit, typer.Abort):

@@ -21,8 +21,7 @@ from libcst.metadata import MetadataWrapper
 from optimize.analyzers.checks.base import Check, Finding, IndexCheck
 from optimize.analyzers.checks.registry import CHECKS
 from optimize.analyzers.checks.registry import by_id as checks_by_id
-from optimize.analyzers.facts import FileFacts
-from optimize.analyzers.index import RepoIndex, analyse_file
+from optimize.analyzers.index import RepoIndex
 from optimize.analyzers.recording import Answers, RecordingIndex
 from optimize.analyzers.roles import file_role
 from optimize.analyzers.syntax import TOO_DEEP, nested_too_deeply, rewrite_compile_error
@@ -31,14 +30,15 @@ from optimize.codemods.base import SAFE, Change, Codemod, Refusal
 from optimize.codemods.registry import REGISTRY, by_id
 from optimize.config import Config
 from optimize.errors import OptimizeError
-from optimize.files import CommittedTree, Skip, discover, project_files
+from optimize.files import CommittedTree, Skip, project_files
 from optimize.formatting import black_reformat
 from optimize.lines import origin_position
 from optimize.linting import configures_ruff, formats_with_ruff, ruff_reformat, ruff_tidy
 from optimize import progress, reuse, spans
+from optimize.reading import Reading, read_facts
 from optimize.results import FileEdit, Outcome, Plan
 from optimize.transform import run_codemod
-from optimize.workers import map_in_workers
+from optimize.workers import default_jobs, map_in_workers
 
 
 def select_codemods(
@@ -458,13 +458,6 @@ def plan_one_file(run: _Run, item: tuple[str, bytes]) -> _FilePlan:
     return _plan_file(run, *item)
 
 
-def _default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 # Below this much source to parse, starting processes costs more than it saves.
 _PARALLEL_MIN_BYTES = 256_000
 # A worker starts by unpickling the run, the whole index with it: on the corpus copied four
@@ -489,7 +482,7 @@ def _selected(run: _Run, path: str, source: bytes, index: Any) -> bool:
 def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> list[_FilePlan]:
     """Every file's plan: in worker processes when there is enough to do, the biggest
     files first so that no worker is left with a long tail; the answers are the same."""
-    jobs = _default_jobs() if jobs is None else jobs
+    jobs = default_jobs() if jobs is None else jobs
     answers: list[_FilePlan | None] = [None] * len(items)
     step = progress.phase("planning files", len(items))
     total = sum(len(source) for _, source in items)
@@ -514,38 +507,6 @@ def _plan_files(run: _Run, items: list[tuple[str, bytes]], jobs: int | None) -> 
     return planned
 
 
-# Below this much source without facts, reading it here beats starting processes (`ast`
-# reads about a megabyte in half a second; a worker starts in a tenth).
-_FACTS_PARALLEL_MIN_BYTES = 1_000_000
-
-
-# About a tenth of a second of reading per frame sent to a worker.
-_FACTS_BATCH_BYTES = 200_000
-
-
-def _facts_here(item: tuple[str, bytes]) -> FileFacts | str:
-    return analyse_file(*item)
-
-
-def _facts_in_workers(files: dict[str, bytes], cache: dict, jobs: int | None) -> None:
-    """Read the facts of the files ``cache`` lacks in worker processes when there are
-    enough of them, the biggest first; `RepoIndex.build` reads the rest (and any file
-    a worker could not read) itself. The facts are the same either way."""
-    jobs = _default_jobs() if jobs is None else jobs
-    missing = [(p, d) for p, d in files.items() if RepoIndex.cache_key(p, d) not in cache]
-    if jobs < 2 or len(missing) < 2 or sum(len(d) for _, d in missing) < _FACTS_PARALLEL_MIN_BYTES:
-        return
-    missing.sort(key=lambda item: -len(item[1]))
-    shared = pickle.dumps(None)
-    step = progress.phase("reading files", len(missing))
-    found_all = map_in_workers(
-        shared, missing, jobs, task="facts", on_done=step.advance, here=_facts_here, batch_bytes=_FACTS_BATCH_BYTES
-    )
-    for (path, data), found in zip(missing, found_all):
-        if isinstance(found, FileFacts):
-            cache[RepoIndex.cache_key(path, data)] = found
-
-
 def plan(
     root: Path,
     codemods: list[type[Codemod]],
@@ -561,6 +522,7 @@ def plan(
     checks: Iterable[type[Check] | type[IndexCheck]] = (),
     cache: Cache | None = None,
     reuse_plan: bool = False,
+    reading: Reading | None = None,
 ) -> Plan:
     """Compute every codemod's edits without writing anything.
 
@@ -572,9 +534,14 @@ def plan(
     that writes), every file is read from the recorded commit, not the working tree.
     ``cache`` keeps each file's facts between runs; with ``reuse_plan`` (a scan), also the
     whole plan, used again only when every input it was made from is the same.
+    ``reading``: the files and facts `optimize.reading` found for the same arguments.
     """
     root = root.resolve()
-    files, skips = discover(root, config, tracked_only=tracked_only, committed=committed)
+    if reading is not None and not reading.made_for(root, tracked_only, committed):
+        raise ValueError("plan: the reading was made for another root or commit")
+    if reading is None:
+        reading = Reading.discover(root, config, tracked_only=tracked_only, committed=committed)
+    files, skips = reading.files, list(reading.skips)
     if unsafe_allowed is None:
         unsafe_allowed = any(c.SAFETY != SAFE for c in codemods)
     current: dict[str, bytes] = {f.path: f.data for f in files}
@@ -593,11 +560,8 @@ def plan(
             reused.files_parsed = reused.files_reused = 0  # this run parsed nothing
             reused.parsed_by = {}
             return reused
-    if cache is not None and index_cache is None:
-        index_cache = cache.load_facts()
-    if index_cache is None:
-        index_cache = {}
-    _facts_in_workers(current, index_cache, jobs or config.jobs)
+    index_cache = reading.read_facts(cache, jobs or config.jobs, into=index_cache)
+    read_facts({p: current[p] for p in overrides or {}}, index_cache, jobs or config.jobs)
     index = RepoIndex.build(current, projects, cache=index_cache, sql_dialect=config.sql_dialect)
     if cache is not None:
         cache.save_facts(index_cache, {RepoIndex.cache_key(p, d) for p, d in current.items()})

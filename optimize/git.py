@@ -21,15 +21,14 @@ import functools
 import os
 import re
 import shutil
-import signal
 import subprocess
-import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from optimize import interrupts
 from optimize.errors import GitError, redact
 
 if TYPE_CHECKING:
@@ -566,23 +565,6 @@ def forget_moves() -> None:
     _moved.clear()
 
 
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C waits until the block is done: the branch and the checkout are moved
-    together or not at all. The interrupt is raised afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pending:
-        raise KeyboardInterrupt
-
-
 def _blocking_paths(text: str) -> list[str]:
     """The files `git read-tree -m -u` names when a local change is in the way."""
     return re.findall(r"(?:Entry|file) '([^']+)'", text) + [
@@ -607,7 +589,7 @@ def move_branch(repo: gitpython.Repo, snapshot: Snapshot, new_head: str) -> None
         raise GitError("HEAD moved while optimize was running (another branch was checked out): nothing was changed")
     ref = snapshot.ref or "HEAD"
     deref = [] if snapshot.ref else ["--no-deref"]
-    with _interrupts_deferred():
+    with interrupts.deferred():  # the branch and the checkout move together or not at all
         swapped = _run(top, ["update-ref", *deref, "-m", "optimize: apply", ref, new_head, old], shielded=True)
         if swapped.returncode != 0:
             raise GitError("HEAD moved while optimize was running: nothing was changed")

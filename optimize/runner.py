@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from optimize import git
 from optimize.cache import Cache
 from optimize.config import CONFIG_FILES, Config, load_config
-from optimize.codemods.base import UNSAFE_REFUSAL
-from optimize.engine import Outcome, Plan, plan, select_checks, select_codemods
-from optimize import reuse
+from optimize import interrupts, reading, reuse
 from optimize.errors import OptimizeError
 from optimize.files import CommittedTree
 from optimize.messages import commit_message
+from optimize.results import Outcome, Plan
 
 
 @dataclass
@@ -76,17 +76,35 @@ def committed_config_files(snapshot: git.Snapshot, prefix: str) -> list[tuple[in
     return [(depth, name, found[path]) for depth, name, path in wanted]
 
 
+def _read(
+    target: Target, cache: Cache, *, tracked_only: bool = False, committed: CommittedTree | None = None,
+    index_cache: dict | None = None,
+):
+    """The files and their facts, read in workers while this process loads the engine,
+    LibCST and the codemods (`optimize.reading`); and the engine."""
+    found = reading.Reading.discover(target.root, target.config, tracked_only=tracked_only, committed=committed)
+    found.read_facts(cache, target.config.jobs, into=index_cache, meanwhile=_load_engine)
+    return found, _load_engine()
+
+
+def _load_engine():
+    with interrupts.deferred():  # a second at most (`optimize.interrupts` says why)
+        return importlib.import_module("optimize.engine")
+
+
 def make_plan(
     target: Target, selection: Selection, *, tracked_only: bool = False, committed: CommittedTree | None = None,
     index_cache: dict | None = None, use_cache: bool = True,
 ) -> Plan:
-    codemods = select_codemods(
+    cache = Cache.open(target.root, enabled=use_cache)
+    found, engine = _read(target, cache, tracked_only=tracked_only, committed=committed, index_cache=index_cache)
+    codemods = engine.select_codemods(
         target.config, selection.only, selection.exclude, selection.unsafe_fixes
     )
     unsafe_allowed = selection.unsafe_fixes or bool(selection.only)
-    result = plan(
+    result = engine.plan(
         target.root, codemods, target.config, tracked_only=tracked_only, unsafe_allowed=unsafe_allowed,
-        committed=committed, index_cache=index_cache, cache=Cache.open(target.root, enabled=use_cache),
+        committed=committed, index_cache=index_cache, cache=cache, reading=found,
     )
     if not unsafe_allowed:
         result.hidden_unsafe = _hidden_unsafe(target, selection, codemods, result, use_cache)
@@ -98,6 +116,8 @@ def _hidden_unsafe(target: Target, selection: Selection, codemods: list, result:
     codemods' changes refused for their tier, and the unsafe codemods' changes in the last
     scan's result when nothing it was made from has changed since (planning them here only
     to count them would double the run). Without such a scan they are not counted."""
+    from optimize.codemods.base import UNSAFE_REFUSAL
+
     hidden = sum(1 for r in result.refusals if r.reason.startswith(UNSAFE_REFUSAL))
     kept = reuse.reused_scan(target.root, list(selection.only), list(selection.exclude)) if use_cache else None
     if kept is not None:
@@ -108,11 +128,13 @@ def _hidden_unsafe(target: Target, selection: Selection, codemods: list, result:
 
 def scan_plan(target: Target, selection: Selection, *, use_cache: bool = True) -> Plan:
     """Everything every codemod would do (unsafe ones included, marked by tier)."""
-    codemods = select_codemods(target.config, selection.only, selection.exclude, unsafe_fixes=True)
-    checks = select_checks(target.config, selection.only, selection.exclude)
     cache = Cache.open(target.root, enabled=use_cache)
-    result = plan(
+    found, engine = _read(target, cache)
+    codemods = engine.select_codemods(target.config, selection.only, selection.exclude, unsafe_fixes=True)
+    checks = engine.select_checks(target.config, selection.only, selection.exclude)
+    result = engine.plan(
         target.root, codemods, target.config, unsafe_allowed=True, checks=checks, cache=cache, reuse_plan=True,
+        reading=found,
     )
     # What the next scan needs to find this result without the registry (`optimize.reuse`).
     front = reuse.Front(

@@ -57,6 +57,7 @@ def map_in_workers(
     on_done: Callable[[], None] | None = None,
     here: Callable[[Any], Any] | None = None,
     batch_bytes: int = 0,
+    first: Callable[[], object] | None = None,
 ) -> list[Any | None]:
     """Each item's answer from `_serve` (None where no worker could give one: the caller
     does those itself). This process (with ``here``) takes the items in the order given,
@@ -73,7 +74,8 @@ def map_in_workers(
     ``batch_bytes`` groups consecutive ``(path, bytes)`` items into one frame of about
     that much source: a file's facts take milliseconds, and a worker waiting for this
     process to hand it the next file (which needs the interpreter lock that the work
-    done here holds) would sit idle between files."""
+    done here holds) would sit idle between files. ``first`` is other work this process
+    does, once the workers have started, before it takes items (`optimize.reading`)."""
     results: list[Any | None] = [None] * len(items)
     queue = deque(_batches(items, batch_bytes))
     lock = threading.Lock()
@@ -158,6 +160,8 @@ def map_in_workers(
     for thread in threads:
         thread.start()
     try:
+        if first is not None:
+            first()
         while here is not None and (batch := take()) is not None:
             for i in batch:
                 results[i] = here(items[i])
@@ -175,6 +179,14 @@ def map_in_workers(
         if collecting:
             gc.enable()
     return results
+
+
+def default_jobs() -> int:
+    """How many processes a run uses by default: one per CPU it may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 _IN_FLIGHT = 2

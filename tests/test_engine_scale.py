@@ -304,3 +304,74 @@ def test_codemods_parse_only_files_whose_facts_hold_a_candidate(codemod: str, so
     files = {"app/__init__.py": b"", "app/models.py": MODELS.encode(), "app/x.py": source.encode()}
     index = RepoIndex.build(files)
     assert by_id()[codemod].applies_to("app/x.py", source.encode(), index) is parsed
+
+
+def test_work_of_its_own_runs_while_the_workers_read() -> None:
+    """``first`` runs after the workers start and before this process takes items: the
+    workers answer while it runs (`optimize.reading` imports the codemods then)."""
+    import threading
+    import time
+
+    answered = threading.Event()
+    seen_during_first: list[bool] = []
+
+    def first() -> None:
+        seen_during_first.append(answered.wait(60))  # a worker answers while this runs
+
+    items = [(f"m{i}.py", b"x = 1\n" * 2_000) for i in range(8)]
+    answers = map_in_workers(
+        pickle.dumps(None), items, 2, task="facts", on_done=answered.set, here=_facts,
+        batch_bytes=1, first=first,
+    )
+    assert seen_during_first == [True]
+    assert all(isinstance(a, FileFacts) for a in answers)
+
+
+def _facts(item):
+    from optimize.analyzers.index import analyse_file
+
+    return analyse_file(*item)
+
+
+def test_an_error_in_the_work_of_its_own_stops_the_workers() -> None:
+    def first() -> None:
+        raise KeyboardInterrupt
+
+    items = [(f"m{i}.py", b"x = 1\n" * 2_000) for i in range(4)]
+    with pytest.raises(KeyboardInterrupt):
+        map_in_workers(pickle.dumps(None), items, 2, task="facts", here=_facts, first=first)
+
+
+@pytest.mark.parametrize("size", [10, 100_000])  # 400 kB: read in workers only with work meanwhile
+def test_a_reading_calls_its_work_once_and_reads_the_same_facts(tmp_path: Path, size: int) -> None:
+    """Whether or not workers read the facts (a small repository is read here), the
+    work given to do meanwhile runs once, and the facts are those `plan` reads alone."""
+    from optimize.reading import Reading
+
+    root = tmp_path / "r"
+    root.mkdir()
+    for i in range(4):
+        (root / f"m{i}.py").write_text(f"def f{i}(db):\n    return db.get(Task, {i})\n" + "x = 1\n" * (size // 6))
+    config = load_config(root)
+    calls: list[int] = []
+    reading = Reading.discover(root, config)
+    facts = reading.read_facts(None, 2, meanwhile=lambda: calls.append(1))
+    assert calls == [1]
+    assert bool(facts) == (size > 10)  # a small repository's are read with the index
+    engine.plan(root, [], config, reading=reading, jobs=2)
+    assert reading.read_facts(None, 2) is facts  # read once
+    alone: dict = {}
+    engine.plan(root, [], config, index_cache=alone, jobs=1)
+    assert facts == alone
+
+
+def test_a_reading_is_used_only_for_the_arguments_it_was_made_with(tmp_path: Path) -> None:
+    from optimize.reading import Reading
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    reading = Reading.discover(tmp_path / "a", load_config(tmp_path / "a"))
+    with pytest.raises(ValueError, match="another root"):
+        engine.plan(tmp_path / "b", [], load_config(tmp_path / "b"), reading=reading)
+    with pytest.raises(ValueError, match="another root"):
+        engine.plan(tmp_path / "a", [], load_config(tmp_path / "a"), reading=reading, tracked_only=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import optimize.engine
+import optimize.reading
 import optimize.git
 import optimize.runner
 from optimize.analyzers.index import RepoIndex
@@ -76,7 +77,7 @@ def _next_run_works(repo: Path) -> None:
 
 # (label, how to reach the step): each raises the first time the step is reached.
 STEPS = {
-    "discovery": lambda mp, e: Injected(mp, optimize.engine, "discover", e),
+    "discovery": lambda mp, e: Injected(mp, optimize.reading, "discover", e),
     "index build": lambda mp, e: Injected(mp, RepoIndex, "build", e),
     "compile check": lambda mp, e: Injected(mp, optimize.engine, "_compiles", e, at=2),
     "black": lambda mp, e: Injected(mp, optimize.engine, "black_reformat", e, at=2),
