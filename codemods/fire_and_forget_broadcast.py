@@ -260,10 +260,12 @@ class FireAndForgetBroadcast(Codemod):
         a route handler and its callers are not all route handlers): the file is then not
         parsed with LibCST. None when any statement needs the tree, or is read differently
         by `ast` (`analyzers.awaits`)."""
-        module = module_name(path)[0]
-        functions = async_functions(source, module)
         lines = cls._candidates(path, index, options)
-        if functions is None or not lines:
+        if not lines:
+            return None
+        module = module_name(path)[0]
+        functions = async_functions(source, module)  # parses the file: after the index's answer
+        if functions is None:
             return None
         patterns = tuple((options or {}).get("patterns", cls.OPTIONS["patterns"]))
         text = source.decode("utf-8").splitlines()
