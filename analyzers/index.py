@@ -27,6 +27,7 @@ from optimize.analyzers.facts import (
     collect_file_facts,
     is_pubsub_type,
 )
+from optimize.analyzers.facts_key import facts_key
 from optimize.analyzers.model_markers import model_marker
 from optimize.analyzers.models import ModelInfo, RelationshipInfo, merged, table_names
 from optimize.analyzers.modules import ModuleMap
@@ -143,12 +144,7 @@ class RepoIndex:
                 found.append((facts, rest))
         return found
 
-    @staticmethod
-    def cache_key(path: str, source: bytes) -> str:
-        """What a file's facts are kept under: they depend on its path and bytes alone."""
-        import hashlib  # here: a facts worker never keys, and OpenSSL costs it 4 MB
-
-        return hashlib.sha1(path.encode() + b"\0" + source).hexdigest()
+    cache_key = staticmethod(facts_key)  # what a file's facts are kept under
 
     @classmethod
     def build(

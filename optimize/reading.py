@@ -3,7 +3,9 @@
 It needs no LibCST, so it can start before the code that plans files is loaded: with
 ``meanwhile``, worker processes read the facts while this process imports LibCST and the
 codemods (about a second, a third of a cold scan of a 160-file application), and this
-process joins the reading when that is done. The facts are the same either way.
+process joins the reading when that is done. The facts are the same either way. The
+code that reads facts is loaded here only once the workers have started (a tenth of a
+second: they load it too).
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from optimize import progress
-from optimize.analyzers.facts import FileFacts
-from optimize.analyzers.index import RepoIndex, analyse_file
+from optimize.analyzers.facts_key import facts_key
 from optimize.cache import Cache
 from optimize.config import Config
 from optimize.files import CommittedTree, Skip, SourceFile, discover
 from optimize.workers import default_jobs, map_in_workers
+
+if TYPE_CHECKING:
+    from optimize.analyzers.facts import FileFacts
 
 # Below this much source without facts, reading it here beats starting processes (`ast`
 # reads about a megabyte in half a second; a worker starts in a tenth).
@@ -88,7 +92,9 @@ def read(
     return reading
 
 
-def _facts_here(item: tuple[str, bytes]) -> FileFacts | str:
+def _facts_here(item: tuple[str, bytes]) -> "FileFacts | str":
+    from optimize.analyzers.index import analyse_file
+
     return analyse_file(*item)
 
 
@@ -100,7 +106,7 @@ def read_facts(
     (and any file a worker could not read) itself. Whether workers were started (and
     ``meanwhile`` called)."""
     jobs = default_jobs() if jobs is None else jobs
-    missing = [(p, d) for p, d in files.items() if RepoIndex.cache_key(p, d) not in cache]
+    missing = [(p, d) for p, d in files.items() if facts_key(p, d) not in cache]
     enough = _PARALLEL_MIN_BYTES if meanwhile is None else _PARALLEL_MIN_BYTES_MEANWHILE
     if jobs < 2 or len(missing) < 2 or sum(len(d) for _, d in missing) < enough:
         return False
@@ -110,7 +116,10 @@ def read_facts(
         pickle.dumps(None), missing, jobs, task="facts", on_done=step.advance, here=_facts_here,
         batch_bytes=_BATCH_BYTES, first=meanwhile,
     )
+    # Loaded by now, by the reading here or by ``meanwhile``.
+    from optimize.analyzers.facts import FileFacts
+
     for (path, data), found in zip(missing, found_all):
         if isinstance(found, FileFacts):
-            cache[RepoIndex.cache_key(path, data)] = found
+            cache[facts_key(path, data)] = found
     return True
