@@ -64,13 +64,29 @@ def _code_digest() -> str:
         for path in sorted(root.rglob("*.py")):
             digest.update(path.as_posix().encode())
             digest.update(path.read_bytes())
+    digest.update(black_version().encode())
+    return digest.hexdigest()
+
+
+def black_version() -> str:
+    """black's version as its installation records it ("" without black): from the name
+    of the one `black-<version>.dist-info` directory beside the package, without loading
+    `importlib.metadata` (50 ms: a seventh of a warm scan); else from `importlib.metadata`."""
+    import importlib.util
+
     try:
+        spec = importlib.util.find_spec("black")
+        if spec is None:
+            return ""
+        for location in spec.submodule_search_locations or ():
+            found = [n for n in os.listdir(Path(location).parent) if n.startswith("black-") and n.endswith(".dist-info")]
+            if len(found) == 1:
+                return found[0].removeprefix("black-").removesuffix(".dist-info")
         from importlib.metadata import version
 
-        digest.update(version("black").encode())
-    except Exception:  # noqa: BLE001 - no black: nothing to key on
-        pass
-    return digest.hexdigest()
+        return version("black")
+    except Exception:  # noqa: BLE001 - no readable black: nothing to key on
+        return ""
 
 
 class Cache:

@@ -115,8 +115,11 @@ def test_apply_commits_the_same_with_a_warm_cache(tmp_path: Path) -> None:
     assert trees[0] == trees[1] and trees[0][0].count("\n") > 1
 
 
-def _scan_in_process_of_its_own(repo: Path) -> tuple[str, str]:
-    """(output, the heavy modules the run imported) of `python -m optimize scan repo`."""
+HEAVY = ('libcst', 'black', 'git', 'pydantic')
+
+
+def _scan_in_process_of_its_own(repo: Path, fmt: str = "json", heavy: tuple[str, ...] = HEAVY) -> tuple[str, str]:
+    """(output, the ``heavy`` modules the run imported) of `python -m optimize scan repo`."""
     import subprocess
     import sys
 
@@ -124,12 +127,14 @@ def _scan_in_process_of_its_own(repo: Path) -> tuple[str, str]:
         "import runpy, sys\n"
         "try:\n    runpy.run_module('optimize', run_name='__main__', alter_sys=True)\n"
         "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('libcst', 'black', 'git', 'pydantic') if m in sys.modules), file=sys.stderr)\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, "scan", str(repo), "--format", "json"],
+        [sys.executable, "-c", code, "scan", str(repo), "--format", fmt],
         capture_output=True, text=True, cwd=repo.parent, timeout=300,
     )
+    if fmt != "json":
+        return done.stdout, done.stderr.strip().splitlines()[-1]
     found = json.loads(done.stdout)
     for varying in ("files_parsed", "files_reused", "files_parsed_by"):
         found.pop(varying)
@@ -142,6 +147,16 @@ def test_a_warm_scan_imports_neither_libcst_black_gitpython_nor_pydantic(tmp_pat
     assert cold_modules == "['git', 'libcst']"  # planning needs them; black only a run that formats
     warm, warm_modules = _scan_in_process_of_its_own(repo)
     assert warm == cold and warm_modules == "[]"  # pydantic: typer 0.29's coercion imports it
+
+
+def test_a_warm_scan_in_the_default_format_reads_no_package_metadata(tmp_path: Path) -> None:
+    # `importlib.metadata` takes 50 ms to load, a sixth of a warm scan: read only for a
+    # format that prints the rules' documentation URLs (json, sarif, full).
+    repo = make_repo(tmp_path / "app", FILES)
+    cold, _ = _scan_in_process_of_its_own(repo, "concise", ("importlib.metadata",))
+    warm, modules = _scan_in_process_of_its_own(repo, "concise", ("importlib.metadata",))
+    # The same diagnostics; the summary line counts the files parsed this time.
+    assert warm.splitlines()[:-1] == cold.splitlines()[:-1] and "n-plus-one" in warm and modules == "[]"
 
 
 def test_a_changed_configuration_or_selection_is_planned_again(tmp_path: Path) -> None:
@@ -200,3 +215,11 @@ def test_a_value_that_cannot_be_pickled_writes_nothing_and_leaves_the_collector_
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
     cache.save_results({"a.py": 1})
     assert cache.load_results() == {"a.py": 1}
+
+
+def test_the_cache_is_keyed_on_black_s_version_as_its_metadata_gives_it() -> None:
+    from importlib.metadata import version
+
+    from optimize.cache import black_version
+
+    assert black_version() == version("black")
