@@ -76,22 +76,6 @@ class Reading:
         return self.facts
 
 
-def read(
-    root: Path,
-    config: Config,
-    cache: Cache | None,
-    *,
-    tracked_only: bool = False,
-    committed: CommittedTree | None = None,
-    meanwhile: Callable[[], object] | None = None,
-    jobs: int | None = None,
-) -> Reading:
-    """The files and their facts, calling ``meanwhile`` while workers read the facts."""
-    reading = Reading.discover(root, config, tracked_only=tracked_only, committed=committed)
-    reading.read_facts(cache, jobs or config.jobs, meanwhile=meanwhile)
-    return reading
-
-
 def _facts_here(item: tuple[str, bytes]) -> "FileFacts | str":
     from optimize.analyzers.index import analyse_file
 
