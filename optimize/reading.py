@@ -39,7 +39,7 @@ _BATCH_BYTES = 200_000
 @dataclass
 class Reading:
     """The files a run plans and the ones skipped with the reason, as `discover` found
-    them with these arguments, and their facts once read (by `RepoIndex.cache_key`)."""
+    them with these arguments, and their facts once read (by `analyzers.facts_key`)."""
 
     root: Path
     tracked_only: bool

@@ -223,3 +223,35 @@ def test_the_cache_is_keyed_on_black_s_version_as_its_metadata_gives_it() -> Non
     from optimize.cache import black_version
 
     assert black_version() == version("black")
+
+
+def test_black_s_version_is_read_from_its_one_dist_info_directory(tmp_path: Path, monkeypatch) -> None:
+    import importlib
+    import sys
+
+    from optimize import cache
+
+    (tmp_path / "black").mkdir()
+    (tmp_path / "black" / "__init__.py").write_text("")
+    (tmp_path / "black-1.2.3.dist-info").mkdir()
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    monkeypatch.delitem(sys.modules, "black", raising=False)
+    importlib.invalidate_caches()
+    assert cache.black_version() == "1.2.3"
+    # Two of them (one left behind by an upgrade): the metadata decides, not a guess.
+    (tmp_path / "black-1.0.0.dist-info").mkdir()
+    (tmp_path / "black-1.0.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: black\nVersion: 1.0.0\n")
+    (tmp_path / "black-1.2.3.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: black\nVersion: 1.2.3\n")
+    importlib.invalidate_caches()
+    from importlib.metadata import version
+
+    assert cache.black_version() == version("black")
+
+
+def test_without_black_the_cache_keys_on_no_version(monkeypatch) -> None:
+    import importlib.util
+
+    from optimize import cache
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert cache.black_version() == ""

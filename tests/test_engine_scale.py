@@ -375,3 +375,22 @@ def test_a_reading_is_used_only_for_the_arguments_it_was_made_with(tmp_path: Pat
         engine.plan(tmp_path / "b", [], load_config(tmp_path / "b"), reading=reading)
     with pytest.raises(ValueError, match="another root"):
         engine.plan(tmp_path / "a", [], load_config(tmp_path / "a"), reading=reading, tracked_only=True)
+
+
+def test_facts_read_before_are_handed_to_the_cache_a_later_caller_keeps(tmp_path: Path) -> None:
+    """`plan(index_cache=...)` fills the caller's cache (an interactive review plans again
+    with it) with the facts the reading it is given read into another dict, without
+    reading them again."""
+    from optimize.reading import Reading
+
+    root = tmp_path / "r"
+    root.mkdir()
+    for i in range(4):
+        (root / f"m{i}.py").write_text(f"def f{i}(db):\n    return db.get(Task, {i})\n" + "x = 1\n" * 20_000)
+    reading = Reading.discover(root, load_config(root))
+    first = reading.read_facts(None, 2, meanwhile=lambda: None)  # read by workers
+    assert len(first) == 4
+    kept: dict = {"other": object()}
+    engine.plan(root, [], load_config(root), reading=reading, index_cache=kept, jobs=2)
+    assert all(kept[key] is found for key, found in first.items()) and "other" in kept  # not read again
+    assert reading.read_facts(None, 2) is kept

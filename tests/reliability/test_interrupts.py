@@ -74,3 +74,30 @@ def test_outside_the_main_thread_the_block_runs_as_it_is() -> None:
     thread.start()
     thread.join()
     assert found == [signal.getsignal(signal.SIGINT)]
+
+
+CAUGHT_INSIDE_EXEC = """
+import os, signal, sys
+from optimize import interrupts
+try:
+    exec("os.kill(os.getpid(), signal.SIGINT)\\nfor _ in range(100_000): pass")
+except KeyboardInterrupt:
+    if sys.argv[1:] == ["answer"]:
+        interrupts.handled()
+    sys.exit(130)
+"""
+
+
+def test_an_interrupt_caught_after_it_escaped_code_run_from_a_string_ends_with_130(tmp_path: Path) -> None:
+    # What the CLI's handlers do for a Ctrl-C that no held block caught (typer's eval of an
+    # annotation, a dataclass built at run time): they mark it handled.
+    (tmp_path / "caught_inside_exec.py").write_text(CAUGHT_INSIDE_EXEC)
+
+    def run(*args: str) -> int:
+        return subprocess.run(
+            [sys.executable, "-m", "caught_inside_exec", *args], capture_output=True, timeout=60, cwd=tmp_path
+        ).returncode
+
+    assert run("answer") == 130
+    if (3, 11) <= sys.version_info < (3, 14):  # the CPython behaviour `optimize.interrupts` answers
+        assert run() == -signal.SIGINT
