@@ -268,13 +268,67 @@ def _imports(nodes: Nodes, path: str) -> dict[str, str]:
     return found
 
 
+# The nodes `ast.literal_eval` may accept besides a constant (`set()` is a call).
+_MAY_BE_LITERAL = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp, ast.Call)
+_CONTAINERS = {ast.Tuple: tuple, ast.List: list, ast.Set: set}
+_NOT_SIMPLE = object()
+# What a literal is made of, `set()` aside: a node of any other class anywhere in it (a
+# name, an attribute) and `literal_eval` refuses it.
+_LITERAL_PARTS = (
+    ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp, ast.Constant, ast.expr_context, ast.unaryop,
+    ast.operator,
+)
+
+
+def _is_set_call(node: ast.AST) -> bool:
+    """`set()` or its name (`literal_eval` reads an empty set so)."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "set" and not node.args and not node.keywords
+    return isinstance(node, ast.Name) and node.id == "set"
+
+
+def _simple(node: ast.AST | None) -> object:
+    """The value of a constant or a signed number (`-1.5`), else `_NOT_SIMPLE`."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub))
+        and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float, complex)
+    ):
+        return node.operand.value if isinstance(node.op, ast.UAdd) else -node.operand.value
+    return _NOT_SIMPLE
+
+
 def _literal(node: ast.AST | None) -> tuple[bool, object]:
+    """Whether ``node`` is a literal (`ast.literal_eval` reads it) and its value. Constants,
+    signed numbers and containers of them, most defaults, are read here: `literal_eval`
+    leaves a reference cycle per call, garbage that would stay while the collector is off
+    (`RepoIndex.build`)."""
     if node is None:
+        return False, None
+    value = _simple(node)
+    if value is not _NOT_SIMPLE:
+        return True, value
+    if not isinstance(node, _MAY_BE_LITERAL):
+        return False, None  # what `literal_eval` refuses: a name, an attribute, a subscript...
+    if isinstance(node, ast.Call) and not _is_set_call(node):
+        return False, None  # of the calls, `literal_eval` reads `set()` alone
+    kind = _CONTAINERS.get(type(node))
+    if kind is not None:
+        values = [_simple(e) for e in node.elts]
+        if _NOT_SIMPLE not in values:
+            return True, kind(values)
+    elif isinstance(node, ast.Dict) and None not in node.keys:  # `**x` has no key
+        keys, values = [_simple(k) for k in node.keys], [_simple(v) for v in node.values]
+        if _NOT_SIMPLE not in keys and _NOT_SIMPLE not in values:
+            return True, dict(zip(keys, values))
+    if not all(isinstance(n, _LITERAL_PARTS) or _is_set_call(n) for n in ast.walk(node)):
         return False, None
     try:
         return True, ast.literal_eval(node)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False, None
+
 
 
 def _keyword(call: ast.Call, name: str) -> ast.AST | None:
