@@ -45,3 +45,47 @@ def test_identifiers_come_back_as_the_shared_strings() -> None:
     name = next(iter(first.name_uses))
     # Two pickles give two objects for each string, but the identifiers are interned.
     assert next(k for k in second.name_uses if k == name) is name
+
+
+def test_an_object_comes_back_through_its_class_in_one_call() -> None:
+    from dataclasses import dataclass
+
+    calls: list[tuple] = []
+
+    @pickled_by_fields
+    @dataclass(frozen=True, slots=True)
+    class Pair:
+        left: int
+        right: tuple = ()
+
+    original_init = Pair.__init__
+
+    def counted(self, *args, **kwargs) -> None:
+        calls.append(args)
+        original_init(self, *args, **kwargs)
+
+    globals()["Pair"] = Pair
+    Pair.__qualname__ = "Pair"
+    made = Pair(1, (2, 3))
+    data = pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL)
+    Pair.__init__ = counted  # type: ignore[method-assign]
+    back = pickle.loads(data)
+    assert back == made and calls == [(1, (2, 3))]  # one call, positional, every field in order
+
+
+def test_a_class_whose_init_does_not_take_every_field_is_set_field_by_field() -> None:
+    from dataclasses import dataclass, field
+
+    @pickled_by_fields
+    @dataclass(slots=True)
+    class Counted:
+        name: str
+        seen: int = field(default=0, init=False)
+        extra: str = field(default="", kw_only=True)
+
+    globals()["Counted"] = Counted
+    Counted.__qualname__ = "Counted"
+    made = Counted("a", extra="x")
+    made.seen = 4
+    back = pickle.loads(pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
+    assert (back.name, back.seen, back.extra) == ("a", 4, "x")
