@@ -31,7 +31,7 @@ from optimize.codemods.registry import REGISTRY, by_id
 from optimize.config import Config
 from optimize.errors import OptimizeError
 from optimize.files import CommittedTree, Skip, project_files
-from optimize.formatting import black_reformat
+from optimize.formatting import black_clean, black_reformat
 from optimize.lines import origin_position
 from optimize.linting import configures_ruff, formats_with_ruff, ruff_reformat, ruff_tidy
 from optimize import progress, reuse, spans
@@ -212,6 +212,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
     wrapper: MetadataWrapper | None = None
     codes = _Codes()
     original = source  # positions are reported in its lines, whatever ran before
+    formatted: bool | None = None  # whether black leaves ``original`` as it is, once asked
     in_tests = file_role(path) == "test" and not run.config.unsafe_in_tests
     ignored = run.config.ignored(path)
     # The checks read the file as committed, before any codemod: their lines are its lines.
@@ -346,7 +347,9 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
             step.refusals.append(Refusal(codemod.ID, path, 0, f"skipped: {blocked}; file left unchanged"))
             continue
         if run.config.uses_black:
-            new_source = black_reformat(run.root, source, new_source)
+            if formatted is None:
+                formatted = black_clean(run.root, original)
+            new_source = black_reformat(run.root, source, new_source, formatted)
         elif run.config.uses_ruff_format or formats_with_ruff(run.root):
             new_source = ruff_reformat(run.root, path, source, new_source)
         if configures_ruff(run.root, run.config.uses_ruff):

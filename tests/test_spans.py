@@ -391,6 +391,27 @@ def test_codemods_chained_on_a_reduced_module_give_the_same_plan(case: Case, bla
     assert part.steps == whole.steps and part.skip == whole.skip
 
 
+@pytest.mark.parametrize("clean", [True, False], ids=["black-clean", "not black-clean"])
+def test_a_file_two_codemods_rewrite_is_judged_by_black_once_as_committed(clean: bool, monkeypatch) -> None:
+    """Whether the file was black-clean is asked of it as committed, once, however many
+    codemods rewrite it; each rewrite is formatted when it was, none when it was not."""
+    import black
+
+    from optimize import formatting
+
+    case = next(c for c in CASES if c.id == "pool-overflow:rewrite:engine keyword literal")
+    formatted = black.format_str(dedent(case.example.before), mode=black.Mode())
+    source = formatted if clean else formatted.replace("pool_size=10", "pool_size = 10")  # black would fix it
+    asked: list[bytes] = []
+    monkeypatch.setattr(engine, "black_clean", lambda root, data: asked.append(data) or formatting.black_clean(root, data))
+    plan = _plan(case, source, False, monkeypatch, POOLS, black=True)
+    assert [bool(step.edit) for step in plan.steps] == [True, True]
+    assert asked == [source.encode()]
+    after = plan.steps[-1].edit.after.decode()
+    assert "pool_pre_ping=True" in after and "max_overflow=20" in after
+    assert (black.format_str(after, mode=black.Mode()) == after) is clean
+
+
 def test_an_import_another_function_still_reads_stays_when_the_rewrite_drops_its_use(monkeypatch) -> None:
     """`get-by-primary-key` drops `select` with the query it replaces; in the reduced module
     nothing else reads it, but the emptied `pending` does: the whole module decides."""
