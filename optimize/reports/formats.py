@@ -99,19 +99,20 @@ def summary_line(plan: Plan) -> str:
     parts = []
     if changes:
         parts.append(
-            f"{_count(len(changes), 'change')}" + (f" ({unsafe} unsafe)" if unsafe else "") + f" in {_count(files, 'file')}"
+            f"{count(len(changes), 'change')}" + (f" ({unsafe} unsafe)" if unsafe else "") + f" in {count(files, 'file')}"
         )
     if plan.refusals:
         parts.append(f"{len(plan.refusals)} left alone")
     if plan.findings:
-        parts.append(_count(len(plan.findings), "finding"))
+        parts.append(count(len(plan.findings), "finding"))
     scanned = f"{plan.files_scanned} Python files, {plan.files_parsed} parsed" + (
         f", {plan.files_reused} reused" if plan.files_reused else ""
     ) + (f", {len(plan.skips)} skipped" if plan.skips else "")
     return (f"Found {', '.join(parts)}" if parts else "Nothing to change or report") + f" ({scanned})."
 
 
-def _count(n: int, noun: str) -> str:
+def count(n: int, noun: str) -> str:
+    """`1 change`, `2 changes`."""
     return f"{n} {noun}{'s' * (n != 1)}"
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from optimize.analyzers.roles import file_role
 from optimize.messages import location
-from optimize.reports.formats import TABLE_MIN_WIDTH
+from optimize.reports.formats import TABLE_MIN_WIDTH, count
 
 
 def _wide(console: Console) -> bool:
@@ -109,9 +109,9 @@ def summary(console: Console, plan) -> None:
         + (f" ({plan.files_reused} more reused from the cache)" if plan.files_reused else "")
         + (" (the whole result read back from the cache)" if plan.from_cache else "")
         + "; "
-        f"{changes} changes in {files} files by {len(plan.changed)} codemods; "
+        f"{count(changes, 'change')} in {count(files, 'file')} by {count(len(plan.changed), 'codemod')}; "
         f"{len(plan.refusals)} left alone."
-        + (f" {len(plan.findings)} finding{'s' * (len(plan.findings) != 1)}." if plan.findings else "")
+        + (f" {count(len(plan.findings), 'finding')}." if plan.findings else "")
     )
     skipped(console, plan)
     hidden_hint(console, plan)

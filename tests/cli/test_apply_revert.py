@@ -90,6 +90,13 @@ def test_dry_run_touches_nothing(repo: Path) -> None:
     assert snapshot(repo) == before
 
 
+def test_dry_run_counts_in_words_that_agree_with_the_numbers(tmp_path: Path) -> None:
+    one = make_repo(tmp_path / "one", {"app/sync.py": SYNC})
+    assert "; 1 change in 1 file by 1 codemod; " in " ".join(run_cli("apply", str(one), "--dry-run").output.split())
+    two = make_repo(tmp_path / "two", {"app/sync.py": SYNC, "app/other.py": SYNC.replace("engine =", "replica =")})
+    assert "; 2 changes in 2 files by 1 codemod; " in " ".join(run_cli("apply", str(two), "--dry-run").output.split())
+
+
 def test_diff_is_a_patch_git_apply_accepts(repo: Path, tmp_path: Path) -> None:
     before = snapshot(repo)
     result = run_cli("apply", str(repo), "--diff")
