@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from optimize.analyzers.pickling import interning_keys, pickled_by_fields
 from optimize.analyzers.blocking import blocking_function, blocking_session_call
+from optimize.analyzers.bound_reads import provable_reads
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
 from optimize.analyzers.walk import Nodes, walk
@@ -187,6 +188,7 @@ class FileFacts:
     # Attributes read by a statement of their own or bound to one name (`_ = task.assignee`,
     # `task.assignee`, `owner = task.assignee`), each with the scopes (`ColumnUse.scope`: a
     # function's line, 0 for the module) of those statements: where `redundant-lazy-load` looks.
+    # One bound to a name only where the function may load the object (`analyzers.bound_reads`).
     statement_reads: dict[str, frozenset[int]] = field(default_factory=dict)
     queries: QueryShapes = field(default_factory=QueryShapes)  # SQL strings and ORM query shapes
     # Statements and loop callbacks that may start a task and drop it (`analyzers.tasks`).
@@ -539,6 +541,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     query_names: set[str] = set()  # names bound to a `x.query(M)...` chain
     one_row_scopes: set[int] = set()
     statement_reads: dict[str, set[int]] = {}
+    bound_reads: list[tuple[str, int, str]] = []  # (attribute, scope, object) of `x = obj.attr`
     sync_routes: set[int] = set()
     async_routes: set[int] = set()
     query_gets: set[int] = set()
@@ -637,7 +640,10 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 and len(node.targets) == 1
                 and type(node.targets[0]) is ast.Name
             ):
-                statement_reads.setdefault(value.attr, set()).add(scope)
+                if node.targets[0].id == "_":
+                    statement_reads.setdefault(value.attr, set()).add(scope)
+                else:  # `owner = task.assignee`: kept below where task may be loaded
+                    bound_reads.append((value.attr, scope, value.value.id))
             if kind is ast.Assign and _on_query_chain(value):
                 query_names.update(t.id for t in node.targets if type(t) is ast.Name)
     query_gets.update(scope for name, scope in name_gets if name in query_names)
@@ -647,6 +653,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     facts.attribute_key_gets = frozenset(attribute_key_gets)
     facts.one_row_scopes = frozenset(one_row_scopes)
     facts.attribute_copies = frozenset(copies)
+    for attr, scope in provable_reads(nodes, bound_reads):
+        statement_reads.setdefault(attr, set()).add(scope)
     facts.statement_reads = {attr: frozenset(scopes) for attr, scopes in statement_reads.items()}
     facts.middleware_added = frozenset(middleware)
     dropped = [node for node in maybe_dropped if drops_task(node, resolver.resolve, loops)]

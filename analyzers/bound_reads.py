@@ -1,0 +1,69 @@
+"""Which `name = obj.attr` statements can be shown to read a loaded relationship.
+
+`redundant-lazy-load` reports such a statement ("the value is used") only when `obj.attr`
+is shown loaded before it in its function: a refresh of `obj`, or a query result bound to
+`obj`, in that function (`codemods.redundant_lazy_load`). A function that never binds the
+name (its parameters aside: they hold what the caller passed) and never calls
+`.refresh(...)` has neither, so its statement is not a candidate and the file is not
+parsed for it. The question is answered generously: a binding or a refresh anywhere inside
+the function, nested functions, lambdas and comprehensions included, counts for it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+from optimize.analyzers.walk import Nodes
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def provable_reads(nodes: Nodes, reads: Iterable[tuple[str, int, str]]) -> list[tuple[str, int]]:
+    """(attribute, scope) of the ``reads`` (attribute, scope, object name) whose object the
+    function at that scope (`walk`'s scope: a function's line) may load: it binds the name
+    or refreshes something somewhere inside."""
+    reads = list(reads)
+    if not reads:
+        return []
+    names = {obj for _, _, obj in reads}
+    binding: dict[str, set[int]] = {}
+
+    def bound(name: str | None, scope: int) -> None:
+        if name in names:
+            binding.setdefault(name, set()).add(scope)
+
+    for node, scope in nodes.of(ast.Name):
+        if type(node.ctx) is not ast.Load:
+            bound(node.id, scope)
+    for node, scope in nodes.of(ast.ExceptHandler, ast.MatchAs, ast.MatchStar):
+        bound(node.name, scope)
+    for node, scope in nodes.of(ast.MatchMapping):
+        bound(node.rest, scope)
+    for node, scope in nodes.of(ast.Import, ast.ImportFrom):
+        for alias in node.names:
+            bound(alias.asname or alias.name.split(".", 1)[0], scope)
+    for node, scope in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        bound(node.name, scope)
+    refreshing = {
+        scope for node, scope in nodes.of(ast.Call) if type(node.func) is ast.Attribute and node.func.attr == "refresh"
+    }
+    # The scopes a function is defined in, by its line (two on one line share it).
+    around: dict[int, set[int]] = {}
+    for node, scope in nodes.of(*_FUNCTIONS):
+        around.setdefault(node.lineno, set()).add(scope)
+    refreshed = _with_enclosing(refreshing, around)
+    binds = {obj: _with_enclosing(scopes, around) for obj, scopes in binding.items()}
+    return [(attr, scope) for attr, scope, obj in reads if scope in refreshed or scope in binds.get(obj, ())]
+
+
+def _with_enclosing(scopes: Iterable[int], around: dict[int, set[int]]) -> set[int]:
+    """``scopes`` and every scope around them."""
+    found = set(scopes)
+    todo = list(found)
+    while todo:
+        for outer in around.get(todo.pop(), ()):
+            if outer not in found:
+                found.add(outer)
+                todo.append(outer)
+    return found

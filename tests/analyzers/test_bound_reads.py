@@ -1,0 +1,172 @@
+"""`analyzers.bound_reads` through the facts: `x = obj.attr` is a candidate for
+`redundant-lazy-load` only where the function may load `obj` (binds it, or refreshes)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from optimize.analyzers.index import analyse_file
+
+
+def reads(source: str) -> dict[str, frozenset[int]]:
+    facts = analyse_file("app/service.py", textwrap.dedent(source).lstrip().encode())
+    return facts.statement_reads
+
+
+KEPT = {
+    "bound by a fetch": """
+        async def f(db, task_id):
+            task = await db.get(Task, task_id)
+            owner = task.assignee
+        """,
+    "refreshed": """
+        async def f(db, task):
+            await db.refresh(task, ["assignee"])
+            owner = task.assignee
+        """,
+    "a refresh of something else (the codemod judges which)": """
+        async def f(db, task, other):
+            await db.refresh(other)
+            owner = task.assignee
+        """,
+    "a loop target": """
+        def f(db):
+            for task in db.scalars(select(Task)):
+                owner = task.assignee
+        """,
+    "a with target": """
+        def f(db):
+            with open_task(db) as task:
+                owner = task.assignee
+        """,
+    "an except name": """
+        def f(db):
+            try:
+                pass
+            except TaskError as task:
+                owner = task.assignee
+        """,
+    "a match capture": """
+        def f(value):
+            match value:
+                case Task() as task:
+                    owner = task.assignee
+        """,
+    "a walrus in a comprehension": """
+        def f(db, rows):
+            found = [task := db.get(Task, r) for r in rows]
+            owner = task.assignee
+        """,
+    "a binding in a nested function counts for the one around it": """
+        def f(db, task):
+            def again():
+                task = db.get(Task, 1)
+            owner = task.assignee
+        """,
+    "a refresh in a nested function counts for the one around it": """
+        def f(db, task):
+            def again():
+                db.refresh(task)
+            owner = task.assignee
+        """,
+}
+
+
+@pytest.mark.parametrize("source", list(KEPT.values()), ids=list(KEPT))
+def test_a_read_the_function_may_have_loaded_is_kept(source: str) -> None:
+    assert "assignee" in reads(source)
+
+
+DROPPED = {
+    "a parameter only": """
+        async def f(db, task):
+            owner = task.assignee
+        """,
+    "bound in the function around it, read in a nested one": """
+        def f(db, task_id):
+            task = db.get(Task, task_id)
+            def notify():
+                owner = task.assignee
+        """,
+    "another name bound": """
+        def f(db, task):
+            other = db.get(Task, 1)
+            owner = task.assignee
+        """,
+}
+
+
+@pytest.mark.parametrize("source", list(DROPPED.values()), ids=list(DROPPED))
+def test_a_read_no_load_can_reach_is_not_a_candidate(source: str) -> None:
+    assert "assignee" not in reads(source)
+
+
+def test_a_trigger_statement_is_kept_without_a_load() -> None:
+    # `_ = task.assignee` and a bare `task.assignee` are reported either way.
+    assert reads("def f(task):\n    _ = task.assignee\n    task.reporter\n").keys() == {"assignee", "reporter"}
+
+
+def test_the_scope_of_a_kept_read_is_its_function() -> None:
+    found = reads("""
+        def first(task):
+            owner = task.assignee
+
+        def second(db):
+            task = db.get(Task, 1)
+            owner = task.assignee
+        """)
+    assert found == {"assignee": frozenset({4})}
+
+
+MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignee: Mapped[User] = relationship(lazy="selectin")
+"""
+HEADER = "from sqlalchemy import select\n\nfrom app.models import Task\n\n\n"
+
+
+def _codemod_says(body: str) -> list[str]:
+    """What `redundant-lazy-load` reports on the file, run on its tree whatever the facts say."""
+    import libcst as cst
+
+    from optimize.analyzers.index import RepoIndex
+    from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
+    from optimize.transform import run_codemod
+
+    source = HEADER + textwrap.dedent(body).lstrip()
+    index = RepoIndex.build({"app/__init__.py": b"", "app/models.py": MODELS.encode(), "app/service.py": source.encode()})
+    done = run_codemod(RedundantLazyLoad, cst.parse_module(source), "app/service.py", index=index)
+    return [c.rationale for c in done.changes] + [r.reason for r in done.refusals]
+
+
+@pytest.mark.parametrize("source", list(DROPPED.values()), ids=list(DROPPED))
+def test_the_codemod_has_nothing_to_say_where_the_facts_drop_the_read(source: str) -> None:
+    assert _codemod_says(source) == []
+
+
+def test_the_codemod_reports_a_read_the_facts_keep() -> None:
+    # The same harness sees the case the facts keep: the value is used after a query loads it.
+    said = _codemod_says("""
+        async def f(db, task_id):
+            task = (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()
+            owner = task.assignee
+        """)
+    assert len(said) == 1 and "the value is used" in said[0]
