@@ -14,9 +14,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from optimize.analyzers.walk import Nodes
-
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+from optimize.analyzers.walk import Nodes, scopes_around, with_enclosing
 
 
 def provable_reads(nodes: Nodes, reads: Iterable[tuple[str, int, str]]) -> list[tuple[str, int]]:
@@ -48,22 +46,7 @@ def provable_reads(nodes: Nodes, reads: Iterable[tuple[str, int, str]]) -> list[
     refreshing = {
         scope for node, scope in nodes.of(ast.Call) if type(node.func) is ast.Attribute and node.func.attr == "refresh"
     }
-    # The scopes a function is defined in, by its line (two on one line share it).
-    around: dict[int, set[int]] = {}
-    for node, scope in nodes.of(*_FUNCTIONS):
-        around.setdefault(node.lineno, set()).add(scope)
-    refreshed = _with_enclosing(refreshing, around)
-    binds = {obj: _with_enclosing(scopes, around) for obj, scopes in binding.items()}
+    around = scopes_around(nodes)
+    refreshed = with_enclosing(refreshing, around)
+    binds = {obj: with_enclosing(scopes, around) for obj, scopes in binding.items()}
     return [(attr, scope) for attr, scope, obj in reads if scope in refreshed or scope in binds.get(obj, ())]
-
-
-def _with_enclosing(scopes: Iterable[int], around: dict[int, set[int]]) -> set[int]:
-    """``scopes`` and every scope around them."""
-    found = set(scopes)
-    todo = list(found)
-    while todo:
-        for outer in around.get(todo.pop(), ()):
-            if outer not in found:
-                found.add(outer)
-                todo.append(outer)
-    return found

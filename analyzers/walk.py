@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections import deque
-from typing import Iterator
+from typing import Iterable, Iterator
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # Fields that only ever hold an expression context (`Load`, `Store`) or an operator (`Add`,
@@ -93,6 +93,27 @@ def walk(tree: ast.AST) -> Nodes:
             elif isinstance(value, node_type):
                 push((value, inner))
     return Nodes(lists)
+
+
+def scopes_around(nodes: Nodes) -> dict[int, set[int]]:
+    """Each function's scope (its line) -> the scopes it is defined in: one, or several
+    when functions share a line (`def f(): return lambda: 1`)."""
+    around: dict[int, set[int]] = {}
+    for node, scope in nodes.of(*_FUNCTIONS):
+        around.setdefault(node.lineno, set()).add(scope)
+    return around
+
+
+def with_enclosing(scopes: Iterable[int], around: dict[int, set[int]]) -> set[int]:
+    """``scopes`` and every scope around them (`scopes_around`), up to the module's (0)."""
+    found = set(scopes)
+    todo = list(found)
+    while todo:
+        for outer in around.get(todo.pop(), ()):
+            if outer not in found:
+                found.add(outer)
+                todo.append(outer)
+    return found
 
 
 def descendants(node: ast.AST) -> Iterator[ast.AST]:

@@ -107,3 +107,19 @@ def _sites_alone(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list:
 
 def _where(site) -> tuple:
     return (site.written, site.line, site.statement, site.awaited, site.guarded, site.commit_after)
+
+
+def test_each_scope_knows_the_scopes_around_it() -> None:
+    from optimize.analyzers.walk import scopes_around, walk, with_enclosing
+
+    tree = ast.parse(
+        "def outer():\n"  # 1
+        "    def inner():\n"  # 2
+        "        return lambda: 1\n"  # 3
+        "def one(): return lambda: 2\n"  # 4: a function and a lambda on one line
+    )
+    around = scopes_around(walk(tree))
+    assert around == {1: {0}, 2: {1}, 3: {2}, 4: {0, 4}}
+    assert with_enclosing({3}, around) == {3, 2, 1, 0}
+    assert with_enclosing({4}, around) == {4, 0}
+    assert with_enclosing((), around) == set()
