@@ -20,7 +20,7 @@ from optimize.analyzers.blocking import blocking_function, blocking_session_call
 from optimize.analyzers.bound_reads import provable_reads
 from optimize.analyzers.annotations import TypeRef, dotted, read_annotation
 from optimize.analyzers.query_shapes import QueryShapes, query_shapes
-from optimize.analyzers.walk import Nodes, walk
+from optimize.analyzers.walk import Nodes, scopes_around, walk, with_enclosing
 from optimize.analyzers.engine_factories import ENGINE_FACTORIES
 from optimize.analyzers.calls import CallSite, SiteScanner, is_route, name_uses
 from optimize.analyzers.models import ModelInfo, model_info, table_indexes
@@ -185,6 +185,9 @@ class FileFacts:
     # In a function, attributes assigned from an attribute (`task.project_id = project.id`):
     # the attribute read on the right (`id`).
     attribute_copies: frozenset[str] = frozenset()
+    # The scopes holding an assignment to a name's attribute (`task.project_id = ...`), with
+    # every scope around them: the functions where `in-memory-requery` finds a key assigned.
+    attribute_assign_scopes: frozenset[int] = frozenset()
     # Attributes read by a statement of their own or bound to one name (`_ = task.assignee`,
     # `task.assignee`, `owner = task.assignee`), each with the scopes (`ColumnUse.scope`: a
     # function's line, 0 for the module) of those statements: where `redundant-lazy-load` looks.
@@ -542,6 +545,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     one_row_scopes: set[int] = set()
     statement_reads: dict[str, set[int]] = {}
     bound_reads: list[tuple[str, int, str]] = []  # (attribute, scope, object) of `x = obj.attr`
+    attribute_assigns: set[int] = set()  # scopes of `x.attr = ...`
     sync_routes: set[int] = set()
     async_routes: set[int] = set()
     query_gets: set[int] = set()
@@ -632,6 +636,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 and any(isinstance(t, ast.Attribute) for t in (node.targets if kind is ast.Assign else [node.target]))
             ):
                 copies.add(node.value.attr)
+            if kind is ast.Assign and any(type(t) is ast.Attribute and type(t.value) is ast.Name for t in node.targets):
+                attribute_assigns.add(scope)
             value = node.value
             if (
                 kind is ast.Assign
@@ -653,6 +659,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     facts.attribute_key_gets = frozenset(attribute_key_gets)
     facts.one_row_scopes = frozenset(one_row_scopes)
     facts.attribute_copies = frozenset(copies)
+    if attribute_assigns:
+        facts.attribute_assign_scopes = frozenset(with_enclosing(attribute_assigns, scopes_around(nodes)))
     for attr, scope in provable_reads(nodes, bound_reads):
         statement_reads.setdefault(attr, set()).add(scope)
     facts.statement_reads = {attr: frozenset(scopes) for attr, scopes in statement_reads.items()}

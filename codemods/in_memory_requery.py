@@ -170,12 +170,15 @@ class InMemoryRequery(Codemod):
 
     @classmethod
     def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
-        """The functions holding those fetches (the codemod reads functions only): the
-        object, its key and the fetch are all read in one function."""
+        """The functions holding those fetches (the codemod reads functions only) and an
+        assignment to an attribute (`X.fk = ...`, nested functions included: the codemod
+        looks for the key's assignment there and says so): the object, its key and the
+        fetch are all read in one function."""
         facts = index.facts.get(path)
         if facts is None:
             return None
-        return function_lines(facts.attribute_key_gets | facts.one_row_scopes | facts.query_gets)
+        fetches = facts.attribute_key_gets | facts.one_row_scopes | facts.query_gets
+        return function_lines(fetches & facts.attribute_assign_scopes)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
