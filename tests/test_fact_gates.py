@@ -143,9 +143,11 @@ def test_a_trigger_statement_in_a_method_or_nested_function_is_seen() -> None:
 def test_a_trigger_statement_outside_any_function_is_not_a_candidate() -> None:
     # The codemod reads functions only: a module-level `x = obj.rel` is nothing to it.
     source = dedent("""
+        from sqlalchemy import select
         from app.models import Task
-        from app.db import task
+        from app.db import session
 
+        task = session.scalars(select(Task)).first()
         owner = task.assignee
     """)
     index = _index("app/service.py", source)

@@ -1,5 +1,6 @@
 """`analyzers.bound_reads` through the facts: `x = obj.attr` is a candidate for
-`redundant-lazy-load` only where the function may load `obj` (binds it, or refreshes)."""
+`redundant-lazy-load` only where the function may load `obj` (refreshes, or binds it and
+fetches a query result)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ def reads(source: str) -> dict[str, frozenset[int]]:
 
 
 KEPT = {
-    "bound by a fetch": """
+    "bound by a query result": """
         async def f(db, task_id):
-            task = await db.get(Task, task_id)
+            task = (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()
             owner = task.assignee
         """,
     "refreshed": """
@@ -36,39 +37,47 @@ KEPT = {
             for task in db.scalars(select(Task)):
                 owner = task.assignee
         """,
-    "a with target": """
+    "a with target, and a fetch": """
         def f(db):
+            rows = db.scalars(select(Task)).all()
             with open_task(db) as task:
                 owner = task.assignee
         """,
-    "an except name": """
+    "an except name, and a fetch": """
         def f(db):
             try:
-                pass
+                db.execute(select(Task))
             except TaskError as task:
                 owner = task.assignee
         """,
-    "a match capture": """
-        def f(value):
-            match value:
+    "a match capture, and a fetch": """
+        def f(db, value):
+            match db.scalar(select(Task)):
                 case Task() as task:
                     owner = task.assignee
         """,
-    "a walrus in a comprehension": """
+    "a walrus in a comprehension, and a fetch": """
         def f(db, rows):
-            found = [task := db.get(Task, r) for r in rows]
+            found = [task := db.query(Task).get(r) for r in rows]
             owner = task.assignee
         """,
-    "a binding in a nested function counts for the one around it": """
+    "a binding and a fetch in a nested function count for the one around it": """
         def f(db, task):
             def again():
-                task = db.get(Task, 1)
+                task = db.exec(select(Task)).first()
             owner = task.assignee
         """,
     "a refresh in a nested function counts for the one around it": """
         def f(db, task):
             def again():
                 db.refresh(task)
+            owner = task.assignee
+        """,
+    "a query run at module level may hand its rows to any function": """
+        ROWS = session.scalars(select(Task)).all()
+
+        def f(db):
+            task = ROWS[0]
             owner = task.assignee
         """,
 }
@@ -92,7 +101,20 @@ DROPPED = {
         """,
     "another name bound": """
         def f(db, task):
-            other = db.get(Task, 1)
+            other = db.execute(select(Task)).scalar_one()
+            owner = task.assignee
+        """,
+    "bound by session.get, which fetches no query result": """
+        async def f(db, task_id):
+            task = await db.get(Task, task_id)
+            owner = task.assignee
+        """,
+    "bound by a helper, the query run in another function": """
+        async def load(db, task_id):
+            return (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()
+
+        async def f(db, task_id):
+            task = await load(db, task_id)
             owner = task.assignee
         """,
 }
@@ -114,7 +136,7 @@ def test_the_scope_of_a_kept_read_is_its_function() -> None:
             owner = task.assignee
 
         def second(db):
-            task = db.get(Task, 1)
+            task = db.scalars(select(Task)).first()
             owner = task.assignee
         """)
     assert found == {"assignee": frozenset({4})}
