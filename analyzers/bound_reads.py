@@ -4,7 +4,7 @@
 is shown loaded before it in its function: a refresh of `obj`, or a query result bound to
 `obj`, in that function (`codemods.redundant_lazy_load`). A query result is fetched by a
 call the function makes (`x.execute(...)`, `.scalars(...)`, `.scalar(...)`, `.exec(...)`,
-a `x.query(...)` chain: `analyzers.values.read_fetch`), so a function that neither calls
+a `x.query(...)` chain: `FileFacts.fetch_scopes`), so a function that neither calls
 `.refresh(...)` nor both binds the name (its parameters aside: they hold what the caller
 passed) and makes such a call has no proof, its statement is not a candidate, and the
 file is not parsed for it. The question is answered generously: a binding or a call
@@ -20,14 +20,13 @@ from collections.abc import Iterable
 from optimize.analyzers.walk import Nodes, scopes_around, with_enclosing
 
 
-# The calls a query result is fetched through (`analyzers.values.read_source`, `read_fetch`).
-FETCH_METHODS = frozenset({"execute", "scalars", "scalar", "exec", "query"})
-
-
-def provable_reads(nodes: Nodes, reads: Iterable[tuple[str, int, str]]) -> list[tuple[str, int]]:
+def provable_reads(
+    nodes: Nodes, reads: Iterable[tuple[str, int, str]], fetching: frozenset[int]
+) -> list[tuple[str, int]]:
     """(attribute, scope) of the ``reads`` (attribute, scope, object name) whose object the
     function at that scope (`walk`'s scope: a function's line) may load: it refreshes
-    something, or binds the name and fetches something, somewhere inside."""
+    something, or binds the name and fetches something (``fetching``: the scopes that
+    may, `FileFacts.fetch_scopes`), somewhere inside."""
     reads = list(reads)
     if not reads:
         return []
@@ -50,20 +49,14 @@ def provable_reads(nodes: Nodes, reads: Iterable[tuple[str, int, str]]) -> list[
             bound(alias.asname or alias.name.split(".", 1)[0], scope)
     for node, scope in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
         bound(node.name, scope)
-    refreshing: set[int] = set()
-    fetching: set[int] = set()
-    for node, scope in nodes.of(ast.Call):
-        if type(node.func) is ast.Attribute:
-            if node.func.attr == "refresh":
-                refreshing.add(scope)
-            elif node.func.attr in FETCH_METHODS:
-                fetching.add(scope)
+    refreshing = {
+        scope for node, scope in nodes.of(ast.Call) if type(node.func) is ast.Attribute and node.func.attr == "refresh"
+    }
     around = scopes_around(nodes)
     refreshed = with_enclosing(refreshing, around)
-    fetched = with_enclosing(fetching, around)
     binds = {obj: with_enclosing(scopes, around) for obj, scopes in binding.items()}
     return [
         (attr, scope)
         for attr, scope, obj in reads
-        if scope in refreshed or (scope in binds.get(obj, ()) and (scope in fetched or 0 in fetching))
+        if scope in refreshed or (scope in binds.get(obj, ()) and (scope in fetching or 0 in fetching))
     ]

@@ -218,6 +218,10 @@ class FileFacts:
     # Calls that may run a query and hand back its rows: `x.execute(...)`, `x.scalars(...)`,
     # `x.exec(...)` and the legacy `x.query(...)` (`analyzers.values.read_source`).
     query_runs: int = 0
+    # The scopes that may fetch a query result (a `FETCH_METHODS` call), with every function
+    # around them; the module's (0) only when it fetches one itself, and then its rows may
+    # reach any function. A loop or a route is judged on rows its own function fetched.
+    fetch_scopes: frozenset[int] = frozenset()
 
 
 def module_of(path: str) -> str:
@@ -495,6 +499,8 @@ _ONE_ROW_METHODS = frozenset({"first", "one", "one_or_none", "scalar", "scalar_o
 
 
 _SOURCE_METHODS = frozenset({"execute", "scalars", "exec", "query"})
+# The calls a query result is fetched through (`analyzers.values.read_source`, `read_fetch`).
+FETCH_METHODS = _SOURCE_METHODS | {"scalar"}
 
 
 def _defined_here(func: ast.AST, resolver: _Resolver) -> bool:
@@ -546,6 +552,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     statement_reads: dict[str, set[int]] = {}
     bound_reads: list[tuple[str, int, str]] = []  # (attribute, scope, object) of `x = obj.attr`
     attribute_assigns: set[int] = set()  # scopes of `x.attr = ...`
+    fetching: set[int] = set()  # scopes of `x.execute(...)` and the other `FETCH_METHODS`
     sync_routes: set[int] = set()
     async_routes: set[int] = set()
     query_gets: set[int] = set()
@@ -567,6 +574,8 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 method = func.attr
                 if method in _SOURCE_METHODS:
                     facts.query_runs += 1
+                if method in FETCH_METHODS:
+                    fetching.add(scope)
                 if method == "get" and len(node.args) + len(node.keywords) == 1:
                     if _on_query_chain(func.value):
                         query_gets.add(scope)
@@ -659,9 +668,12 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     facts.attribute_key_gets = frozenset(attribute_key_gets)
     facts.one_row_scopes = frozenset(one_row_scopes)
     facts.attribute_copies = frozenset(copies)
+    around = scopes_around(nodes) if attribute_assigns or fetching else {}
     if attribute_assigns:
-        facts.attribute_assign_scopes = frozenset(with_enclosing(attribute_assigns, scopes_around(nodes)))
-    for attr, scope in provable_reads(nodes, bound_reads):
+        facts.attribute_assign_scopes = frozenset(with_enclosing(attribute_assigns, around))
+    if fetching:  # the module's scope (0) only for a fetch of its own
+        facts.fetch_scopes = frozenset(with_enclosing(fetching, around) - ({0} - fetching))
+    for attr, scope in provable_reads(nodes, bound_reads, facts.fetch_scopes):
         statement_reads.setdefault(attr, set()).add(scope)
     facts.statement_reads = {attr: frozenset(scopes) for attr, scopes in statement_reads.items()}
     facts.middleware_added = frozenset(middleware)

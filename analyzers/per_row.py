@@ -36,24 +36,31 @@ from optimize.analyzers.cst_find import findall
 
 
 def may_run_per_row(index: RepoIndex, path: str) -> bool:
-    """What the file's facts say without parsing it: it runs a query (the rows a loop or a
-    route's return is judged on come from a query of the same function), and one of its
-    functions has a loop that reads an attribute named like a relationship of some model
-    or queries with its variable, or is a sync route (its response model may serialise a
-    relationship)."""
+    """What the file's facts say without parsing it: it runs a query, and one of its
+    functions that may fetch a query result (the rows a loop or a route's return is
+    judged on come from a fetch of the same function, `FileFacts.fetch_scopes`) has a
+    loop that reads an attribute named like a relationship of some model or queries with
+    its variable, or is a sync route (its response model may serialise a relationship)."""
     facts = index.facts.get(path)
-    return facts is not None and bool(facts.query_runs) and bool(_loops(index, facts) or facts.sync_routes)
+    return facts is not None and bool(facts.query_runs) and bool(_fetching(facts, _loops(index, facts) | facts.sync_routes))
 
 
 def per_row_lines(index: RepoIndex, path: str) -> frozenset[int] | None:
     """The functions (their lines) that the readers below judge in a file that passed
-    `may_run_per_row`: those loops, and every route, async ones too (an async route
-    returning a sync query's rows is judged as a sync one is); None, the whole module,
-    for a file without facts."""
+    `may_run_per_row`: of those that may fetch a query result, those loops and every
+    route, async ones too (an async route returning a sync query's rows is judged as a
+    sync one is); None, the whole module, for a file without facts."""
     facts = index.facts.get(path)
     if facts is None:
         return None
-    return _loops(index, facts) | facts.sync_routes | facts.async_routes
+    return _fetching(facts, _loops(index, facts) | facts.sync_routes | facts.async_routes)
+
+
+def _fetching(facts: FileFacts, scopes: frozenset[int]) -> frozenset[int]:
+    """Those of ``scopes`` that may fetch a query result: all of them when the module
+    fetches one (its rows may reach any function)."""
+    fetched = facts.fetch_scopes
+    return scopes if 0 in fetched else scopes & fetched
 
 
 def _loops(index: RepoIndex, facts: FileFacts) -> frozenset[int]:

@@ -356,13 +356,18 @@ def test_the_functions_read_for_rows_are_the_loops_and_every_route_nested_ones_t
 
             @router.get("/tasks/{id}")
             async def task(id: int):
+                return db.scalars(select(Task).where(Task.id == id)).all()
+
+            @router.get("/tasks/{id}/again")
+            def again(id: int):
                 return db.get(Task, id)
             return router
     """)
     index = _index("app/factory.py", source)
     facts = index.facts["app/factory.py"]
-    assert facts.sync_routes == frozenset({12}) and facts.async_routes == frozenset({16})  # the `def` lines
-    # The module-level loop is no function's: only the routes are read, the async one too.
+    assert facts.sync_routes == frozenset({12, 20}) and facts.async_routes == frozenset({16})  # the `def` lines
+    # The module-level loop is no function's: only the routes are read, the async one too,
+    # of those that fetch a query result (`get` fetches none: its route has no rows to judge).
     assert per_row_lines(index, "app/factory.py") == frozenset({12, 16})
     assert EagerLoad.applies_to("app/factory.py", source.encode(), index)
     assert EagerLoad.candidate_lines("app/factory.py", index) == NPlusOne.candidate_lines("app/factory.py", index)
@@ -377,3 +382,5 @@ def test_the_facts_name_the_fetch_and_source_methods_the_value_reader_knows() ->
     one_row -= {"get", "all"}  # `get` takes the key (`query_gets`); `all` gives many
     assert facts._ONE_ROW_METHODS == one_row
     assert {"execute", "scalars", "exec"} <= facts._SOURCE_METHODS and "query" in facts._SOURCE_METHODS
+    # A fetch is read from those and from `session.scalar(stmt)` (`values.read_fetch`).
+    assert facts.FETCH_METHODS == facts._SOURCE_METHODS | {"scalar"}

@@ -192,3 +192,19 @@ def test_the_codemod_reports_a_read_the_facts_keep() -> None:
             owner = task.assignee
         """)
     assert len(said) == 1 and "the value is used" in said[0]
+
+
+def test_the_scopes_that_may_fetch_a_query_result() -> None:
+    facts = analyse_file("app/service.py", textwrap.dedent("""
+        def outer(db):  # 1
+            def inner():  # 2
+                return db.scalar(select(Task))
+            return inner
+
+        def plain(db):  # 6
+            return db.get(Task, 1)
+        """).lstrip().encode())
+    # A function around one that fetches may too; the module only when it fetches itself.
+    assert facts.fetch_scopes == frozenset({1, 2})
+    module = analyse_file("app/rows.py", b"ROWS = session.scalars(select(Task)).all()\n")
+    assert module.fetch_scopes == frozenset({0})
