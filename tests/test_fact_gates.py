@@ -24,6 +24,7 @@ from optimize.codemods.get_by_primary_key import GetByPrimaryKey
 from optimize.codemods.in_memory_requery import InMemoryRequery
 from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
 from optimize.transform import run_codemod
+from tests.analyzers.test_bound_reads import DROPPED as BOUND_READS_DROPPED
 from tests.examples import EXAMPLE_PATH, all_cases, dedent, index_for
 
 GATED = [RedundantLazyLoad, GetByPrimaryKey, InMemoryRequery, EagerLoad]
@@ -384,3 +385,65 @@ def test_the_facts_name_the_fetch_and_source_methods_the_value_reader_knows() ->
     assert {"execute", "scalars", "exec"} <= facts._SOURCE_METHODS and "query" in facts._SOURCE_METHODS
     # A fetch is read from those and from `session.scalar(stmt)` (`values.read_fetch`).
     assert facts.FETCH_METHODS == facts._SOURCE_METHODS | {"scalar"}
+
+
+# --- redundant-lazy-load: a bound read where the function may load the object --------------
+
+
+# The facts drop these (`tests/analyzers/test_bound_reads.py`); the codemod agrees.
+@pytest.mark.parametrize("body", list(BOUND_READS_DROPPED.values()), ids=list(BOUND_READS_DROPPED))
+def test_a_bound_read_no_load_can_reach_is_not_read_and_the_codemod_has_nothing_to_say(body: str) -> None:
+    source = "from sqlalchemy import select\nfrom app.models import Task\n\n" + dedent(body)
+    index = _index("app/service.py", source)
+    assert not RedundantLazyLoad.applies_to("app/service.py", source.encode(), index)
+    assert _outcome(RedundantLazyLoad, "app/service.py", source, index) == 0
+
+
+def test_a_bound_read_after_a_query_that_loads_it_is_read_and_reported() -> None:
+    source = dedent("""
+        from sqlalchemy import select
+        from app.models import Task
+
+        async def f(db, task_id):
+            task = (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()
+            owner = task.assignee
+    """)
+    index = _index("app/service.py", source)
+    assert RedundantLazyLoad.applies_to("app/service.py", source.encode(), index)
+    refusals = run_codemod(RedundantLazyLoad, cst.parse_module(source), "app/service.py", index=index).refusals
+    assert [r.line for r in refusals] == [6] and "the value is used" in refusals[0].reason
+
+
+# --- in-memory-requery: a fetch in a function that assigns an attribute ---------------------
+
+
+def test_the_functions_read_for_a_requery_are_those_that_fetch_and_assign_an_attribute() -> None:
+    source = dedent("""
+        from app.models import Task, User
+
+        async def copies(db, task: Task, user: User):  # 3
+            task.assignee_id = user.id
+            if task.assignee_id:
+                found = await db.get(User, task.assignee_id)
+
+        async def fetches_only(db, task: Task):  # 8
+            if task.assignee_id:
+                found = await db.get(User, task.assignee_id)
+
+        async def assigns_in_a_nested_function(db, task: Task, user: User):  # 12
+            def later():
+                task.assignee_id = user.id
+            if task.assignee_id:
+                found = await db.get(User, task.assignee_id)
+
+        async def assigns_something_else(db, task: Task):  # 18
+            task.assignee_id = 5
+            if task.assignee_id:
+                found = await db.get(User, task.assignee_id)
+    """)
+    index = _index("app/service.py", source)
+    assert InMemoryRequery.candidate_lines("app/service.py", index) == frozenset({3, 12, 18})
+    # Each function read has something said about it; the one left out has nothing.
+    done = run_codemod(InMemoryRequery, cst.parse_module(source), "app/service.py", index=index)
+    said = {line for line in (3, 8, 12, 18) for r in [*done.changes, *done.refusals] if line < r.line < line + 5}
+    assert said == {3, 12, 18}

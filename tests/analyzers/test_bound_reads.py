@@ -142,58 +142,6 @@ def test_the_scope_of_a_kept_read_is_its_function() -> None:
     assert found == {"assignee": frozenset({4})}
 
 
-MODELS = """
-from sqlalchemy import ForeignKey
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-
-
-class Task(Base):
-    __tablename__ = "tasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    assignee: Mapped[User] = relationship(lazy="selectin")
-"""
-HEADER = "from sqlalchemy import select\n\nfrom app.models import Task\n\n\n"
-
-
-def _codemod_says(body: str) -> list[str]:
-    """What `redundant-lazy-load` reports on the file, run on its tree whatever the facts say."""
-    import libcst as cst
-
-    from optimize.analyzers.index import RepoIndex
-    from optimize.codemods.redundant_lazy_load import RedundantLazyLoad
-    from optimize.transform import run_codemod
-
-    source = HEADER + textwrap.dedent(body).lstrip()
-    index = RepoIndex.build({"app/__init__.py": b"", "app/models.py": MODELS.encode(), "app/service.py": source.encode()})
-    done = run_codemod(RedundantLazyLoad, cst.parse_module(source), "app/service.py", index=index)
-    return [c.rationale for c in done.changes] + [r.reason for r in done.refusals]
-
-
-@pytest.mark.parametrize("source", list(DROPPED.values()), ids=list(DROPPED))
-def test_the_codemod_has_nothing_to_say_where_the_facts_drop_the_read(source: str) -> None:
-    assert _codemod_says(source) == []
-
-
-def test_the_codemod_reports_a_read_the_facts_keep() -> None:
-    # The same harness sees the case the facts keep: the value is used after a query loads it.
-    said = _codemod_says("""
-        async def f(db, task_id):
-            task = (await db.execute(select(Task).where(Task.id == task_id))).scalar_one()
-            owner = task.assignee
-        """)
-    assert len(said) == 1 and "the value is used" in said[0]
-
-
 def test_the_scopes_that_may_fetch_a_query_result() -> None:
     facts = analyse_file("app/service.py", textwrap.dedent("""
         def outer(db):  # 1
