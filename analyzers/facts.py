@@ -339,7 +339,6 @@ def _literal(node: ast.AST | None) -> tuple[bool, object]:
         return False, None
 
 
-
 def _keyword(call: ast.Call, name: str) -> ast.AST | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
