@@ -17,16 +17,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from optimize.analyzers.walk import Nodes, scopes_around, with_enclosing
+from optimize.analyzers.walk import Nodes, with_enclosing
 
 
 def provable_reads(
-    nodes: Nodes, reads: Iterable[tuple[str, int, str]], fetching: frozenset[int]
+    nodes: Nodes, reads: Iterable[tuple[str, int, str]], fetching: frozenset[int], around: dict[int, set[int]]
 ) -> list[tuple[str, int]]:
     """(attribute, scope) of the ``reads`` (attribute, scope, object name) whose object the
     function at that scope (`walk`'s scope: a function's line) may load: it refreshes
     something, or binds the name and fetches something (``fetching``: the scopes that
-    may, `FileFacts.fetch_scopes`), somewhere inside."""
+    may, `FileFacts.fetch_scopes`), somewhere inside (``around``: `walk.scopes_around`)."""
     reads = list(reads)
     if not reads:
         return []
@@ -52,7 +52,6 @@ def provable_reads(
     refreshing = {
         scope for node, scope in nodes.of(ast.Call) if type(node.func) is ast.Attribute and node.func.attr == "refresh"
     }
-    around = scopes_around(nodes)
     refreshed = with_enclosing(refreshing, around)
     binds = {obj: with_enclosing(scopes, around) for obj, scopes in binding.items()}
     return [

@@ -277,8 +277,6 @@ def _imports(nodes: Nodes, path: str) -> dict[str, str]:
     return found
 
 
-# The nodes `ast.literal_eval` may accept besides a constant (`set()` is a call).
-_MAY_BE_LITERAL = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp, ast.Call)
 _CONTAINERS = {ast.Tuple: tuple, ast.List: list, ast.Set: set}
 _NOT_SIMPLE = object()
 # What a literal is made of, `set()` aside: a node of any other class anywhere in it (a
@@ -318,10 +316,6 @@ def _literal(node: ast.AST | None) -> tuple[bool, object]:
     value = _simple(node)
     if value is not _NOT_SIMPLE:
         return True, value
-    if not isinstance(node, _MAY_BE_LITERAL):
-        return False, None  # what `literal_eval` refuses: a name, an attribute, a subscript...
-    if isinstance(node, ast.Call) and not _is_set_call(node):
-        return False, None  # of the calls, `literal_eval` reads `set()` alone
     kind = _CONTAINERS.get(type(node))
     if kind is not None:
         values = [_simple(e) for e in node.elts]
@@ -332,7 +326,7 @@ def _literal(node: ast.AST | None) -> tuple[bool, object]:
         if _NOT_SIMPLE not in keys and _NOT_SIMPLE not in values:
             return True, dict(zip(keys, values))
     if not all(isinstance(n, _LITERAL_PARTS) or _is_set_call(n) for n in ast.walk(node)):
-        return False, None
+        return False, None  # a name, an attribute, a call but `set()`: `literal_eval` refuses it
     try:
         return True, ast.literal_eval(node)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -667,12 +661,12 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     facts.attribute_key_gets = frozenset(attribute_key_gets)
     facts.one_row_scopes = frozenset(one_row_scopes)
     facts.attribute_copies = frozenset(copies)
-    around = scopes_around(nodes) if attribute_assigns or fetching else {}
+    around = scopes_around(nodes) if attribute_assigns or fetching or bound_reads else {}
     if attribute_assigns:
         facts.attribute_assign_scopes = frozenset(with_enclosing(attribute_assigns, around))
     if fetching:  # the module's scope (0) only for a fetch of its own
         facts.fetch_scopes = frozenset(with_enclosing(fetching, around) - ({0} - fetching))
-    for attr, scope in provable_reads(nodes, bound_reads, facts.fetch_scopes):
+    for attr, scope in provable_reads(nodes, bound_reads, facts.fetch_scopes, around):
         statement_reads.setdefault(attr, set()).add(scope)
     facts.statement_reads = {attr: frozenset(scopes) for attr, scopes in statement_reads.items()}
     facts.middleware_added = frozenset(middleware)

@@ -349,7 +349,7 @@ def _plan_steps(run: _Run, path: str, source: bytes, first: int, result: _FilePl
         if run.config.uses_black:
             if formatted is None:
                 formatted = black_clean(run.root, original)
-            new_source = black_reformat(run.root, source, new_source, formatted)
+            new_source = black_reformat(run.root, new_source, formatted)
         elif run.config.uses_ruff_format or formats_with_ruff(run.root):
             new_source = ruff_reformat(run.root, path, source, new_source)
         if configures_ruff(run.root, run.config.uses_ruff):

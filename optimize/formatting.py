@@ -55,16 +55,13 @@ def black_clean(root: Path, data: bytes) -> bool:
         return False
 
 
-def black_reformat(root: Path, before: bytes, after: bytes, clean: bool | None = None) -> bytes:
-    """``after`` reformatted with black if ``before`` was black-clean, else ``after``.
-
-    ``clean`` is that answer when the caller knows it: a file several codemods rewrite in
-    turn is judged once, as committed (each of its checks a whole black run: on a
-    700-file application, a third of the time planning its rewrites)."""
+def black_reformat(root: Path, after: bytes, clean: bool) -> bytes:
+    """``after`` reformatted with black when its file was black-clean (``clean``, from
+    `black_clean` of the file as committed, asked once however many codemods rewrite it:
+    each check is a whole black run), else ``after``."""
+    if not clean:
+        return after
     try:
-        mode = _mode(root)  # a [tool.black] section black itself rejects: leave the rewrite as is
-        if not (black_clean(root, before) if clean is None else clean):
-            return after
-        return _format(after, mode)
+        return _format(after, _mode(root))  # a [tool.black] section black itself rejects: as it is
     except Exception:  # black refuses some inputs; the rewrite stands as it is
         return after

@@ -339,6 +339,54 @@ def test_a_loop_over_a_querys_rows_reading_a_lazy_relationship_is_read_and_repor
     assert len(result.findings) == 1 and "Task.reporter" in result.findings[0].message
 
 
+def test_a_loop_over_a_helpers_rows_is_not_read_where_another_function_queries() -> None:
+    """The file runs a query, but the loop's function fetches nothing: its rows come from a
+    service in another module, which no per-row reader follows."""
+    service = dedent("""
+        from sqlalchemy import select
+        from app.models import Task
+
+        def list_tasks(db) -> list[Task]:
+            return list(db.scalars(select(Task)))
+    """)
+    source = dedent("""
+        from sqlalchemy import select
+        from app.models import Task
+        from app.services.tasks import list_tasks
+
+        def count(db):
+            return len(db.scalars(select(Task)).all())
+
+        def names(db):
+            for task in list_tasks(db):
+                print(task.reporter)
+    """)
+    files = {"app/models.py": dedent(MODELS).encode(), "app/services/tasks.py": service.encode(), "app/report.py": source.encode()}
+    index = RepoIndex.build(files, {"requirements.txt": b"sqlalchemy>=2.0.4\n"})
+    assert per_row_lines(index, "app/report.py") == frozenset()
+    assert not EagerLoad.applies_to("app/report.py", source.encode(), index)
+    assert not NPlusOne.applies_to("app/report.py", source.encode(), index)
+    assert _outcome(EagerLoad, "app/report.py", source, index) == 0
+    assert not run_codemod(NPlusOne, cst.parse_module(source), "app/report.py", index=index).findings
+
+
+@pytest.mark.parametrize(
+    "imports, loop",
+    [
+        ("from app.models import Task", "for task in db.query(Task).all():"),  # the legacy Query API
+        ("from sqlmodel import select\nfrom .models import Task", "for task in db.exec(select(Task)):"),  # SQLModel, relative
+    ],
+    ids=["legacy query", "sqlmodel exec, relative import"],
+)
+def test_a_loop_over_rows_its_own_function_fetches_is_read_and_reported(imports: str, loop: str) -> None:
+    source = f"{imports}\n\n\ndef names(db):\n    {loop}\n        print(task.reporter)\n"
+    index = _index("app/report.py", source)
+    assert per_row_lines(index, "app/report.py") == frozenset({4 + imports.count("\n")})
+    assert NPlusOne.applies_to("app/report.py", source.encode(), index)
+    result = run_codemod(NPlusOne, cst.parse_module(source), "app/report.py", index=index)
+    assert len(result.findings) == 1 and "Task.reporter" in result.findings[0].message
+
+
 def test_the_functions_read_for_rows_are_the_loops_and_every_route_nested_ones_too() -> None:
     source = dedent("""
         from fastapi import APIRouter
