@@ -230,8 +230,8 @@ class RepoIndex:
 
     def may_name_model(self, source: bytes) -> bool:
         """False only when ``source`` cannot name any model class of the repository: none
-        of their names occurs in it as a word (in non-ASCII text, after the NFKC
-        normalisation Python applies to identifiers)."""
+        of the names it may be reached by (`model_reference_names`) occurs in it as a word
+        (in non-ASCII text, after the NFKC normalisation Python applies to identifiers)."""
         pattern = self._memo_model_pattern()
         if pattern is None:
             return False
@@ -253,17 +253,38 @@ class RepoIndex:
         self._keep_object_answer("names-model", source, found)
         return found
 
+    def model_reference_names(self) -> frozenset[str]:
+        """The names a module may reach a model class by: the class's own (`Task`), and
+        every name an import binds one of these to, through any chain of modules
+        (`from .task import Task as TaskModel` in `models/__init__.py`, then `from
+        app.models import TaskModel`). A file that spells none of them names no model."""
+        key = ("model-reference-names",)
+        if key not in self._answers:
+            found = set(self.models)
+            while True:
+                bound = {
+                    local
+                    for facts in self.facts.values()
+                    for local, target in facts.imports.items()
+                    if local not in found and target.rpartition(".")[2] in found
+                }
+                if not bound:
+                    break
+                found |= bound
+            self._answers[key] = frozenset(found)
+        return self._answers[key]  # type: ignore[return-value]
+
     def _memo_model_words(self) -> tuple[bytes, ...]:
         key = ("model-words",)
         if key not in self._answers:
-            self._answers[key] = tuple(n.encode() for n in sorted(self.models))
+            self._answers[key] = tuple(n.encode() for n in sorted(self.model_reference_names()))
         return self._answers[key]  # type: ignore[return-value]
 
     def _memo_model_pattern(self) -> "re.Pattern[bytes] | bool | None":
         """None: no models; True: a model name is not ASCII (every file may name it)."""
         key = ("model-pattern",)
         if key not in self._answers:
-            names = sorted(self.models)
+            names = sorted(self.model_reference_names())
             if not names:
                 self._answers[key] = None
             elif all(n.isascii() for n in names):

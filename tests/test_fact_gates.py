@@ -495,3 +495,68 @@ def test_the_functions_read_for_a_requery_are_those_that_fetch_and_assign_an_att
     done = run_codemod(InMemoryRequery, cst.parse_module(source), "app/service.py", index=index)
     said = {line for line in (3, 8, 12, 18) for r in [*done.changes, *done.refusals] if line < r.line < line + 5}
     assert said == {3, 12, 18}
+
+
+RENAMING_PACKAGE = {
+    "app/__init__.py": "",
+    "app/models/__init__.py": "from .task import Task as TaskModel\n\n__all__ = ['TaskModel']\n",
+    "app/models/task.py": """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Task(Base):
+            __tablename__ = "tasks"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            title: Mapped[str]
+    """,
+    "app/api/__init__.py": "",
+    "app/services/__init__.py": "",
+}
+
+
+@pytest.mark.parametrize(
+    "path, source",
+    [
+        # the re-exported name, absolute import, legacy Query API
+        ("app/api/tasks.py", """
+            from sqlalchemy.orm import Session
+
+            from app.models import TaskModel
+
+            def read_task(db: Session, task_id: int) -> TaskModel | None:
+                return db.query(TaskModel).filter(TaskModel.id == task_id).first()
+        """),
+        # renamed once more on the way, relative import, 2.0 select
+        ("app/services/legacy.py", """
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+
+            from ..models import TaskModel as LegacyTask
+
+            def find(db: Session, task_id: int):
+                return db.scalars(select(LegacyTask).where(LegacyTask.id == task_id)).one_or_none()
+        """),
+    ],
+)
+def test_a_model_renamed_by_a_re_export_passes_the_model_name_gate_and_is_rewritten(path: str, source: str) -> None:
+    files = {p: dedent(text).encode() for p, text in RENAMING_PACKAGE.items()}
+    files[path] = dedent(source).encode()
+    index = RepoIndex.build(files, {"requirements.txt": b"sqlalchemy>=2.0.4\n"})
+    assert GetByPrimaryKey.applies_to(path, files[path], index)
+    result = run_codemod(GetByPrimaryKey, cst.parse_module(files[path].decode()), path, index=index, options={})
+    assert [c.codemod for c in result.changes] == ["get-by-primary-key"]
+    model = "TaskModel" if "TaskModel |" in source else "LegacyTask"
+    assert f"db.get({model}, task_id)" in result.tree.code
+
+
+def test_the_names_a_model_is_reached_by_are_its_own_and_the_import_aliases_of_them() -> None:
+    files = {p: dedent(text).encode() for p, text in RENAMING_PACKAGE.items()}
+    files["app/api/deps.py"] = b"from app.models import TaskModel as T\nfrom app.other import Task as Unrelated\n"
+    files["app/other.py"] = b"class Job:\n    pass\n"
+    index = RepoIndex.build(files, {"requirements.txt": b"sqlalchemy>=2.0.4\n"})
+    # `Unrelated` binds a `Task` too: a name the gate may pass more files for, never fewer.
+    assert index.model_reference_names() == {"Task", "TaskModel", "T", "Unrelated"}
+    assert index.may_name_model(b"x = db.get(T, 1)\n")
+    assert not index.may_name_model(b"x = db.get(TaskModels, 1)\nJob()\n")
