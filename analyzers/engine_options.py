@@ -186,6 +186,36 @@ def _splatted_dict(
     return name, f"the dict {name} (line {line})", entries
 
 
+def value_bound_before(
+    value: cst.BaseExpression, call: cst.Call, codemod: Codemod
+) -> tuple[int, cst.BaseExpression] | None:
+    """(line, value) of the one assignment `name = value` that ``value`` (a name read by
+    ``call``) is bound by, at the top of the call's own scope and before it: what the name
+    holds at the call, whoever imports or patches the module later (None otherwise)."""
+    if not isinstance(value, cst.Name):
+        return None
+    scope = codemod.get_metadata(ScopeProvider, value, None)
+    if scope is None:
+        return None
+    referents = {r for access in scope.accesses[value] if access.node is value for r in access.referents}
+    if len(referents) != 1:
+        return None
+    assignment = next(iter(referents))
+    if (
+        type(assignment) is not Assignment
+        or not isinstance(assignment.node, cst.Name)
+        or len(assignment.scope.assignments[value.value]) != 1
+        or assignment.scope is not codemod.get_metadata(ScopeProvider, call, None)
+    ):
+        return None
+    bound = _binding_value(assignment.node, assignment.scope, codemod)
+    if isinstance(bound, str):
+        return None
+    statement, literal = bound
+    line = codemod.line_of(statement)
+    return (line, literal) if line < codemod.line_of(call) else None
+
+
 def _binding_value(
     target: cst.Name, scope: Scope, codemod: Codemod
 ) -> tuple[cst.CSTNode, cst.BaseExpression] | str:

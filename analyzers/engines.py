@@ -7,7 +7,7 @@ from __future__ import annotations
 import libcst as cst
 
 from optimize.analyzers.engine_factories import ENGINE_FACTORIES  # noqa: F401 - re-exported
-from optimize.analyzers.engine_options import Codemod, EngineOptions, read_options
+from optimize.analyzers.engine_options import Codemod, EngineOptions, read_options, value_bound_before
 
 # Pools without checkout validation or without overflow.
 NO_PREPING_POOLS = frozenset({"NullPool", "StaticPool"})
@@ -35,16 +35,26 @@ def _string_value(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def url_literal(call: cst.Call, options: EngineOptions | None = None) -> str | None:
-    """The URL string the call is given (the scheme of an f-string), or None."""
+def url_literal(call: cst.Call, options: EngineOptions | None = None, codemod: Codemod | None = None) -> str | None:
+    """The URL string the call is given (the scheme of an f-string), or None; with
+    ``codemod``, also through a name bound to one just before in the same scope
+    (`sqlite_url = f"sqlite:///{path}"` then `create_engine(sqlite_url)`)."""
     url = options.get("url") if options is not None else None
     if url is not None:
-        return _string_value(url.value)
-    arg = keyword(call, "url")
-    if arg is None:
-        positional = [a for a in call.args if a.keyword is None and not a.star]
-        arg = positional[0] if positional else None
-    return None if arg is None else _string_value(arg.value)
+        value = url.value
+    else:
+        arg = keyword(call, "url")
+        if arg is None:
+            positional = [a for a in call.args if a.keyword is None and not a.star]
+            arg = positional[0] if positional else None
+        if arg is None:
+            return None
+        value = arg.value
+    found = _string_value(value)
+    if found is None and codemod is not None:
+        bound = value_bound_before(value, call, codemod)
+        found = None if bound is None else _string_value(bound[1])
+    return found
 
 
 def engine_skip_reason(
@@ -58,7 +68,7 @@ def engine_skip_reason(
     options = read_options(call, codemod) if options is None else options
     if options.unknown:
         return options.unknown
-    url = url_literal(call, options)
+    url = url_literal(call, options, codemod)
     if url is not None and url.lower().startswith("sqlite"):
         return "sqlite URL: the engine keeps no server connection to validate or overflow"
     poolclass = options.get("poolclass")

@@ -8,9 +8,12 @@ Raises `max_overflow` to the target (default 20) where it is a literal below the
   dataclasses and plain classes, and module-level constants such as `DB_MAX_OVERFLOW = 5`.
 
 An engine call without `max_overflow` (SQLAlchemy's default is 10) gets
-`max_overflow=<target>` in the call's own layout when its URL is a non-sqlite literal; with a
-URL known only at run time it is reported instead (an in-memory sqlite URL, common in test
-settings, rejects `max_overflow` with `TypeError`). An engine argument that reads a setting
+`max_overflow=<target>` in the call's own layout when its URL is a non-sqlite literal, in the
+call or in a name bound to it once, at the top of the call's own scope, before it
+(`SQLALCHEMY_DATABASE_URL = "postgresql://..."` then `create_engine(SQLALCHEMY_DATABASE_URL)`);
+with a URL known only at run time it is reported instead (an in-memory sqlite URL, common in
+test settings, rejects `max_overflow` with `TypeError`; a module-level name that a function
+reads may be patched before it runs, so it counts as known only then). An engine argument that reads a setting
 (`max_overflow=settings.database.max_overflow`) is followed through the repository index
 (`analyzers/settings_lookup.py`): `settings` is an import or module-level name bound to
 `Settings()` or to `get_settings()` (a function that builds exactly one settings class),
@@ -200,7 +203,7 @@ class PoolOverflow(Codemod):
         pool_size = self._engine_pool_size(options)
         option = options.get("max_overflow")
         if option is None:
-            if url_literal(original, options) is None:
+            if url_literal(original, options, self) is None:
                 # A URL known only at run time may be an in-memory sqlite one (test suites
                 # often use it), whose pool rejects max_overflow with TypeError.
                 self.refuse(
@@ -430,6 +433,66 @@ EXAMPLES = [
                 max_overflow=20,
             )
         """,
+    ),
+    Rewrite(
+        name="missing argument, the URL in a name bound just before",
+        before="""
+            from sqlalchemy import create_engine
+
+            SQLALCHEMY_DATABASE_URL = "postgresql://app@db/app"
+            engine = create_engine(SQLALCHEMY_DATABASE_URL, pool_size=10)
+        """,
+        after="""
+            from sqlalchemy import create_engine
+
+            SQLALCHEMY_DATABASE_URL = "postgresql://app@db/app"
+            engine = create_engine(SQLALCHEMY_DATABASE_URL, pool_size=10, max_overflow=20)
+        """,
+    ),
+    Keep(
+        name="missing argument, the URL known only at run time",
+        code="""
+            import os
+            from sqlalchemy import create_engine
+            engine = create_engine(os.environ["DATABASE_URL"], pool_size=10)
+        """,
+        reason="the URL is not a literal",
+    ),
+    Keep(
+        name="missing argument, the URL a module-level name a function reads (it may be patched first)",
+        code="""
+            from sqlalchemy import create_engine
+
+            DATABASE_URL = "postgresql://app@db/app"
+
+            def make_engine():
+                return create_engine(DATABASE_URL, pool_size=10)
+        """,
+        reason="the URL is not a literal",
+    ),
+    Keep(
+        name="missing argument, the URL in a name bound twice",
+        code="""
+            import os
+            from sqlalchemy import create_engine
+
+            DATABASE_URL = "postgresql://app@db/app"
+            if os.environ.get("TESTING"):
+                DATABASE_URL = "sqlite://"
+            engine = create_engine(DATABASE_URL, pool_size=10)
+        """,
+        reason="the URL is not a literal",
+    ),
+    Keep(
+        name="a sqlite URL in a name bound just before",
+        code="""
+            from sqlmodel import create_engine
+
+            sqlite_file_name = "database.db"
+            sqlite_url = f"sqlite:///{sqlite_file_name}"
+            engine = create_engine(sqlite_url, echo=True)
+        """,
+        reason="sqlite URL: the engine keeps no server connection",
     ),
     Rewrite(
         name="seed: the settings field an engine reads, rewritten in its own module",

@@ -60,7 +60,9 @@ failing a request. The cost is one round trip per checkout.
 - The call resolves, through imports and aliases, to `sqlalchemy.create_engine` or
   `sqlalchemy.ext.asyncio.create_async_engine`.
 - The engine keeps a pool to validate: not `poolclass=NullPool` or `StaticPool`, not a
-  `sqlite` URL literal.
+  `sqlite` URL literal, in the call or in a name bound to it once, at the top of the call's
+  own scope, before it (`sqlite_url = f"sqlite:///{sqlite_file_name}"` then
+  `create_engine(sqlite_url)`).
 - Options splatted with `**` come from a dict it can read (above); a `**kwargs` parameter,
   an attribute (`**settings.engine_options`), an imported dict, or a dict that is changed
   (`opts["k"] = ...`, `del opts["k"]`, `opts.update(...)`, `opts |= ...`, `opts.setdefault`),
@@ -460,6 +462,38 @@ EXAMPLES = [
             engine = create_async_engine("sqlite+aiosqlite:///./app.db")
         """,
         reason="sqlite",
+    ),
+    Keep(
+        name="sqlite URL in a name bound just before (the SQLModel tutorial's engine)",
+        code="""
+            from sqlmodel import create_engine
+
+            sqlite_file_name = "database.db"
+            sqlite_url = f"sqlite:///{sqlite_file_name}"
+            engine = create_engine(sqlite_url, echo=True)
+        """,
+        reason="sqlite URL: the engine keeps no server connection",
+    ),
+    Rewrite(
+        name="a URL name bound twice is not followed",
+        before="""
+            import os
+            from sqlalchemy import create_engine
+
+            DATABASE_URL = "sqlite:///./app.db"
+            if os.environ.get("DATABASE_URL"):
+                DATABASE_URL = os.environ["DATABASE_URL"]
+            engine = create_engine(DATABASE_URL)
+        """,
+        after="""
+            import os
+            from sqlalchemy import create_engine
+
+            DATABASE_URL = "sqlite:///./app.db"
+            if os.environ.get("DATABASE_URL"):
+                DATABASE_URL = os.environ["DATABASE_URL"]
+            engine = create_engine(DATABASE_URL, pool_pre_ping=True)
+        """,
     ),
     Keep(
         name="not SQLAlchemy's create_engine",
