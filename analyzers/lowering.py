@@ -203,13 +203,14 @@ class _Lowering(cst.CSTVisitor):
         return True  # strings in the expressions are looked at on their own
 
     def _expression_span(self, field: _Field) -> tuple[int, int]:
-        """Offsets of a replacement field's expression, its own parentheses included."""
-        field_start, _ = self._span(field)
-        start = field_start + 1 + len(self.module.code_for_node(field.whitespace_before_expression))
-        expression = self.module.code_for_node(field.expression)
-        if self.code[start : start + len(expression)] != expression:
-            raise LoweringError("a replacement field's expression is not where its position says")
-        return start, start + len(expression)
+        """Offsets of a replacement field's expression, its own parentheses included. Read
+        from the positions, not from `code_for_node`: an expression over several lines
+        inside an indented block is printed without the block's indentation."""
+        expression = field.expression
+        start, end = self._span(expression.lpar[0] if expression.lpar else expression)
+        if expression.rpar:
+            end = self._span(expression.rpar[-1])[1]
+        return start, end
 
     def _tuple_of(self, start: int, end: int, kept: Sequence[tuple[int, int]]) -> None:
         """Blank ``start``..``end`` but the ``kept`` spans, into `( e1, e2, ...,)`."""

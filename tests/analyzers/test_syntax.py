@@ -57,10 +57,23 @@ FORMS = {
         "def run():\n    try:\n        go()\n    except* ValueError, TypeError:\n        log()\n"
     ),
     "f-string with the same quotes inside": 'label = f"{", ".join(names)}"\n',
+    "parenthesised field with the same quotes inside": 'label = f"{ (", ".join(names)) :>{width}}"\n',
     "f-strings nested three deep": 'greeting = f"{f"{f"{name}"}"}"\n',
     "backslash in a replacement field": r"joined = f'{'\n'.join(lines)}'" + "\n",
     "comment in a replacement field": 'card = f"""{user.name  # the display name\n}"""\n',
     "replacement field over two lines": 'title = f"{user.first +\n    user.last}"\n',
+    "replacement field over lines in an indented block": (
+        "def render(order):\n"
+        "    with tag.td():\n"
+        "        text(\n"
+        '            f"-{\n'
+        "                currency(\n"
+        "                    order.discount_amount,\n"
+        "                    order.currency,\n"
+        "                )\n"
+        '            }"\n'
+        "        )\n"
+    ),
     "format spec with the same quotes": 'price = f"{amount:{"^10"}}"\n',
     "concatenation over lines, with a comment": (
         'message = (\n    "Hello "  # greeting\n    f"{", ".join(names)}"\n    "!"\n)\n'
