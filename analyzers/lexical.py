@@ -10,7 +10,8 @@ no position; for an unterminated string the scan says where it starts.
 The scan knows comments and string literals, with the f-string and t-string grammar of
 Python 3.12+ (PEP 701): quotes of any kind may nest inside replacement fields, whose
 brackets count like any others, and a replacement field's own brace counts as one level.
-It can only over-count on input that is invalid anyway.
+It can only over-count on input that is invalid anyway. It also says where each top-level
+statement starts (`statement_starts`), so that a file can be parsed one statement at a time.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ _CLOSING = ")]}"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # What changes the state in code and inside a replacement field; everything else is skipped.
 _CODE_STOP = re.compile(r"""[#'"()\[\]{}\\:]""")
+_CODE_OR_LINE_STOP = re.compile(r"""[#'"()\[\]{}\\:\r\n]""")  # at the top level: line breaks too
+# A line that carries on the statement before it: a clause of a compound statement.
+_CLAUSE = re.compile(r"(?:else|elif|except|finally)\b")
 _COMMENT_END = re.compile(r"[\r\n]")
 _SPEC_STOP = re.compile(r"[{}\r\n]")
 
@@ -37,6 +41,9 @@ class LexicalFacts:
 
     too_deep_line: int | None = None  # where brackets first nest deeper than the limit
     open_string_line: int | None = None  # where the first unterminated string literal starts
+    # Offsets of the lines that start a top-level statement, after the first (a decorated
+    # definition starts at its first decorator); empty when the scan stopped early.
+    statement_starts: tuple[int, ...] = ()
 
 
 @dataclass
@@ -55,8 +62,26 @@ class _Frame:
 def scan(text: str, limit: int = MAX_NESTING) -> LexicalFacts:
     """Where ``text``'s brackets first nest deeper than ``limit`` (the scan stops there)
     and where its first unterminated string literal starts."""
-    too_deep, open_string = _scan(text, limit)
-    return LexicalFacts(_line_at(text, too_deep), _line_at(text, open_string))
+    lines: list[int] = []
+    too_deep, open_string = _scan(text, limit, lines)
+    starts = () if too_deep is not None or open_string is not None else _statement_starts(text, lines)
+    return LexicalFacts(_line_at(text, too_deep), _line_at(text, open_string), starts)
+
+
+def _statement_starts(text: str, lines: list[int]) -> tuple[int, ...]:
+    """Of the lines that begin outside any bracket, string or continuation (``lines``),
+    those that start a statement: at column 0, not a blank line, a comment or a clause
+    (`else:`), and not the definition a decorator line before it decorates."""
+    found: list[int] = []
+    decorated = text.startswith("@")
+    for at in lines:
+        first = text[at : at + 1]
+        if not first or first in " \t\f\r\n#\\" or _CLAUSE.match(text, at):
+            continue
+        if not decorated:
+            found.append(at)
+        decorated = first == "@"
+    return tuple(found)
 
 
 def _line_at(text: str, position: int | None) -> int | None:
@@ -77,9 +102,11 @@ def _string_frame(text: str, at: int) -> _Frame:
     return _Frame("string", quote, formatted, "r" in prefix, stop=re.compile(f"[{specials}]"), start=start)
 
 
-def _scan(text: str, limit: int) -> tuple[int | None, int | None]:
+def _scan(text: str, limit: int, lines: list[int] | None = None) -> tuple[int | None, int | None]:
     """(offset where nesting first exceeds ``limit``, offset of the first unterminated
-    string literal); a string left open is closed where it ends the line, as it is invalid."""
+    string literal); a string left open is closed where it ends the line, as it is invalid.
+    Into ``lines``, the offsets of the lines that begin outside any bracket, string or
+    line continuation."""
     stack = [_Frame("code")]
     depth = 0  # brackets and replacement fields open, over every frame
     i, end = 0, len(text)
@@ -105,7 +132,8 @@ def _scan(text: str, limit: int) -> tuple[int | None, int | None]:
     while i < end:
         frame = stack[-1]
         if frame.kind in ("code", "field"):
-            found = _CODE_STOP.search(text, i)
+            top = lines is not None and len(stack) == 1 and not frame.brackets
+            found = (_CODE_OR_LINE_STOP if top else _CODE_STOP).search(text, i)
             if found is None:
                 return at_end()
             i = found.start()
@@ -115,7 +143,11 @@ def _scan(text: str, limit: int) -> tuple[int | None, int | None]:
                 i = end if comment_end is None else comment_end.start()
                 continue
             if char == "\\":
-                i += 2  # a line continuation (or a stray backslash)
+                i += 3 if text.startswith("\r\n", i + 1) else 2  # a line continuation (or a stray backslash)
+                continue
+            if char in "\r\n":
+                i += 2 if text.startswith("\r\n", i) else 1
+                lines.append(i)  # type: ignore[union-attr]
                 continue
             if char in "'\"":
                 string = _string_frame(text, i)

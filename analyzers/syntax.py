@@ -4,8 +4,11 @@ The index reads files with the standard `ast` module, which knows only the synta
 Python optimize runs on. A file written for a newer Python (PEP 695 generics and `type`
 aliases, PEP 701 f-strings, PEP 750 t-strings, PEP 758 `except A, B:`) is parsed with
 LibCST, whose parser knows every version, and lowered to code the host's `ast` accepts
-(`optimize.analyzers.lowering`), with its line numbers kept. A file neither parser accepts
-is reported with the line and message that say what is wrong with it.
+(`optimize.analyzers.lowering`), with its line numbers kept. Only the top-level statements
+the host rejects go through LibCST: the others are parsed by the host one by one (LibCST
+and the lowering cost a hundred times more; in a codebase written for Python 3.14 a file
+may need them for one generic class). A file neither parser accepts is reported with the
+line and message that say what is wrong with it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ _INVALID = "not parsed (invalid or Python 2 code)"
 _TOO_MANY_BRACKETS = "too many nested parentheses"
 _LIBCST_POSITION = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
 _MESSAGE_LENGTH = 100
+# Whether a file the host rejects is read statement by statement before it is lowered
+# whole (off: the whole module is lowered; tests compare the two).
+BY_STATEMENT = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,10 @@ def parse_for_facts(path: str, source: bytes) -> ast.Module | Unparsable:
 
     from optimize.analyzers.lowering import lower_for_host
 
+    if BY_STATEMENT and lexical.statement_starts:
+        tree = _by_statement(path, text, lexical.statement_starts)
+        if tree is not None:
+            return tree
     try:
         lowered = lower_for_host(cst.parse_module(source))
     except cst.ParserSyntaxError as exc:
@@ -97,6 +107,36 @@ def parse_for_facts(path: str, source: bytes) -> ast.Module | Unparsable:
         return Unparsable(TOO_DEEP)
     except (ValueError, MemoryError) as exc:
         return Unparsable(f"cannot be parsed: {type(exc).__name__}")
+
+
+def _by_statement(path: str, text: str, starts: tuple[int, ...]) -> ast.Module | None:
+    """The module's tree, read one top-level statement at a time (``starts``: where each
+    but the first begins, `lexical.statement_starts`): the host parses those it accepts,
+    LibCST and the lowering the others, each tree moved to its statement's lines. The same
+    tree as the whole module lowered (`tests/analyzers/test_syntax.py`); None when a
+    statement cannot be read on its own, for the whole module to be lowered instead."""
+    import libcst as cst
+
+    from optimize.analyzers.lowering import lower_for_host
+
+    body: list[ast.stmt] = []
+    lines_before = 0
+    bounds = (0, *starts, len(text))
+    for start, end in zip(bounds, bounds[1:]):
+        chunk = text[start:end]
+        try:
+            tree = ast.parse(chunk, filename=path)
+        except SyntaxError:
+            try:
+                tree = ast.parse(lower_for_host(cst.parse_module(chunk)), filename=path)
+            except Exception:  # noqa: BLE001 - whatever it is, the whole module says it better
+                return None
+        except (RecursionError, ValueError, MemoryError):
+            return None
+        ast.increment_lineno(tree, lines_before)
+        body.extend(tree.body)
+        lines_before += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+    return ast.Module(body=body, type_ignores=[])
 
 
 def rewrite_compile_error(data: bytes, path: str, before: bytes) -> str | None:

@@ -226,9 +226,16 @@ def test_an_undecodable_file_is_still_reported_as_such() -> None:
     assert _reason(b"type Name = str\nname = '\xe9t\xe9'\n") == NOT_DECODABLE
 
 
-def test_a_file_too_deep_to_lower_is_reported_too_deep() -> None:
+def test_a_statement_too_deep_to_lower_is_reported_too_deep() -> None:
+    branches = "".join(f"    elif x == {i}:\n        y = {i}\n" for i in range(1, 1500))
+    assert _reason(f"def pick[T](x: T) -> None:\n    if x == 0:\n        y = 0\n{branches}") == TOO_DEEP
+
+
+def test_a_deep_statement_the_host_reads_is_not_lowered_for_a_newer_one_beside_it() -> None:
     branches = "".join(f"elif x == {i}:\n    y = {i}\n" for i in range(1, 1500))
-    assert _reason(f"type X = int\nx = 0\nif x == 0:\n    y = 0\n{branches}") == TOO_DEEP
+    source = f"type X = int\nx = 0\nif x == 0:\n    y = 0\n{branches}"
+    index = RepoIndex.build({"app/deep.py": source.encode()})
+    assert index.unparsable == {} and "app/deep.py" in index.facts
 
 
 _DEEP_BRACKETS = (
@@ -276,3 +283,73 @@ def test_an_unreadable_file_that_seems_to_define_models_says_they_may_be_missed(
 )
 def test_an_unreadable_file_without_models_gets_no_models_note(source) -> None:
     assert "models" not in _reason(source)
+
+
+NEWER_MODULE = '''\
+"""A service module written for Python 3.14."""
+from __future__ import annotations
+
+import logging
+
+type Rows[T] = list[T]
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    items: Rows[T]
+    total: int
+
+
+def banner(names: list[str]) -> str:
+    return f"{", ".join(names)}"
+
+
+@router.get(
+    "/tasks",
+)
+async def list_tasks[T](db, kind: type[T]) -> Page[T]:
+    try:
+        rows = (await db.scalars(select(kind))).all()
+    except ValueError, TypeError:
+        rows = []
+    else:
+        logging.info(
+            f"{
+                len(rows)
+            } rows"
+        )
+    return Page(rows, len(rows))
+
+
+if TYPE_CHECKING:
+    from app.models import Task
+elif False:
+    pass
+x = 1; y = f"{x!r:>{10}}"
+'''
+
+
+@pytest.mark.parametrize("source", [NEWER_MODULE, *(_models_after(form) for form in FORMS.values())])
+def test_a_file_read_statement_by_statement_gives_the_tree_of_the_whole_file_lowered(source: str, monkeypatch) -> None:
+    from optimize.analyzers import syntax
+
+    by_statement = parse_for_facts("app/service.py", source.encode())
+    monkeypatch.setattr(syntax, "BY_STATEMENT", False)
+    whole = parse_for_facts("app/service.py", source.encode())
+    assert isinstance(by_statement, ast.Module) and isinstance(whole, ast.Module)
+    assert ast.dump(by_statement, include_attributes=True) == ast.dump(whole, include_attributes=True)
+
+
+def test_only_the_statements_the_host_rejects_are_lowered(monkeypatch) -> None:
+    from optimize.analyzers import lowering
+
+    lowered: list[str] = []
+    real = lowering.lower_for_host
+    monkeypatch.setattr(lowering, "lower_for_host", lambda module: lowered.append(module.code) or real(module))
+    assert isinstance(parse_for_facts("app/service.py", NEWER_MODULE.encode()), ast.Module)
+    assert [code.split("\n", 1)[0] for code in lowered] == [
+        "type Rows[T] = list[T]",
+        "@dataclass(frozen=True)",
+        "def banner(names: list[str]) -> str:",
+        "@router.get(",
+    ]
