@@ -59,6 +59,10 @@ failing a request. The cost is one round trip per checkout.
 ## Preconditions
 - The call resolves, through imports and aliases, to `sqlalchemy.create_engine` or
   `sqlalchemy.ext.asyncio.create_async_engine`.
+- It is not in a test or a migration (`tests/`, `conftest.py`, `test_*.py`, `migrations/`,
+  Alembic's `env.py` and versions): such an engine lives for one run, too short for the
+  server to drop a pooled connection. Engines in scripts are rewritten (a script may be a
+  long-lived worker).
 - The engine keeps a pool to validate: not `poolclass=NullPool` or `StaticPool`, not a
   `sqlite` URL literal, in the call or in a name bound to it once, at the top of the call's
   own scope, before it (`sqlite_url = f"sqlite:///{sqlite_file_name}"` then
@@ -109,9 +113,19 @@ from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import Codemod, Keep, Rewrite, dotted_chain
 from optimize.analyzers.engine_options import OPTIONS_METADATA, Option, code, read_options
 from optimize.analyzers.engines import ENGINE_FACTORIES, engine_skip_reason, keyword
+from optimize.analyzers.roles import file_role
 from optimize.codemods.engines import add_keyword
 
 _RATIONALE = "stale pooled connections are replaced on checkout"
+
+
+# Files whose engines live for one run, too short for the server to drop a pooled
+# connection: checking each one on checkout buys nothing there. A script may be a long-lived
+# worker, so its engines are rewritten.
+_ONE_RUN_ROLES = {
+    "test": "it lives for one test run, too short for pooled connections to go stale",
+    "migration": "it lives for one migration run, too short for pooled connections to go stale",
+}
 
 
 class PoolPrePing(Codemod):
@@ -144,6 +158,10 @@ class PoolPrePing(Codemod):
         explicit = keyword(original, "pool_pre_ping")
         if explicit is not None and _is_name(explicit.value, "True"):
             return updated  # already on; `**kwargs` cannot set it again (that raises TypeError)
+        role = file_role(self.path)
+        if role in _ONE_RUN_ROLES:
+            self.refuse(original, f"skipped: an engine in a {role}: {_ONE_RUN_ROLES[role]}")
+            return updated
         options = read_options(original, self)
         skip = engine_skip_reason(original, self, options=options)
         if skip:

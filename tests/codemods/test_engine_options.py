@@ -221,3 +221,32 @@ def test_pre_ping_already_on_beside_kwargs_is_neither_changed_nor_reported() -> 
     """
     result = run(PoolPrePing, {"app/db.py": source}, "app/db.py")
     assert not result.changes and not result.refusals
+
+
+# --- where an engine lives ---------------------------------------------------------------------
+
+ONE_ENGINE = 'from sqlalchemy import create_engine\n\nengine = create_engine("postgresql://app@db/app")\n'
+
+
+@pytest.mark.parametrize(
+    "path, role",
+    [
+        ("migrations/env.py", "migration"),
+        ("src/app/db/revisions/core/env.py", "migration"),
+        ("tests/conftest.py", "test"),
+        ("app/tests/test_db.py", "test"),
+    ],
+)
+def test_pre_ping_is_not_added_to_engines_that_live_for_one_run(path: str, role: str) -> None:
+    result = run(PoolPrePing, {path: ONE_ENGINE}, path)
+    assert not result.changes
+    assert [r.reason for r in result.refusals] == [
+        f"skipped: an engine in a {role}: it lives for one {role} run, too short for pooled connections to go stale"
+    ]
+
+
+@pytest.mark.parametrize("path", ["scripts/worker.py", "app/db.py", "src/app/core/db.py"])
+def test_pre_ping_is_added_to_engines_of_the_application_and_its_scripts(path: str) -> None:
+    result = run(PoolPrePing, {path: ONE_ENGINE}, path)
+    assert 'create_engine("postgresql://app@db/app", pool_pre_ping=True)' in result.tree.code
+    assert len(result.changes) == 1
