@@ -208,6 +208,10 @@ class FileFacts:
     # may fetch one row or object: `.first()`, `.one()`, `.one_or_none()`, `.scalar()`,
     # `.scalar_one()`, `.scalar_one_or_none()`, `session.scalar(stmt)`.
     one_row_scopes: frozenset[int] = frozenset()
+    # The scopes of the calls a statement `get-by-primary-key` reads may start from
+    # (`values.read_statement`): `select(...)` however it is imported or reached
+    # (`sa.select`, `select as sel`), and `x.query(...)`.
+    select_scopes: frozenset[int] = frozenset()
     # The scopes of `x.get(A, b.c)` calls: two arguments, the second an attribute (a key
     # `session.get` may be given from another object: `session.get(Project, task.project_id)`).
     attribute_key_gets: frozenset[int] = frozenset()
@@ -542,6 +546,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     name_gets: list[tuple[str, int]] = []
     query_names: set[str] = set()  # names bound to a `x.query(M)...` chain
     one_row_scopes: set[int] = set()
+    select_scopes: set[int] = set()
     statement_reads: dict[str, set[int]] = {}
     bound_reads: list[tuple[str, int, str]] = []  # (attribute, scope, object) of `x = obj.attr`
     attribute_assigns: set[int] = set()  # scopes of `x.attr = ...`
@@ -581,6 +586,12 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 elif method == "scalar" and len(node.args) + len(node.keywords) == 1:
                     one_row_scopes.add(scope)  # `session.scalar(stmt)`
             qualified = qualify(func) or ""
+            if (
+                qualified.rpartition(".")[2] == "select"
+                or (type(func) is ast.Name and func.id == "select")
+                or (type(func) is ast.Attribute and func.attr in {"select", "query"})
+            ):
+                select_scopes.add(scope)
             if (
                 node.args
                 and qualified.rsplit(".", 1)[-1] in {"Depends", "Security"}
@@ -660,6 +671,7 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
     facts.async_routes = frozenset(async_routes)
     facts.attribute_key_gets = frozenset(attribute_key_gets)
     facts.one_row_scopes = frozenset(one_row_scopes)
+    facts.select_scopes = frozenset(select_scopes)
     facts.attribute_copies = frozenset(copies)
     around = scopes_around(nodes) if attribute_assigns or fetching or bound_reads else {}
     if attribute_assigns:

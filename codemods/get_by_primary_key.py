@@ -169,7 +169,9 @@ class GetByPrimaryKey(Codemod):
         "filter/options/lock; one-or-None fetch (not one()/scalar_one()); Query forms need SQLAlchemy>=1.4"
     )
     DESCRIPTION = "Replace select-by-primary-key and query-by-primary-key with Session.get."
-    TRIGGERS = (b"select(", b"query(")
+    # Not `select(`: an alias (`from sqlalchemy import select as sel`) is called by its own
+    # name; the facts then tell the calls apart.
+    TRIGGERS = (b"select", b"query")
     ALSO = (b"scalar", b".first(", b".one(", b".one_or_none(", b".get(")
     NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "no round trip when the session already holds the row"
@@ -177,17 +179,18 @@ class GetByPrimaryKey(Codemod):
     @classmethod
     def applies_to(cls, path: str, source: bytes, index, options=None) -> bool:
         """The legacy `query(M).get(x)`, or a call that fetches one row (`.first()`,
-        `.scalar_one_or_none()`, `session.scalar(stmt)`, ...) in a function whose filters
-        test a model's primary key for equality. A fetch reads its statement from the
-        same expression or the statement just before it, so both are in one function."""
+        `.scalar_one_or_none()`, `session.scalar(stmt)`, ...) in a function that calls
+        `select(...)` or `x.query(...)` and whose filters test a model's primary key for
+        equality. A fetch reads its statement, which starts from one of those calls, from
+        the same expression or the statements just before it, so all are in one function
+        (a statement a helper builds, `self.base_statement().where(M.id == id)`, is not read)."""
         if not cls.applies(source, index):
             return False
         facts = index.facts.get(path)
-        return (
-            facts is None
-            or bool(facts.query_gets)
-            or (bool(facts.one_row_scopes) and index.filters_by_primary_key(path, facts.one_row_scopes))
-        )
+        if facts is None or facts.query_gets:
+            return True
+        scopes = facts.one_row_scopes & facts.select_scopes
+        return bool(scopes) and index.filters_by_primary_key(path, scopes)
 
     @classmethod
     def candidate_lines(cls, path: str, index, options=None) -> frozenset[int] | None:
@@ -196,7 +199,8 @@ class GetByPrimaryKey(Codemod):
         facts = index.facts.get(path)
         if facts is None:
             return None
-        keyed = {s for s in facts.one_row_scopes if index.filters_by_primary_key(path, frozenset({s}))} | facts.query_gets
+        scopes = facts.one_row_scopes & facts.select_scopes
+        keyed = {s for s in scopes if index.filters_by_primary_key(path, frozenset({s}))} | facts.query_gets
         # A fetch outside any function (a module or class body) is read with the module.
         return None if 0 in keyed else function_lines(keyed)
 

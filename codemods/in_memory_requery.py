@@ -149,7 +149,7 @@ class InMemoryRequery(Codemod):
     TITLE = "use the object already in memory instead of querying it again"
     CONDITIONS = "X.fk = obj.id is the only assignment; query guarded by X.fk; no expiring commit in between"
     DESCRIPTION = "Replace a re-query of an in-memory object by the object."
-    TRIGGERS = (b"select(", b".get(", b"query(")
+    TRIGGERS = (b"select", b".get(", b"query(")  # `select`: also `select as sel`, called `sel(`
     ALSO = (b"ession", b"db")  # a Session / AsyncSession / session / db in sight
     NEEDS_MODEL = True  # every case starts from a model class named in the function
     EFFECT = "one SELECT fewer per call of the rewritten function"

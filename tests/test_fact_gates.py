@@ -560,3 +560,59 @@ def test_the_names_a_model_is_reached_by_are_its_own_and_the_import_aliases_of_t
     assert index.model_reference_names() == {"Task", "TaskModel", "T", "Unrelated"}
     assert index.may_name_model(b"x = db.get(T, 1)\n")
     assert not index.may_name_model(b"x = db.get(TaskModels, 1)\nJob()\n")
+
+
+def test_a_one_row_fetch_of_a_statement_a_helper_builds_is_not_read() -> None:
+    source = dedent("""
+        from sqlalchemy import Select, select
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from app.models import Task
+
+        class TaskRepository:
+            def __init__(self, session: AsyncSession) -> None:
+                self.session = session
+
+            def base_statement(self) -> Select[tuple[Task]]:
+                return select(Task).where(Task.deleted_at.is_(None))
+
+            async def get_by_id(self, task_id: int) -> Task | None:
+                statement = self.base_statement().where(Task.id == task_id)
+                result = await self.session.execute(statement)
+                return result.scalar_one_or_none()
+    """)
+    index = _index("app/repository.py", source)
+    assert GetByPrimaryKey.wants(source.encode())
+    assert not GetByPrimaryKey.applies_to("app/repository.py", source.encode(), index)
+    assert _outcome(GetByPrimaryKey, "app/repository.py", source, index) == 0
+
+
+@pytest.mark.parametrize(
+    "imports, select",
+    [
+        ("from sqlalchemy import select as sel", "sel(Task)"),
+        ("import sqlalchemy as sa", "sa.select(Task)"),
+        ("from sqlmodel import select", "select(Task)"),
+    ],
+)
+def test_a_one_row_fetch_of_a_select_however_imported_is_read_and_rewritten(imports: str, select: str) -> None:
+    source = dedent(f"""
+        {imports}
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from app.models import Task
+
+        async def get_task(db: AsyncSession, task_id: int) -> Task | None:
+            result = await db.execute({select}.where(Task.id == task_id))
+            return result.scalar_one_or_none()
+    """)
+    index = _index("app/service.py", source)
+    assert GetByPrimaryKey.applies_to("app/service.py", source.encode(), index)
+    result = run_codemod(GetByPrimaryKey, cst.parse_module(source), "app/service.py", index=index, options={})
+    assert "await db.get(Task, task_id)" in result.tree.code
+
+
+@pytest.mark.parametrize("codemod", [GetByPrimaryKey, InMemoryRequery])
+def test_the_byte_triggers_pass_a_select_imported_under_another_name(codemod) -> None:
+    source = b"from sqlalchemy import select as sel\n\nasync def f(session, x):\n    return (await session.scalars(sel(M).where(M.id == x))).first()\n"
+    assert codemod.wants(source)
