@@ -180,15 +180,18 @@ class CallGraph:
     def callers(self, function: FunctionInfo) -> list[tuple[FunctionInfo, CallSite]] | None:
         """Every call of ``function`` (a module-level function) in the repository, or None
         when it may be reached otherwise: in some file, a name that may be it (its own,
-        or an import alias of it) is read more often than calls account for, or one of
-        those calls does not resolve to a known function."""
+        or one an import binds it to, through re-exports that rename it) is read more
+        often than calls account for, or one of those calls does not resolve to a known
+        function."""
         module, _, short = function.qualname.rpartition(".")
         home = self.index.facts.get(function.path)
         if home is None or module != home.module:
             return None  # a method: called through objects the index does not type
         found = []
+        # The names an import may bind it to anywhere, through re-exports that rename it.
+        aliases = self.index.import_aliases(frozenset({short}))
         for facts in self.index.facts.values():
-            names = {short} | {local for local, target in facts.imports.items() if target.rsplit(".", 1)[-1] == short}
+            names = {short} | {local for local, target in facts.imports.items() if target.rsplit(".", 1)[-1] in aliases}
             reads = sum(facts.name_uses.get(name, 0) for name in names)
             if not reads:
                 continue

@@ -258,9 +258,16 @@ class RepoIndex:
         every name an import binds one of these to, through any chain of modules
         (`from .task import Task as TaskModel` in `models/__init__.py`, then `from
         app.models import TaskModel`). A file that spells none of them names no model."""
-        key = ("model-reference-names",)
+        return self.import_aliases(frozenset(self.models))
+
+    def import_aliases(self, names: frozenset[str]) -> frozenset[str]:
+        """``names`` and every name an import binds one of them to, in any module and
+        through any chain of modules (`from .tasks import complete_task as finish`, then
+        `from app.services import finish as close_out`). More, never fewer: an import of
+        another module's `finish` counts too."""
+        key = ("import-aliases", names)
         if key not in self._answers:
-            found = set(self.models)
+            found = set(names)
             while True:
                 bound = {
                     local

@@ -826,6 +826,71 @@ EXAMPLES = [
                 spawn_background(handle_task_update(project_id=1, task_id=task_id, action="completed"))
         """,
     ),
+    Rewrite(
+        name="a service only route handlers call, through a re-export that renames it",
+        files={
+            **APP,
+            "app/services.py": "from .example import complete_task as finish\n",
+            "app/routers/tasks.py": """
+                from fastapi import APIRouter
+
+                from ..services import finish
+
+                router = APIRouter()
+
+                @router.post("/tasks/{task_id}/complete")
+                async def complete(task_id: int, db):
+                    await finish(db, task_id)
+            """,
+        },
+        before="""
+            from .events import handle_task_update
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                await handle_task_update(project_id=1, task_id=task_id, action="completed")
+        """,
+        after="""
+            from .events import handle_task_update
+            from app.background_tasks import spawn_background
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                spawn_background(handle_task_update(project_id=1, task_id=task_id, action="completed"))
+        """,
+    ),
+    Keep(
+        name="a service a worker also calls, through an import renamed twice",
+        files={
+            **APP,
+            "app/services.py": "from .example import complete_task as finish\n",
+            "app/routers/tasks.py": """
+                from fastapi import APIRouter
+
+                from ..services import finish
+
+                router = APIRouter()
+
+                @router.post("/tasks/{task_id}/complete")
+                async def complete(task_id: int, db):
+                    await finish(db, task_id)
+            """,
+            "app/workers/nightly.py": """
+                from app.services import finish as close_out
+
+                async def run(db):
+                    await close_out(db, 1)
+            """,
+        },
+        code="""
+            from .events import handle_task_update
+
+            async def complete_task(db, task_id):
+                await db.commit()
+                await handle_task_update(project_id=1, task_id=task_id, action="completed")
+        """,
+        reason="which is not a route handler",
+    ),
     Keep(
         name="a service whose caller commits after it",
         files={

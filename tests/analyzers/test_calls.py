@@ -72,6 +72,31 @@ def test_callers_through_relative_module_and_reexported_imports() -> None:
     assert routes == {"app.routers.a.a": True, "app.routers.b.b": False, "app.routers.c.c": False}
 
 
+def test_callers_through_an_import_renamed_twice() -> None:
+    files = {
+        "app/services/__init__.py": "from .tasks import complete_task as finish\n",
+        "app/services/tasks.py": SERVICE,
+        "app/routers/a.py": """
+            from fastapi import APIRouter
+            from ..services import finish
+            router = APIRouter()
+
+            @router.post("/a")
+            async def a(db):
+                await finish(db, 1)
+        """,
+        "app/workers/nightly.py": """
+            from app.services import finish as close_out
+
+            async def run(db):
+                await close_out(db, 2)
+        """,
+    }
+    found = callers_of(files, "app.services.tasks.complete_task")
+    assert found is not None
+    assert {caller.qualname for caller, _ in found} == {"app.routers.a.a", "app.workers.nightly.run"}
+
+
 def test_a_function_used_as_a_callback_has_no_known_callers() -> None:
     files = {
         "app/services/tasks.py": SERVICE,
