@@ -68,6 +68,37 @@ def scan(text: str, limit: int = MAX_NESTING) -> LexicalFacts:
     return LexicalFacts(_line_at(text, too_deep), _line_at(text, open_string), starts)
 
 
+def member_starts(text: str) -> tuple[int, ...]:
+    """Where each statement of the body of the compound statement ``text`` starts (a class
+    and its methods): the lines at the indentation of its first indented line, read as
+    `statement_starts` reads column 0; empty when the body is on the header's line or the
+    scan stopped early."""
+    lines: list[int] = []
+    too_deep, open_string = _scan(text, MAX_NESTING, lines)
+    if too_deep is not None or open_string is not None:
+        return ()
+    indent = next((m.group() for at in lines if (m := _INDENT.match(text, at)) and _starts_statement(text, m.end())), None)
+    if indent is None:
+        return ()
+    found: list[int] = []
+    decorated = False
+    for at in lines:
+        if not text.startswith(indent, at) or not _starts_statement(text, at + len(indent)):
+            continue
+        if not decorated:
+            found.append(at)
+        decorated = text.startswith("@", at + len(indent))
+    return tuple(found)
+
+
+_INDENT = re.compile(r"[ \t]+")
+
+
+def _starts_statement(text: str, at: int) -> bool:
+    first = text[at : at + 1]
+    return bool(first) and first not in " \t\f\r\n#\\" and not _CLAUSE.match(text, at)
+
+
 def _statement_starts(text: str, lines: list[int]) -> tuple[int, ...]:
     """Of the lines that begin outside any bracket, string or continuation (``lines``),
     those that start a statement: at column 0, not a blank line, a comment or a clause

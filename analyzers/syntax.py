@@ -19,7 +19,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 
-from optimize.analyzers.lexical import MAX_NESTING, LexicalFacts, scan
+from optimize.analyzers.lexical import MAX_NESTING, LexicalFacts, member_starts, scan
 
 # LibCST (and the lowering built on it) is imported only for a file the host's parser
 # rejects: a process that reads facts (a facts worker) needs neither otherwise, and LibCST
@@ -115,28 +115,76 @@ def _by_statement(path: str, text: str, starts: tuple[int, ...]) -> ast.Module |
     LibCST and the lowering the others, each tree moved to its statement's lines. The same
     tree as the whole module lowered (`tests/analyzers/test_syntax.py`); None when a
     statement cannot be read on its own, for the whole module to be lowered instead."""
-    import libcst as cst
-
-    from optimize.analyzers.lowering import lower_for_host
-
     body: list[ast.stmt] = []
     lines_before = 0
     bounds = (0, *starts, len(text))
     for start, end in zip(bounds, bounds[1:]):
         chunk = text[start:end]
-        try:
-            tree = ast.parse(chunk, filename=path)
-        except SyntaxError:
-            try:
-                tree = ast.parse(lower_for_host(cst.parse_module(chunk)), filename=path)
-            except Exception:  # noqa: BLE001 - whatever it is, the whole module says it better
-                return None
-        except (RecursionError, ValueError, MemoryError):
+        tree = _parsed(path, chunk)
+        if tree is None and _CLASS.match(chunk):
+            tree = _class_by_member(path, chunk)
+        if tree is None:
+            tree = _lowered(path, chunk)
+        if tree is None:
             return None
         ast.increment_lineno(tree, lines_before)
         body.extend(tree.body)
-        lines_before += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+        lines_before += _line_breaks(chunk)
     return ast.Module(body=body, type_ignores=[])
+
+
+# A class statement, after decorators of one line each.
+_CLASS = re.compile(r"(?:@[^\r\n]*\r?\n)*class\b")
+
+
+def _class_by_member(path: str, chunk: str) -> ast.Module | None:
+    """A class statement's tree, read one member at a time: its header with each member
+    of its body, the host parsing those it accepts, LibCST and the lowering the others
+    (in a class of a hundred methods, the one with a Python 3.12 f-string). None when a
+    member cannot be read that way."""
+    starts = member_starts(chunk)
+    if not starts:
+        return None
+    header = chunk[: starts[0]]
+    header_lines = _line_breaks(header)
+    members: list[ast.stmt] = []
+    cls: ast.ClassDef | None = None
+    bounds = (*starts, len(chunk))
+    for start, end in zip(bounds, bounds[1:]):
+        snippet = header + chunk[start:end]
+        tree = _parsed(path, snippet) or _lowered(path, snippet)
+        if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.ClassDef):
+            return None
+        cls = cls or tree.body[0]
+        shift = _line_breaks(chunk[:start]) - header_lines
+        for node in tree.body[0].body:
+            members.append(ast.increment_lineno(node, shift))
+    assert cls is not None
+    cls.body = members
+    cls.end_lineno, cls.end_col_offset = members[-1].end_lineno, members[-1].end_col_offset
+    return ast.Module(body=[cls], type_ignores=[])
+
+
+def _parsed(path: str, code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code, filename=path)
+    except (SyntaxError, RecursionError, ValueError, MemoryError):
+        return None
+
+
+def _lowered(path: str, code: str) -> ast.Module | None:
+    import libcst as cst
+
+    from optimize.analyzers.lowering import lower_for_host
+
+    try:
+        return ast.parse(lower_for_host(cst.parse_module(code)), filename=path)
+    except Exception:  # noqa: BLE001 - whatever it is, the whole module says it better
+        return None
+
+
+def _line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def rewrite_compile_error(data: bytes, path: str, before: bytes) -> str | None:

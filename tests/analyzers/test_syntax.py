@@ -329,10 +329,13 @@ x = 1; y = f"{x!r:>{10}}"
 '''
 
 
-@pytest.mark.parametrize("source", [NEWER_MODULE, *(_models_after(form) for form in FORMS.values())])
+@pytest.mark.parametrize(
+    "source", [NEWER_MODULE, "SERVICE_CLASS", *(_models_after(form) for form in FORMS.values())]
+)
 def test_a_file_read_statement_by_statement_gives_the_tree_of_the_whole_file_lowered(source: str, monkeypatch) -> None:
     from optimize.analyzers import syntax
 
+    source = SERVICE_CLASS if source == "SERVICE_CLASS" else source
     by_statement = parse_for_facts("app/service.py", source.encode())
     monkeypatch.setattr(syntax, "BY_STATEMENT", False)
     whole = parse_for_facts("app/service.py", source.encode())
@@ -349,7 +352,53 @@ def test_only_the_statements_the_host_rejects_are_lowered(monkeypatch) -> None:
     assert isinstance(parse_for_facts("app/service.py", NEWER_MODULE.encode()), ast.Module)
     assert [code.split("\n", 1)[0] for code in lowered] == [
         "type Rows[T] = list[T]",
+        "@dataclass(frozen=True)",  # a generic class: its header with each member
         "@dataclass(frozen=True)",
         "def banner(names: list[str]) -> str:",
         "@router.get(",
     ]
+
+
+SERVICE_CLASS = '''\
+import logging
+
+
+@register
+class CheckoutService(Service):
+    """Checkouts."""
+
+    # The states a checkout goes through.
+    states = ("open", "confirmed")
+
+    @property
+    def name(self) -> str:
+        return "checkout"
+
+    async def confirm(self, checkout) -> None:
+        logging.info(f"{checkout.customer["email"]} confirmed")
+        if checkout.total > 0:
+            await self.charge(
+                checkout,
+            )
+        else:
+            pass
+
+    if DEBUG:
+        def debug(self):
+            return f"{", ".join(self.states)}"
+    else:
+        debug = None
+
+    class Meta:
+        table = "checkouts"
+'''
+
+
+def test_in_a_class_only_the_members_the_host_rejects_are_lowered(monkeypatch) -> None:
+    from optimize.analyzers import lowering
+
+    lowered: list[str] = []
+    real = lowering.lower_for_host
+    monkeypatch.setattr(lowering, "lower_for_host", lambda module: lowered.append(module.code) or real(module))
+    assert isinstance(parse_for_facts("app/checkout.py", SERVICE_CLASS.encode()), ast.Module)
+    assert [code.splitlines()[2].strip() for code in lowered] == ["async def confirm(self, checkout) -> None:", "if DEBUG:"]
