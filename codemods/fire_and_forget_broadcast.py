@@ -453,6 +453,22 @@ APP = {
     """,
 }
 
+# A service re-exported under another name, which a route handler calls.
+RENAMING_REEXPORT = {
+    "app/services.py": "from .example import complete_task as finish\n",
+    "app/routers/tasks.py": """
+        from fastapi import APIRouter
+
+        from ..services import finish
+
+        router = APIRouter()
+
+        @router.post("/tasks/{task_id}/complete")
+        async def complete(task_id: int, db):
+            await finish(db, task_id)
+    """,
+}
+
 EXAMPLES = [
     Rewrite(
         name="seed: broadcasts after the commit, through a wrapper and a manager instance",
@@ -828,21 +844,7 @@ EXAMPLES = [
     ),
     Rewrite(
         name="a service only route handlers call, through a re-export that renames it",
-        files={
-            **APP,
-            "app/services.py": "from .example import complete_task as finish\n",
-            "app/routers/tasks.py": """
-                from fastapi import APIRouter
-
-                from ..services import finish
-
-                router = APIRouter()
-
-                @router.post("/tasks/{task_id}/complete")
-                async def complete(task_id: int, db):
-                    await finish(db, task_id)
-            """,
-        },
+        files={**APP, **RENAMING_REEXPORT},
         before="""
             from .events import handle_task_update
 
@@ -863,18 +865,7 @@ EXAMPLES = [
         name="a service a worker also calls, through an import renamed twice",
         files={
             **APP,
-            "app/services.py": "from .example import complete_task as finish\n",
-            "app/routers/tasks.py": """
-                from fastapi import APIRouter
-
-                from ..services import finish
-
-                router = APIRouter()
-
-                @router.post("/tasks/{task_id}/complete")
-                async def complete(task_id: int, db):
-                    await finish(db, task_id)
-            """,
+            **RENAMING_REEXPORT,
             "app/workers/nightly.py": """
                 from app.services import finish as close_out
 
