@@ -586,11 +586,9 @@ def collect_file_facts(path: str, tree: ast.Module) -> FileFacts:
                 elif method == "scalar" and len(node.args) + len(node.keywords) == 1:
                     one_row_scopes.add(scope)  # `session.scalar(stmt)`
             qualified = qualify(func) or ""
-            if (
-                qualified.rpartition(".")[2] == "select"
-                or (type(func) is ast.Name and func.id == "select")
-                or (type(func) is ast.Attribute and func.attr in {"select", "query"})
-            ):
+            # `qualified` is the name as written when no import binds it; an attribute on
+            # what `dotted` cannot spell (`rows[0].query(...)`) is told by its name.
+            if qualified.rpartition(".")[2] == "select" or (type(func) is ast.Attribute and func.attr in {"select", "query"}):
                 select_scopes.add(scope)
             if (
                 node.args

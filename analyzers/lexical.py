@@ -64,7 +64,7 @@ def scan(text: str, limit: int = MAX_NESTING) -> LexicalFacts:
     and where its first unterminated string literal starts."""
     lines: list[int] = []
     too_deep, open_string = _scan(text, limit, lines)
-    starts = () if too_deep is not None or open_string is not None else _statement_starts(text, lines)
+    starts = () if too_deep is not None or open_string is not None else _starts(text, lines, "", text.startswith("@"))
     return LexicalFacts(_line_at(text, too_deep), _line_at(text, open_string), starts)
 
 
@@ -78,10 +78,18 @@ def member_starts(text: str) -> tuple[int, ...]:
     if too_deep is not None or open_string is not None:
         return ()
     indent = next((m.group() for at in lines if (m := _INDENT.match(text, at)) and _starts_statement(text, m.end())), None)
-    if indent is None:
-        return ()
+    return () if indent is None else _starts(text, lines, indent, decorated=False)
+
+
+_INDENT = re.compile(r"[ \t]+")
+
+
+def _starts(text: str, lines: list[int], indent: str, decorated: bool) -> tuple[int, ...]:
+    """Of the lines that begin outside any bracket, string or continuation (``lines``),
+    those that start a statement at ``indent``: not a blank line, a comment or a clause
+    (`else:`), and not the definition a decorator line before it decorates (``decorated``:
+    whether the statement before the first of ``lines`` is a decorator)."""
     found: list[int] = []
-    decorated = False
     for at in lines:
         if not text.startswith(indent, at) or not _starts_statement(text, at + len(indent)):
             continue
@@ -91,28 +99,9 @@ def member_starts(text: str) -> tuple[int, ...]:
     return tuple(found)
 
 
-_INDENT = re.compile(r"[ \t]+")
-
-
 def _starts_statement(text: str, at: int) -> bool:
     first = text[at : at + 1]
     return bool(first) and first not in " \t\f\r\n#\\" and not _CLAUSE.match(text, at)
-
-
-def _statement_starts(text: str, lines: list[int]) -> tuple[int, ...]:
-    """Of the lines that begin outside any bracket, string or continuation (``lines``),
-    those that start a statement: at column 0, not a blank line, a comment or a clause
-    (`else:`), and not the definition a decorator line before it decorates."""
-    found: list[int] = []
-    decorated = text.startswith("@")
-    for at in lines:
-        first = text[at : at + 1]
-        if not first or first in " \t\f\r\n#\\" or _CLAUSE.match(text, at):
-            continue
-        if not decorated:
-            found.append(at)
-        decorated = first == "@"
-    return tuple(found)
 
 
 def _line_at(text: str, position: int | None) -> int | None:

@@ -1,7 +1,8 @@
 """What a file is for, read from its path: a test, a migration, a script, or application
 code. Rewrites that change behaviour at the edges (the unsafe tier) leave tests alone by
 default, since a test's query asserts the database's state; pool sizes in scripts,
-migrations and tests serve that one job."""
+migrations and tests serve that one job, and an engine of a test run or a migration lives
+too briefly for the server to drop its pooled connections."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import PurePosixPath
 TEST_DIRS = frozenset({"tests", "test", "testing"})
 MIGRATION_DIRS = frozenset({"migrations", "alembic", "revisions"})
 SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
+# The files whose code runs once and ends (a test run, a migration), unlike a script, which
+# may be a long-lived worker.
+ONE_RUN_ROLES = frozenset({"test", "migration"})
 
 
 def file_role(path: str) -> str | None:

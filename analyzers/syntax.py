@@ -18,6 +18,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
+from itertools import pairwise
 
 from optimize.analyzers.lexical import MAX_NESTING, LexicalFacts, member_starts, scan
 
@@ -118,7 +119,7 @@ def _by_statement(path: str, text: str, starts: tuple[int, ...]) -> ast.Module |
     body: list[ast.stmt] = []
     lines_before = 0
     bounds = (0, *starts, len(text))
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in pairwise(bounds):
         chunk = text[start:end]
         tree = _parsed(path, chunk)
         if tree is None and _CLASS.match(chunk):
@@ -150,7 +151,7 @@ def _class_by_member(path: str, chunk: str) -> ast.Module | None:
     members: list[ast.stmt] = []
     cls: ast.ClassDef | None = None
     bounds = (*starts, len(chunk))
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in pairwise(bounds):
         snippet = header + chunk[start:end]
         tree = _parsed(path, snippet) or _lowered(path, snippet)
         if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.ClassDef):

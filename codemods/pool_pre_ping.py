@@ -113,19 +113,10 @@ from optimize.analyzers.settings_lookup import resolve_setting
 from optimize.codemods.base import Codemod, Keep, Rewrite, dotted_chain
 from optimize.analyzers.engine_options import OPTIONS_METADATA, Option, code, read_options
 from optimize.analyzers.engines import ENGINE_FACTORIES, engine_skip_reason, keyword
-from optimize.analyzers.roles import file_role
+from optimize.analyzers.roles import ONE_RUN_ROLES, file_role
 from optimize.codemods.engines import add_keyword
 
 _RATIONALE = "stale pooled connections are replaced on checkout"
-
-
-# Files whose engines live for one run, too short for the server to drop a pooled
-# connection: checking each one on checkout buys nothing there. A script may be a long-lived
-# worker, so its engines are rewritten.
-_ONE_RUN_ROLES = {
-    "test": "it lives for one test run, too short for pooled connections to go stale",
-    "migration": "it lives for one migration run, too short for pooled connections to go stale",
-}
 
 
 class PoolPrePing(Codemod):
@@ -159,8 +150,10 @@ class PoolPrePing(Codemod):
         if explicit is not None and _is_name(explicit.value, "True"):
             return updated  # already on; `**kwargs` cannot set it again (that raises TypeError)
         role = file_role(self.path)
-        if role in _ONE_RUN_ROLES:
-            self.refuse(original, f"skipped: an engine in a {role}: {_ONE_RUN_ROLES[role]}")
+        if role in ONE_RUN_ROLES:  # checking each connection on checkout buys nothing there
+            self.refuse(
+                original, f"skipped: an engine in a {role}: it lives for one {role} run, too short for pooled connections to go stale"
+            )
             return updated
         options = read_options(original, self)
         skip = engine_skip_reason(original, self, options=options)

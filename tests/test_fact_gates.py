@@ -562,6 +562,39 @@ def test_the_names_a_model_is_reached_by_are_its_own_and_the_import_aliases_of_t
     assert not index.may_name_model(b"x = db.get(TaskModels, 1)\nJob()\n")
 
 
+LEGACY_HELPER = """
+    from sqlalchemy.orm import Session
+
+    from .models import Task
+
+    def base_query(db: Session):
+        return db.query(Task).filter(Task.deleted_at.is_(None))
+
+    def get_task(db: Session, task_id: int) -> Task | None:
+        return base_query(db).filter(Task.id == task_id).first()
+"""
+SQLMODEL_HELPER = """
+    from sqlmodel import Session, select
+
+    from .models import Task
+
+    def visible():
+        return select(Task).where(Task.deleted_at.is_(None))
+
+    def get_task(session: Session, task_id: int) -> Task | None:
+        return session.exec(visible().where(Task.id == task_id)).first()
+"""
+
+
+@pytest.mark.parametrize("source", [LEGACY_HELPER, SQLMODEL_HELPER], ids=["legacy Query API", "SQLModel exec"])
+def test_a_one_row_fetch_of_a_query_a_helper_in_the_module_builds_is_not_read(source: str) -> None:
+    source = dedent(source)
+    index = _index("app/service.py", source)
+    assert GetByPrimaryKey.wants(source.encode())
+    assert not GetByPrimaryKey.applies_to("app/service.py", source.encode(), index)
+    assert _outcome(GetByPrimaryKey, "app/service.py", source, index) == 0
+
+
 def test_a_one_row_fetch_of_a_statement_a_helper_builds_is_not_read() -> None:
     source = dedent("""
         from sqlalchemy import Select, select

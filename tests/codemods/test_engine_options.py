@@ -250,3 +250,42 @@ def test_pre_ping_is_added_to_engines_of_the_application_and_its_scripts(path: s
     result = run(PoolPrePing, {path: ONE_ENGINE}, path)
     assert 'create_engine("postgresql://app@db/app", pool_pre_ping=True)' in result.tree.code
     assert len(result.changes) == 1
+
+
+# --- the URL through a name ------------------------------------------------------------------
+
+
+def test_a_url_imported_from_another_module_is_not_read_as_the_calls() -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/config.py": 'DATABASE_URL = "sqlite:///./app.db"\n',
+        "app/db.py": """
+            from sqlalchemy import create_engine
+
+            from .config import DATABASE_URL
+
+            engine = create_engine(DATABASE_URL, pool_size=10)
+        """,
+    }
+    # Another module's name may be patched before this one is imported: not followed.
+    assert "pool_pre_ping=True" in run(PoolPrePing, files, "app/db.py").tree.code
+    refused = run(PoolOverflow, files, "app/db.py")
+    assert not refused.changes and "the URL is not a literal" in refused.refusals[0].reason
+
+
+@pytest.mark.parametrize(
+    "binding", ['DATABASE_URL: str = "sqlite:///./app.db"', 'DATABASE_URL = "sqlite" "+aiosqlite:///./app.db"']
+)
+def test_a_sqlite_url_bound_just_before_with_an_annotation_or_in_two_literals_is_read(binding: str) -> None:
+    source = f"""
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        {binding}
+        engine = create_async_engine(DATABASE_URL)
+    """
+    for codemod in (PoolPrePing, PoolOverflow):
+        result = run(codemod, {"app/db.py": source}, "app/db.py")
+        assert not result.changes
+        assert [r.reason for r in result.refusals] == [
+            "skipped: sqlite URL: the engine keeps no server connection to validate or overflow"
+        ]
