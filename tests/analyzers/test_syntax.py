@@ -329,8 +329,18 @@ x = 1; y = f"{x!r:>{10}}"
 '''
 
 
+ODD_LAYOUTS = [
+    "type X = int\r\nclass A:\r\n    def f(self):\r\n        return f\"{\", \".join(a)}\"\r\n    y = 2\r\n",  # CRLF
+    "class A[T]:\n\tdef f(self): return f\"{\"x\"}\"\n\tz = 1\n",  # tabs, one-line bodies
+    "type X = int\n\x0cclass B:\n    pass\n",  # a form feed before a statement
+    "type X = int\nclass F:\n    def g(self):\n        pass\n  # a comment out of line\n    h = f\"{\"w\"}\"\n",
+    "type X = int\nclass G:\n    x = 1 \\\n        + 2\n    @p\n    def q(self): return f\"{\"w\"}\"\n",
+    "type X = int\nx = \"\"\"\nclass E:\n  y\n\"\"\"\n",  # a class statement inside a string
+]
+
+
 @pytest.mark.parametrize(
-    "source", [NEWER_MODULE, "SERVICE_CLASS", *(_models_after(form) for form in FORMS.values())]
+    "source", [NEWER_MODULE, "SERVICE_CLASS", *ODD_LAYOUTS, *(_models_after(form) for form in FORMS.values())]
 )
 def test_a_file_read_statement_by_statement_gives_the_tree_of_the_whole_file_lowered(source: str, monkeypatch) -> None:
     from optimize.analyzers import syntax
